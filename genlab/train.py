@@ -1,0 +1,156 @@
+"""Pretraining a GPT-2-architecture model from scratch on ``transformers.Trainer``.
+
+The same function runs in a notebook, in a script, and under ``accelerate launch`` / ``torchrun``
+(Trainer picks the distributed set-up up from the environment).
+
+>>> from genlab.tokenizer import train_tokenizer
+>>> texts = ["the cat sat on the mat."] * 64
+>>> tok = train_tokenizer(texts, vocab_size=300)
+>>> result = pretrain(texts, texts[:8], tok, ModelConfig(n_embd=32, n_layer=1, n_head=2, n_positions=32),
+...                   PretrainConfig(max_steps=2, batch_size=8, eval_steps=2, progress=False))
+>>> sorted(result.metrics)[:2]
+['eval_loss', 'eval_perplexity']
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from genlab.models import Bundle
+
+
+@dataclass
+class ModelConfig:
+    """GPT-2 shape. The default is genlab's embedded model (about 4.2M parameters)."""
+
+    vocab_size: int = 4096  # BPE vocabulary, special tokens included
+    n_positions: int = 256  # context length; every corpus document fits
+    n_embd: int = 256  # width of the residual stream
+    n_layer: int = 4  # transformer blocks
+    n_head: int = 4  # attention heads (n_embd must divide by it)
+    dropout: float = 0.0  # the corpus is large relative to the model; no need to regularise
+
+
+@dataclass
+class PretrainConfig:
+    max_steps: int = 3000  # optimizer steps
+    batch_size: int = 32  # documents per step (padded to the longest in its length group)
+    learning_rate: float = 2e-3  # peak, after linear warm-up; cosine decay to 0
+    warmup_steps: int = 100
+    weight_decay: float = 0.1
+    eval_steps: int = 500  # validation loss every this many steps
+    logging_steps: int = 25
+    seed: int = 0
+    progress: bool | None = None  # tqdm bar; None: on, unless CI or TQDM_DISABLE is set
+    extra_args: dict = field(default_factory=dict)  # passed to TrainingArguments as they are
+
+
+@dataclass
+class PretrainResult:
+    bundle: Bundle
+    metrics: dict  # eval_loss, eval_perplexity, train_runtime_s, tokens_seen, ...
+    history: list[dict]  # Trainer's log history: loss / eval_loss by step
+
+
+def progress_enabled(progress: bool | None = None) -> bool:
+    if progress is not None:
+        return progress
+    return not (os.environ.get("CI") or os.environ.get("TQDM_DISABLE"))
+
+
+def tokenize_documents(tokenizer, texts: Sequence[str], max_length: int):
+    """One example per document: ``<|endoftext|> text <|endoftext|>``, truncated to ``max_length``."""
+    import datasets
+
+    bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
+
+    def encode(batch):
+        ids = tokenizer(batch["text"], add_special_tokens=False)["input_ids"]
+        ids = [([bos] + x + [eos])[:max_length] for x in ids]
+        return {"input_ids": ids, "length": [len(x) for x in ids]}
+
+    ds = datasets.Dataset.from_dict({"text": list(texts)})
+    return ds.map(encode, batched=True, remove_columns=["text"])
+
+
+def build_model(tokenizer, config: ModelConfig):
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    cfg = GPT2Config(vocab_size=len(tokenizer), n_positions=config.n_positions, n_embd=config.n_embd,
+                     n_layer=config.n_layer, n_head=config.n_head, resid_pdrop=config.dropout,
+                     embd_pdrop=config.dropout, attn_pdrop=config.dropout, bos_token_id=tokenizer.bos_token_id,
+                     eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    return GPT2LMHeadModel(cfg)
+
+
+def pretrain(train_texts: Sequence[str], eval_texts: Sequence[str], tokenizer, model_config: ModelConfig | None = None,
+             config: PretrainConfig | None = None, output_dir: str | os.PathLike | None = None,
+             callbacks: Sequence[Any] = ()) -> PretrainResult:
+    """Train a fresh GPT-2 on ``train_texts``; report validation loss and perplexity on ``eval_texts``.
+
+    ``output_dir``: where the final model and tokenizer are saved (safetensors); ``None`` keeps them in memory.
+    ``callbacks``: extra ``TrainerCallback`` objects, e.g. :class:`genlab.progress.LiveLossPlot`.
+    """
+    import tempfile
+
+    from transformers import DataCollatorForLanguageModeling, Trainer, TrainingArguments, set_seed
+
+    model_config = model_config or ModelConfig()
+    config = config or PretrainConfig()
+    if tokenizer.pad_token_id is None or tokenizer.pad_token_id == tokenizer.eos_token_id:
+        raise ValueError("the tokenizer needs a pad token distinct from EOS, or the model never learns to stop "
+                         "(the collator masks pad labels). Use genlab.tokenizer.train_tokenizer, which adds <pad>.")
+    set_seed(config.seed)
+    tokenizer.model_max_length = model_config.n_positions
+    model = build_model(tokenizer, model_config)
+    train_ds = tokenize_documents(tokenizer, train_texts, model_config.n_positions)
+    eval_ds = tokenize_documents(tokenizer, eval_texts, model_config.n_positions)
+
+    with tempfile.TemporaryDirectory(prefix="genlab-pretrain-") as scratch:
+        args = TrainingArguments(
+            output_dir=scratch, max_steps=config.max_steps, per_device_train_batch_size=config.batch_size,
+            per_device_eval_batch_size=config.batch_size, learning_rate=config.learning_rate,
+            warmup_steps=config.warmup_steps, lr_scheduler_type="cosine", weight_decay=config.weight_decay,
+            logging_steps=config.logging_steps, eval_strategy="steps", eval_steps=config.eval_steps,
+            save_strategy="no", report_to=[], seed=config.seed, data_seed=config.seed,
+            train_sampling_strategy="group_by_length", length_column_name="length",
+            disable_tqdm=not progress_enabled(config.progress), use_cpu=not torch.cuda.is_available(),
+            ddp_find_unused_parameters=False, **config.extra_args)
+        trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
+                          data_collator=DataCollatorForLanguageModeling(tokenizer=tokenizer, mlm=False),
+                          processing_class=tokenizer, callbacks=list(callbacks))
+        start = time.perf_counter()
+        train_out = trainer.train()
+        runtime = time.perf_counter() - start
+        eval_metrics = trainer.evaluate()
+
+    model.eval()
+    n_tokens = sum(train_ds["length"])
+    metrics = {
+        "eval_loss": eval_metrics["eval_loss"],
+        "eval_perplexity": math.exp(eval_metrics["eval_loss"]),
+        "train_loss": train_out.training_loss,
+        "train_runtime_s": runtime,
+        "steps": config.max_steps,
+        "n_parameters": model.num_parameters(),
+        "train_tokens_per_epoch": n_tokens,
+    }
+    provenance = {"name": "pretrained", "source": "genlab.train.pretrain", "local": True, "path": None,
+                  "model_config": asdict(model_config), "pretrain_config": asdict(config)}
+    if output_dir is not None:
+        out = Path(output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        model.save_pretrained(out, safe_serialization=True)
+        tokenizer.save_pretrained(out)
+        provenance["path"] = str(out)
+    tokenizer.padding_side = "left"
+    bundle = Bundle(model=model, tokenizer=tokenizer, device=model.device, kind="causal", provenance=provenance)
+    return PretrainResult(bundle=bundle, metrics=metrics, history=list(trainer.state.log_history))
