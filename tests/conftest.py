@@ -1,0 +1,101 @@
+"""Shared fixtures. Importing genlab first sets the hub offline; the guard below makes any attempt to
+open a network connection (other than to this machine) fail the test that made it."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import pytest
+
+import genlab  # noqa: F401  (sets the offline variables before anything imports transformers)
+
+
+class NetworkAccessError(RuntimeError):
+    pass
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX path
+        return True
+    host = address[0]
+    if host in ("localhost", "", None):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _guarded_connect(self, address):
+    if not _is_local(address):
+        raise NetworkAccessError(f"genlab tests must not open network connections (tried {address!r})")
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    if not _is_local(address):
+        raise NetworkAccessError(f"genlab tests must not open network connections (tried {address!r})")
+    return _real_connect_ex(self, address)
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):
+    if not _is_local((host,)):
+        raise NetworkAccessError(f"genlab tests must not resolve remote hosts (tried {host!r})")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_network():
+    """Fail any test that tries to reach another machine."""
+    socket.socket.connect = _guarded_connect
+    socket.socket.connect_ex = _guarded_connect_ex
+    socket.getaddrinfo = _guarded_getaddrinfo
+    yield
+    socket.socket.connect = _real_connect
+    socket.socket.connect_ex = _real_connect_ex
+    socket.getaddrinfo = _real_getaddrinfo
+
+
+@pytest.fixture(scope="session")
+def small_corpus():
+    """A small world's corpus (a few hundred documents), for fast tests."""
+    from genlab.world import generate_corpus, small_world
+
+    return generate_corpus(n_train_docs=300, n_validation_docs=30, n_test_docs=30, seed=0, world=small_world())
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer(small_corpus):
+    from genlab.tokenizer import train_tokenizer
+
+    return train_tokenizer(small_corpus.texts("train"), vocab_size=600, model_max_length=128)
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tiny_tokenizer):
+    """A randomly initialised 2-layer GPT-2 (about 60k parameters) with a real genlab tokenizer."""
+    import copy
+
+    import torch
+
+    from genlab.models import Bundle
+    from genlab.train import ModelConfig, build_model
+
+    torch.manual_seed(0)
+    tok = copy.deepcopy(tiny_tokenizer)
+    tok.padding_side = "left"
+    model = build_model(tok, ModelConfig(n_positions=128, n_embd=32, n_layer=2, n_head=2)).eval()
+    return Bundle(model=model, tokenizer=tok, device=torch.device("cpu"), kind="causal",
+                  provenance={"name": "tiny-random", "source": "tests/conftest.py"})
+
+
+@pytest.fixture(scope="session")
+def default_bundle():
+    """The embedded default model (data/models/genlab-tiny-world)."""
+    return genlab.load_model()
