@@ -1,0 +1,63 @@
+# genlab: two commands set everything up on a fresh machine.
+#   make report   venv + install + run the notebook series (CI-sized) -> reports/*.html + reports/index.html
+#   make test     venv + install + unit tests, doctests and every notebook under nbval (what CI runs)
+# Torch: TORCH_SPEC is installed first. torch==2.13.0 resolves to the CPU wheel on this project's machines and to
+# PyPI's normal build (CUDA on Linux) elsewhere; override with e.g. `make test TORCH_SPEC="torch==2.14.*"`.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.genlab-installed
+
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export HF_EVALUATE_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
+export TOKENIZERS_PARALLELISM := false
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: install test report lab lint format bench default-model notebooks-clean clean help
+
+help:
+	@grep -E '^#   make' Makefile | sed 's/^#   //'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	TQDM_DISABLE=1 $(BIN)/python -m pytest tests genlab notebooks --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:randomly $(PYTEST_ARGS)
+
+report: $(STAMP)
+	TQDM_DISABLE=1 $(BIN)/python -m genlab.series report --out reports
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(BIN)/ruff check genlab tests benchmarks notebooks
+	$(BIN)/ruff format --check genlab tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format genlab tests benchmarks
+	$(BIN)/ruff check --fix genlab tests benchmarks
+
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+default-model: $(STAMP)
+	$(BIN)/python -m genlab.default_model build
+
+notebooks-clean: $(STAMP)
+	$(BIN)/python -m genlab.series strip
+	$(BIN)/python -m genlab.series nav
+
+clean:
+	rm -rf reports build *.egg-info

@@ -1,0 +1,751 @@
+"""Factual recall and hallucination against the genlab world, split by how often a fact was seen in training.
+
+Every planted fact is a (subject, relation, object) triple stated in exactly ``count`` training documents
+(``genlab.world.spec``), so the world is its own answer key. Two views of the same knowledge:
+
+1. **Cloze probes** (Petroni et al. 2019, "Language Models as Knowledge Bases?", LAMA): each fact written with
+   one of its relation's templates and cut before the object, "Gunka lives in" -> "Cinderfold".
+   ``cloze_probes`` builds them; two scorings, per probe:
+
+   - *generation exact match*: the greedy continuation names the answer (the rule is in ``match_option``);
+   - *ranking*: log p(option | prompt), summed over the option's tokens and the sentence's closing ".",
+     for the true object against every other object of the same relation in the world, as in
+     multiple-choice scoring of lm-evaluation-harness (Gao et al. 2021). rank = 1 + number of other
+     options scoring higher **or equal** (ties count against the model, so a model that scores every option
+     alike gets no credit); reciprocal rank = 1 / rank; accuracy@1 = [rank == 1].
+
+   ``accuracy_by_count`` aggregates by training frequency, the axis of Kandpal et al. 2023 ("Large Language
+   Models Struggle to Learn Long-Tail Knowledge", ICML), with exact Clopper-Pearson (1934) intervals.
+
+2. **Hallucination rate** of free text: ``extract_claims`` finds statements that match a relation template
+   about a known subject; ``hallucination_rate`` = contradicted claims / all claims, the complement of the
+   "supported atomic facts" precision of FActScore (Min et al. 2023, EMNLP), with the world as knowledge source.
+
+Scoring goes through a small protocol, ``ContinuationModel`` (``continuation_logprobs`` and ``greedy``), so the
+ranking and matching logic can be checked without a trained model: ``FactOracle`` is a fake that knows
+exactly the facts seen at least ``min_count`` times. A ``Bundle`` (causal LM) is wrapped by ``BundleLM``, which
+prepends BOS (genlab models were trained on ``<|endoftext|> text <|endoftext|>``) and scores all options of
+a probe in **one** forward pass: the prompt, then the options' tokens laid out as a prefix tree with a tree
+attention mask and matching position ids, so the prompt is encoded once and shared prefixes (" a", " an")
+once per probe.
+
+>>> from genlab.world import small_world
+>>> world = small_world()
+>>> probes = cloze_probes(world, templates="canonical")
+>>> scores = score_cloze(FactOracle(world, min_count=2), probes)
+>>> print(accuracy_by_count(scores)[["count", "n", "accuracy"]].to_string(index=False))
+ count  n  accuracy
+     1 20       0.0
+     2 20       1.0
+     4 20       1.0
+
+**Limitations.** Claims are found by template matching, not by understanding. A claim is a sentence part that
+matches one of the 21 relation templates (or the variants listed in ``extract_claims``) with a world person
+(person relations) or town (place relations) named in full as its subject. Missed: pronouns and other
+co-reference ("She lives in Cinderfold"), possessives ("Gunka's pet is a seal"), paraphrases outside the
+templates ("Gunka is a fisher", "Gunka's home town"), negation and hedging ("Gunka does not live in X" is
+missed, "Gunka lives in X no more" is counted as a claim), second objects of a coordination ("lives in A and
+B" claims A only), claims about minor characters or names the world does not know. Counted although they may
+not be assertions: statements inside quoted speech, questions that happen to match a template. An object that
+is not a valid object of its relation (not a town for ``lives_in``, not an occupation for ``works_as``, ...) is
+counted as a contradiction and flagged ``invalid_object``; so "Gunka lives in the north of Cinderfold" counts
+as a contradiction. Case and a/an agreement are ignored. The rate is only as good as this coverage: report the
+number of claims next to it. Cloze probes measure recall of the exact templates seen in training, not
+knowledge that transfers to new phrasings; the three templates of a fact are not independent trials, so use
+``templates="canonical"`` when the Clopper-Pearson intervals must assume independence.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from genlab.metrics.registry import register_metric
+from genlab.world.spec import PERSON_RELATIONS, RELATION_TEMPLATES, Fact, World, article
+
+# The lexicon list that holds the valid objects of each relation (``lives_in``: the world's towns).
+RELATION_LEXICON = {"works_as": "occupations", "has_pet": "animals", "favourite_food": "foods",
+                    "landmark": "landmarks", "river": "river_names", "trades_in": "goods"}
+
+PETRONI = "Petroni et al. 2019, Language Models as Knowledge Bases? (EMNLP); Kandpal et al. 2023 (ICML)"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Probes
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClozeProbe:
+    id: str  # "lives_in:Gunka#t0": fact id and template index
+    fact_id: str
+    relation: str
+    subject: str
+    object: str  # the true object as stored in the world ("fisher")
+    prompt: str  # the sentence cut before its object: "Gunka works as"
+    answer: str  # the object as the sentence writes it: "a fisher"
+    suffix: str  # what follows the object in the sentence: "."
+    count: int  # training documents stating the fact
+    template: int  # index into RELATION_TEMPLATES[relation]
+    candidates: tuple[str, ...]  # every other object of the relation in the world, written like ``answer``
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """The answer first, then the candidates: what ranking scores."""
+        return (self.answer, *self.candidates)
+
+
+def relation_objects(world: World, relation: str) -> tuple[str, ...]:
+    """The distinct objects of ``relation`` among the world's facts, sorted: the candidate set of its probes.
+
+    >>> from genlab.world import small_world
+    >>> relation_objects(small_world(), "lives_in")
+    ('Cinderfold', 'Cinderhaven', 'Nettlemouth', 'Ravencombe')
+    """
+    if relation not in RELATION_TEMPLATES:
+        raise ValueError(f"unknown relation {relation!r}; choose one of {sorted(RELATION_TEMPLATES)}")
+    return tuple(sorted({f.object for f in world.facts if f.relation == relation}))
+
+
+def valid_objects(world: World, relation: str) -> tuple[str, ...]:
+    """Every object the world allows for ``relation``: the lexicon's list (towns for ``lives_in``) plus the
+    objects of its facts. A claimed object outside this set is flagged ``invalid_object``.
+
+    >>> from genlab.world import small_world
+    >>> "seal" in valid_objects(small_world(), "has_pet"), "Cinderfold" in valid_objects(small_world(), "has_pet")
+    (True, False)
+    """
+    objects = set(relation_objects(world, relation))
+    if relation == "lives_in":
+        objects |= {p.name for p in world.places}
+    else:
+        objects |= set(world.lexicon.get(RELATION_LEXICON[relation], ()) if world.lexicon else ())
+    return tuple(sorted(objects))
+
+
+def _uses_article(relation: str, template: int) -> bool:
+    return "{a_o}" in RELATION_TEMPLATES[relation][template]
+
+
+def cloze_probes(world: World, templates: Literal["all", "canonical"] = "all") -> list[ClozeProbe]:
+    """One probe per fact and template: ``"all"`` (the 3 templates each fact was written with) or
+    ``"canonical"`` (template 0 only, one probe per fact).
+
+    >>> from genlab.world import small_world
+    >>> probes = cloze_probes(small_world())
+    >>> len(probes), probes[1].prompt, probes[1].answer, probes[1].count
+    (180, 'Gunka has a little house in', 'Cinderfold', 1)
+    >>> probes[3].answer, probes[3].candidates[:2]
+    ('a fisher', ('a clerk', 'a cobbler'))
+    """
+    if templates not in ("all", "canonical"):
+        raise ValueError(f"templates must be 'all' or 'canonical', got {templates!r}")
+    probes = []
+    for fact in world.facts:
+        others = [o for o in relation_objects(world, fact.relation) if o != fact.object]
+        n_templates = len(RELATION_TEMPLATES[fact.relation]) if templates == "all" else 1
+        for t in range(n_templates):
+            prompt, answer = fact.cloze(t)
+            sentence = fact.sentence(t)
+            suffix = sentence[sentence.rindex(answer) + len(answer):]
+            write = article if _uses_article(fact.relation, t) else (lambda o: o)
+            probes.append(ClozeProbe(id=f"{fact.id}#t{t}", fact_id=fact.id, relation=fact.relation,
+                                     subject=fact.subject, object=fact.object, prompt=prompt, answer=answer,
+                                     suffix=suffix, count=fact.count, template=t,
+                                     candidates=tuple(write(o) for o in others)))
+    return probes
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Models: a protocol, a fake that knows facts above a count, and the Bundle adapter
+# ---------------------------------------------------------------------------------------------------------------
+@runtime_checkable
+class ContinuationModel(Protocol):
+    """What the cloze scorings need from a model."""
+
+    def continuation_logprobs(self, prompts: Sequence[str], continuations: Sequence[Sequence[str]]) -> list[list[float]]:
+        """log p(continuation | prompt), summed over its tokens, for every continuation of every prompt."""
+        ...
+
+    def greedy(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        """The greedy continuation of each prompt (new text only)."""
+        ...
+
+
+class FactOracle:
+    """A fake model that knows exactly the world's facts with ``count >= min_count``.
+
+    Known facts: the true continuation scores 0 and every other -1; greedy writes the answer. Unknown facts:
+    the oracle believes the alphabetically first wrong object of the relation, which scores 0 while the truth
+    scores -2; greedy writes that wrong object. Unknown prompts score 0 for every continuation (a tie).
+    It stands for "a model that memorised every fact seen at least k times and nothing else".
+
+    >>> from genlab.world import small_world
+    >>> oracle = FactOracle(small_world(), min_count=2)
+    >>> oracle.greedy(["Gunka works as", "Gunka lives in"], max_new_tokens=4)
+    [' a fisher.', ' Cinderhaven.']
+    """
+
+    def __init__(self, world: World, min_count: int):
+        self.min_count = min_count
+        self._belief: dict[str, tuple[str, str]] = {}  # prompt -> (continuation believed, true continuation)
+        for p in cloze_probes(world):
+            true = " " + p.answer + p.suffix
+            believed = true if p.count >= min_count else " " + min(p.candidates) + p.suffix
+            self._belief[p.prompt] = (believed, true)
+
+    def continuation_logprobs(self, prompts: Sequence[str], continuations: Sequence[Sequence[str]]) -> list[list[float]]:
+        out = []
+        for prompt, conts in zip(prompts, continuations, strict=True):
+            believed, true = self._belief.get(prompt, (None, None))
+            out.append([0.0 if believed is None or c == believed else (-2.0 if c == true else -1.0) for c in conts])
+        return out
+
+    def greedy(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        return [self._belief[p][0] if p in self._belief else "" for p in prompts]
+
+
+class BundleLM:
+    """A causal-LM ``Bundle`` as a ``ContinuationModel``: batched greedy generation and tree-batched scoring.
+
+    ``add_bos``: prepend the tokenizer's BOS to every prompt (when it has one), as genlab models were trained.
+    ``batch_size``: prompts per forward pass. Continuation tokens are read off the continuation encoded on its
+    own; options start with a space, so a byte-level BPE (GPT-2, genlab) splits "prompt + option" the same way.
+    """
+
+    def __init__(self, bundle, *, batch_size: int = 32, add_bos: bool = True):
+        if getattr(bundle, "kind", "causal") != "causal":
+            raise ValueError(f"cloze scoring needs a causal language model; this bundle is {bundle.kind!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.bundle, self.batch_size, self.add_bos = bundle, batch_size, add_bos
+        tok = bundle.tokenizer
+        self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
+
+    def _ids(self, texts: Sequence[str], bos: bool) -> list[list[int]]:
+        tok = self.bundle.tokenizer
+        ids = tok(list(texts), add_special_tokens=False)["input_ids"] if texts else []
+        if bos and self.add_bos and tok.bos_token_id is not None:
+            ids = [[tok.bos_token_id] + x for x in ids]
+        return ids
+
+    def greedy(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        import torch
+
+        model, tok, dev = self.bundle.model, self.bundle.tokenizer, self.bundle.device
+        ids = self._ids(prompts, bos=True)
+        if any(len(x) == 0 for x in ids):
+            raise ValueError("an empty prompt cannot be continued without a BOS token; give every prompt some text")
+        out: list[str] = [""] * len(ids)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))  # similar lengths together: less padding
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start:start + self.batch_size]
+            width = max(len(ids[i]) for i in batch)
+            # left padding: every row continues from the right edge (generate derives positions from the mask)
+            input_ids = torch.tensor([[self.pad_id] * (width - len(ids[i])) + ids[i] for i in batch], device=dev)
+            mask = torch.tensor([[0] * (width - len(ids[i])) + [1] * len(ids[i]) for i in batch], device=dev)
+            with torch.no_grad():
+                gen = model.generate(input_ids=input_ids, attention_mask=mask, max_new_tokens=max_new_tokens,
+                                     do_sample=False, num_beams=1, pad_token_id=self.pad_id,
+                                     eos_token_id=tok.eos_token_id)
+            for i, text in zip(batch, tok.batch_decode(gen[:, width:], skip_special_tokens=True), strict=True):
+                out[i] = text
+        return out
+
+    def continuation_logprobs(self, prompts: Sequence[str], continuations: Sequence[Sequence[str]]) -> list[list[float]]:
+        import torch
+
+        if len(prompts) != len(continuations):
+            raise ValueError(f"got {len(prompts)} prompts but {len(continuations)} continuation lists")
+        model, dev = self.bundle.model, self.bundle.device
+        prompt_ids = self._ids(prompts, bos=True)
+        if any(len(x) == 0 for x in prompt_ids):
+            raise ValueError("an empty prompt has no token to predict the first continuation token from; "
+                             "give every prompt some text or keep add_bos=True with a tokenizer that has a BOS")
+        tries: dict[tuple[str, ...], _Trie] = {}  # probes of one relation and template share their options
+        for conts in continuations:
+            key = tuple(conts)
+            if key not in tries:
+                tries[key] = _Trie(self._ids(key, bos=False), key)
+        rows = [(prompt_ids[i], tries[tuple(continuations[i])]) for i in range(len(prompts))]
+        out: list[list[float]] = [[] for _ in prompts]
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]) + rows[i][1].n_nodes)
+        dtype = next(model.parameters()).dtype
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start:start + self.batch_size]
+            input_ids, position_ids, allowed, gather = _tree_batch([rows[i] for i in batch], self.pad_id)
+            bias = torch.zeros(allowed.shape, dtype=dtype)
+            bias[~torch.from_numpy(allowed)] = torch.finfo(dtype).min  # additive mask: eager and sdpa alike
+            with torch.no_grad():
+                logits = model(input_ids=torch.from_numpy(input_ids).to(dev),
+                               position_ids=torch.from_numpy(position_ids).to(dev),
+                               attention_mask=bias[:, None].to(dev), use_cache=False).logits  # (B, T, V)
+            row_idx, pos_idx, tok_idx, cont_idx = (torch.from_numpy(a).to(dev) for a in gather)
+            logp = torch.log_softmax(logits[row_idx, pos_idx].float(), dim=-1)  # (M, V): only the needed positions
+            token_lp = logp.gather(1, tok_idx[:, None])[:, 0]  # (M,)
+            n_cont = max(len(rows[i][1].conts) for i in batch)
+            sums = torch.zeros(len(batch) * n_cont, dtype=torch.float64, device=dev)
+            sums.index_add_(0, row_idx * n_cont + cont_idx, token_lp.double())
+            sums = sums.view(len(batch), n_cont).cpu().tolist()
+            for r, i in enumerate(batch):
+                out[i] = sums[r][: len(rows[i][1].conts)]
+        return out
+
+
+class _Trie:
+    """The options of a probe as a prefix tree. Nodes are the token prefixes that some option continues
+    (the tokens fed after the prompt); an option's k-th token is predicted at its (k-1)-th prefix node,
+    or at the prompt's last position for k = 0."""
+
+    def __init__(self, ids: list[list[int]], texts: Sequence[str]):
+        node_of: dict[tuple[int, ...], int] = {}
+        tokens, parents = [], []
+        self.conts = []  # per option: (source node of each token, -1 = prompt end; token ids)
+        for text, cont in zip(texts, ids, strict=True):
+            if not cont:
+                raise ValueError(f"continuation {text!r} has no tokens; every option must be non-empty")
+            src, parent = [], -1
+            for k, t in enumerate(cont):
+                src.append(parent)
+                if k < len(cont) - 1:  # a prefix that is continued must be fed to the model
+                    key = tuple(cont[: k + 1])
+                    if key not in node_of:
+                        node_of[key] = len(tokens)
+                        tokens.append(t)
+                        parents.append(parent)
+                    parent = node_of[key]
+            self.conts.append((src, cont))
+        n = len(tokens)
+        self.n_nodes = n
+        self.tokens = np.array(tokens, dtype=np.int64)
+        self.depth = np.zeros(n, dtype=np.int64)
+        self.ancestors = np.zeros((n, n), dtype=bool)  # [i, j]: node i may attend to node j (an ancestor or itself)
+        for i, p in enumerate(parents):  # parents are created before their children
+            if p >= 0:
+                self.ancestors[i] = self.ancestors[p]
+                self.depth[i] = self.depth[p] + 1
+            self.ancestors[i, i] = True
+
+
+def _tree_batch(rows: list[tuple[list[int], _Trie]], pad_id: int):
+    """Right-padded ids, position ids, attention pattern and gather indices for one batch of
+    (prompt ids, option trie) rows. Row layout: prompt tokens, then the trie's nodes."""
+    width = max(len(p) + t.n_nodes for p, t in rows)
+    b = len(rows)
+    input_ids = np.full((b, width), pad_id, dtype=np.int64)
+    position_ids = np.zeros((b, width), dtype=np.int64)
+    allowed = np.zeros((b, width, width), dtype=bool)
+    allowed[:, np.arange(width), np.arange(width)] = True  # padding attends to itself only: no all-masked row
+    row_idx, pos_idx, tok_idx, cont_idx = [], [], [], []
+    for r, (prompt, trie) in enumerate(rows):
+        lp, n = len(prompt), trie.n_nodes
+        input_ids[r, :lp] = prompt
+        input_ids[r, lp:lp + n] = trie.tokens
+        position_ids[r, :lp] = np.arange(lp)
+        position_ids[r, lp:lp + n] = lp + trie.depth  # an option's k-th token sits at position lp + k
+        allowed[r, :lp, :lp] = np.tril(np.ones((lp, lp), dtype=bool))
+        allowed[r, lp:lp + n, :lp] = True  # every option sees the whole prompt ...
+        allowed[r, lp:lp + n, lp:lp + n] = trie.ancestors  # ... and its own earlier tokens, not other options'
+        for c, (src, cont) in enumerate(trie.conts):
+            for s, t in zip(src, cont, strict=True):
+                row_idx.append(r)
+                pos_idx.append(lp - 1 if s < 0 else lp + s)
+                tok_idx.append(t)
+                cont_idx.append(c)
+    gather = tuple(np.array(a, dtype=np.int64) for a in (row_idx, pos_idx, tok_idx, cont_idx))
+    return input_ids, position_ids, allowed, gather
+
+
+def as_continuation_model(model, *, batch_size: int = 32, add_bos: bool = True) -> ContinuationModel:
+    """``model`` itself when it implements ``ContinuationModel``, a ``BundleLM`` when it is a ``Bundle``."""
+    if isinstance(model, ContinuationModel):
+        return model
+    if hasattr(model, "model") and hasattr(model, "tokenizer"):
+        return BundleLM(model, batch_size=batch_size, add_bos=add_bos)
+    raise ValueError(f"expected a genlab Bundle (from genlab.load_model) or an object with continuation_logprobs() "
+                     f"and greedy(); got {type(model).__name__}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Scoring
+# ---------------------------------------------------------------------------------------------------------------
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def match_option(generation: str, options: Sequence[str]) -> str | None:
+    """The option a generated continuation names, or None.
+
+    The rule: lower-case both and collapse runs of whitespace (leading space dropped); an option matches when
+    the generation starts with it and the next character is not a letter, digit, hyphen or apostrophe
+    (so "Cinderfold." and "Cinderfold, where" match "Cinderfold", "Cinderfolds" does not). When several
+    options match, the longest wins, so "fish stew" is not read as "fish".
+
+    >>> match_option(" Fish stew and bread.", ["fish", "fish stew", "bread"])
+    'fish stew'
+    >>> match_option(" pigeon.", ["pig", "cat"]) is None
+    True
+    """
+    gen = _norm(generation)
+    best = None
+    for opt in options:
+        o = _norm(opt)
+        if gen.startswith(o) and not re.match(r"[\w'-]", gen[len(o):len(o) + 1]) and (best is None or len(o) > len(_norm(best))):
+            best = opt
+    return best
+
+
+def _probe_frame(probes: Sequence[ClozeProbe]) -> pd.DataFrame:
+    return pd.DataFrame({"id": [p.id for p in probes], "fact_id": [p.fact_id for p in probes],
+                         "relation": [p.relation for p in probes], "subject": [p.subject for p in probes],
+                         "template": [p.template for p in probes], "count": [p.count for p in probes],
+                         "prompt": [p.prompt for p in probes], "answer": [p.answer for p in probes]})
+
+
+def _check_probes(probes: Sequence[ClozeProbe]) -> None:
+    if not probes:
+        raise ValueError("no probes given; build them with cloze_probes(world)")
+    if not all(isinstance(p, ClozeProbe) for p in probes):
+        raise ValueError("probes must be ClozeProbe objects from cloze_probes(world)")
+
+
+def generation_exact_match(model, probes: Sequence[ClozeProbe], *, max_new_tokens: int | None = None,
+                           batch_size: int = 64) -> pd.DataFrame:
+    """Greedy continuation of every probe and whether it names the answer (rule: ``match_option``).
+
+    Columns: the probe's fields, ``generation``, ``predicted`` (the option it names, or None), ``exact_match``.
+    ``max_new_tokens`` defaults to the longest option in tokens (whitespace words + 2 for a ``FactOracle``).
+
+    >>> from genlab.world import small_world
+    >>> w = small_world()
+    >>> df = generation_exact_match(FactOracle(w, min_count=4), cloze_probes(w, "canonical"))
+    >>> df.groupby("count")["exact_match"].mean().tolist()
+    [0.0, 0.0, 1.0]
+    """
+    _check_probes(probes)
+    lm = as_continuation_model(model, batch_size=batch_size)
+    if max_new_tokens is None:
+        options = sorted({" " + o + p.suffix for p in probes for o in p.options})
+        if isinstance(lm, BundleLM):
+            max_new_tokens = max(len(x) for x in lm._ids(options, bos=False))
+        else:
+            max_new_tokens = max(len(o.split()) for o in options) + 2
+    gens = lm.greedy([p.prompt for p in probes], max_new_tokens)
+    predicted = [match_option(g, p.options) for g, p in zip(gens, probes, strict=True)]
+    df = _probe_frame(probes)
+    df["generation"] = gens
+    df["predicted"] = predicted
+    df["exact_match"] = [pred is not None and pred == p.answer for pred, p in zip(predicted, probes, strict=True)]
+    return df
+
+
+def candidate_ranking(model, probes: Sequence[ClozeProbe], *, batch_size: int = 32) -> pd.DataFrame:
+    """Rank the true object among all objects of its relation by log p(" " + option + suffix | prompt).
+
+    Columns: the probe's fields, ``logprob`` (of the answer, nats), ``best`` (the top option), ``rank``
+    (1 + options scoring higher or equal), ``n_options``, ``reciprocal_rank``, ``correct`` (rank == 1) and
+    ``chance`` (1 / n_options, the accuracy of guessing).
+
+    >>> from genlab.world import small_world
+    >>> w = small_world()
+    >>> df = candidate_ranking(FactOracle(w, min_count=2), cloze_probes(w, "canonical"))
+    >>> print(df[["id", "rank", "n_options", "correct"]].head(3).to_string(index=False))
+                   id  rank  n_options  correct
+    lives_in:Gunka#t0     4          4    False
+    works_as:Gunka#t0     1         10     True
+     has_pet:Gunka#t0     1         10     True
+    """
+    _check_probes(probes)
+    lm = as_continuation_model(model, batch_size=batch_size)
+    conts = [[" " + o + p.suffix for o in p.options] for p in probes]
+    scores = lm.continuation_logprobs([p.prompt for p in probes], conts)
+    df = _probe_frame(probes)
+    true_lp, best, rank = [], [], []
+    for p, s in zip(probes, scores, strict=True):
+        s = np.asarray(s, dtype=float)
+        if len(s) != len(p.options):
+            raise ValueError(f"the model returned {len(s)} scores for {len(p.options)} options of probe {p.id}")
+        true_lp.append(float(s[0]))
+        best.append(p.options[int(np.argmax(s))])
+        rank.append(1 + int(np.sum(s[1:] >= s[0])))  # ties count against the model
+    df["logprob"] = true_lp
+    df["best"] = best
+    df["rank"] = rank
+    df["n_options"] = [len(p.options) for p in probes]
+    df["reciprocal_rank"] = 1.0 / df["rank"]
+    df["correct"] = df["rank"] == 1
+    df["chance"] = 1.0 / df["n_options"]
+    return df
+
+
+def score_cloze(model, probes: Sequence[ClozeProbe], *, batch_size: int = 32,
+                max_new_tokens: int | None = None) -> pd.DataFrame:
+    """Both scorings, one row per probe: the columns of ``generation_exact_match`` and ``candidate_ranking``.
+
+    >>> from genlab.world import small_world
+    >>> w = small_world()
+    >>> df = score_cloze(FactOracle(w, min_count=4), cloze_probes(w))
+    >>> len(df), round(float(df["exact_match"].mean()), 3), round(float(df["correct"].mean()), 3)
+    (180, 0.333, 0.333)
+    """
+    lm = as_continuation_model(model, batch_size=batch_size)
+    gen = generation_exact_match(lm, probes, max_new_tokens=max_new_tokens, batch_size=batch_size)
+    rank = candidate_ranking(lm, probes, batch_size=batch_size)
+    return gen.merge(rank[["id", "logprob", "best", "rank", "n_options", "reciprocal_rank", "correct", "chance"]],
+                     on="id", validate="one_to_one")
+
+
+def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact binomial interval for k successes in n trials (Clopper & Pearson 1934), via scipy.
+
+    >>> [round(x, 4) for x in clopper_pearson(0, 10)]
+    [0.0, 0.3085]
+    """
+    from scipy.stats import binomtest
+
+    if n == 0:
+        return (math.nan, math.nan)
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="exact")
+    return (float(ci.low), float(ci.high))
+
+
+def accuracy_by_count(scores: pd.DataFrame, column: str = "correct", by: Sequence[str] = (),
+                      confidence: float = 0.95) -> pd.DataFrame:
+    """Accuracy of a boolean ``column`` (``"correct"``: accuracy@1, ``"exact_match"``) by training count.
+
+    One row per ``count`` (and per value of the extra ``by`` columns): n, k (successes), accuracy and its
+    exact Clopper-Pearson interval. The interval treats probes as independent trials; the 3 templates of a
+    fact are not, so with ``templates="all"`` read it as optimistic.
+
+    >>> df = pd.DataFrame({"count": [1, 1, 2, 2, 2], "correct": [False, False, True, True, False]})
+    >>> print(accuracy_by_count(df).round(4).to_string(index=False))
+     count  n  k  accuracy  ci_low  ci_high
+         1  2  0    0.0000  0.0000   0.8419
+         2  3  2    0.6667  0.0943   0.9916
+    """
+    missing = [c for c in ("count", column, *by) if c not in scores.columns]
+    if missing:
+        raise ValueError(f"scores lack column(s) {missing}; pass the DataFrame of score_cloze / candidate_ranking")
+    keys = [*by, "count"]
+    rows = []
+    for key, group in scores.groupby(keys, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        n, k = len(group), int(group[column].astype(bool).sum())
+        lo, hi = clopper_pearson(k, n, confidence)
+        rows.append(dict(zip(keys, key, strict=True)) | {"n": n, "k": k, "accuracy": k / n, "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Claims and hallucination rate
+# ---------------------------------------------------------------------------------------------------------------
+# Template verbs and their simple past: "Gunka lived in Cinderfold" is a claim too.
+PAST_TENSE = {"lives": "lived", "has": "had", "is": "was", "works": "worked", "keeps": "kept", "loves": "loved",
+              "likes": "liked", "knows": "knew", "lies": "lay", "stands": "stood", "sail": "sailed", "come": "came",
+              "trades": "traded", "sell": "sold"}
+_END = r"""[.,;:!?"\n]"""  # what ends an object: sentence or clause punctuation, a quote, a line break
+
+
+def _template_regex(template: str, subjects: Sequence[str]) -> re.Pattern:
+    """A template as a case-insensitive regex: {s} one of ``subjects``, {o} / {a_o} an object phrase."""
+    names = "|".join(re.escape(s) for s in sorted(subjects, key=len, reverse=True))
+    parts = []
+    for piece in re.split(r"(\{s\}|\{a_o\}|\{o\}|\s+)", template.rstrip(".")):
+        if not piece:
+            continue
+        if piece == "{s}":
+            parts.append(rf"(?<![\w'-])(?P<s>{names})(?![\w'-])")
+        elif piece == "{a_o}":  # the article belongs to the template: required, a/an agreement not checked
+            parts.append(rf"\b(?:an?)\s+(?P<o>[^\s{_END[1:-1]}][^{_END[1:-1]}]*)")
+        elif piece == "{o}":  # a leading determiner is dropped ("the river the Alder", "loves to eat some bread")
+            parts.append(rf"(?:(?:an?|the|some)\s+)?(?P<o>[^\s{_END[1:-1]}][^{_END[1:-1]}]*)")
+        elif piece.isspace():
+            parts.append(r"\s+")
+        elif piece in PAST_TENSE:
+            parts.append(rf"\b(?:{piece}|{PAST_TENSE[piece]})\b")
+        else:
+            parts.append(re.escape(piece))
+    return re.compile("".join(parts), re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Extractor:
+    patterns: tuple[tuple[str, int, re.Pattern], ...]  # (relation, template index, regex)
+    facts: dict[tuple[str, str], Fact]  # (subject lower-cased, relation) -> fact
+    objects: dict[str, tuple[str, ...]]  # relation -> valid objects, longest first
+
+
+def _extractor(world: World) -> _Extractor:
+    people, places = [p.name for p in world.people], [p.name for p in world.places]
+    patterns = tuple((rel, i, _template_regex(t, people if rel in PERSON_RELATIONS else places))
+                     for rel, templates in RELATION_TEMPLATES.items() for i, t in enumerate(templates))
+    facts = {(f.subject.lower(), f.relation): f for f in world.facts}
+    objects = {rel: tuple(sorted(valid_objects(world, rel), key=len, reverse=True)) for rel in RELATION_TEMPLATES}
+    return _Extractor(patterns, facts, objects)
+
+
+def _canonical_object(phrase: str, objects: Sequence[str]) -> str | None:
+    """The longest valid object that ``phrase`` starts with at a word boundary, or None."""
+    p = _norm(phrase)
+    for obj in objects:
+        o = obj.lower()
+        if p.startswith(o) and not re.match(r"[\w'-]", p[len(o):len(o) + 1]):
+            return obj
+    return None
+
+
+CLAIM_COLUMNS = ["text_id", "subject", "relation", "claimed_object", "true_object", "supported", "invalid_object",
+                 "count", "fact_id", "template", "start", "end", "match"]
+
+
+def extract_claims(texts: Sequence[str] | Mapping[str, str], world: World) -> pd.DataFrame:
+    """Statements in ``texts`` that match a relation template about a world subject, checked against the world.
+
+    A claim is a match of one of the relation templates in ``RELATION_TEMPLATES`` with these variants:
+    any case; any run of whitespace between words; each template verb in its present or simple past form
+    ("lived in", "was known for"); the object ends at . , ; : ! ? " a line break or the end of the text, and
+    when that phrase continues after a valid object ("Cinderfold with her dog") the longest valid object it
+    starts with is the claim; in templates without an article, a leading a / an / the / some is dropped; in
+    templates with one (``works_as``), an article is required, "a" and "an" alike. The subject must be a world
+    person (person relations) or town (place relations), named in full. Overlapping matches keep the earliest.
+
+    Columns: ``text_id`` (the position, or the key when ``texts`` is a mapping), ``subject``, ``relation``,
+    ``claimed_object`` (the canonical object, or the phrase as written when it is not a valid object),
+    ``true_object``, ``supported``, ``invalid_object``, ``count`` (training documents stating the true fact),
+    ``fact_id``, ``template`` (which template matched), ``start`` / ``end`` / ``match`` (the matched span).
+
+    >>> from genlab.world import small_world
+    >>> texts = ["Gunka lives in Cinderfold. By trade, Gunka is a baker.",
+    ...          "Korvin had a little house in Cinderfold with a goose. She lives in Ravencombe.",
+    ...          "The pet of Risa is a teapot."]
+    >>> df = extract_claims(texts, small_world())
+    >>> print(df[["text_id", "relation", "claimed_object", "true_object", "supported", "invalid_object"]].to_string(index=False))
+     text_id relation claimed_object true_object  supported  invalid_object
+           0 lives_in     Cinderfold  Cinderfold       True           False
+           0 works_as          baker      fisher      False           False
+           1 lives_in     Cinderfold  Cinderfold       True           False
+           2  has_pet         teapot       stoat      False            True
+    """
+    items = list(texts.items()) if isinstance(texts, Mapping) else list(enumerate(texts))
+    if any(not isinstance(t, str) for _, t in items):
+        raise ValueError("texts must be strings (or a mapping of id -> string)")
+    ex = _extractor(world)
+    rows = []
+    for text_id, text in items:
+        found = []
+        for rel, t, pattern in ex.patterns:
+            for m in pattern.finditer(text):
+                found.append((m.start(), -(m.end()), rel, t, m))
+        last_end = -1
+        for start, neg_end, rel, t, m in sorted(found, key=lambda x: (x[0], x[1])):
+            if start < last_end:  # overlaps a claim already taken
+                continue
+            last_end = -neg_end
+            fact = ex.facts[(m.group("s").lower(), rel)]
+            phrase = m.group("o").strip()
+            obj = _canonical_object(phrase, ex.objects[rel])
+            end = m.start("o") + len(obj) if obj is not None else m.end()
+            rows.append({"text_id": text_id, "subject": fact.subject, "relation": rel,
+                         "claimed_object": obj if obj is not None else _norm(phrase), "true_object": fact.object,
+                         "supported": obj is not None and obj.lower() == fact.object.lower(),
+                         "invalid_object": obj is None, "count": fact.count, "fact_id": fact.id, "template": t,
+                         "start": start, "end": end, "match": text[start:end]})
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+
+
+@dataclass
+class HallucinationRate:
+    """Contradicted claims / all claims, overall, per text and by the training count of the claimed fact."""
+
+    overall: float  # nan when no text makes a claim
+    n_claims: int
+    n_contradicted: int
+    per_text: pd.DataFrame  # text_id, n_claims, n_contradicted, rate (nan for a text without claims)
+    by_count: pd.DataFrame  # count, n_claims, n_contradicted, rate, ci_low, ci_high (Clopper-Pearson)
+    claims: pd.DataFrame  # the rows of extract_claims
+
+    def __float__(self) -> float:
+        return self.overall
+
+
+@register_metric("hallucination_rate", higher_is_better=False, aggregation="corpus", inputs="texts", per_item=False,
+                 citation="Contradicted / all claims against the world; cf. FActScore, Min et al. 2023 (EMNLP)")
+def hallucination_rate(texts: Sequence[str] | Mapping[str, str], world: World,
+                       confidence: float = 0.95) -> HallucinationRate:
+    """Share of template claims about world subjects that the world contradicts (what is a claim: ``extract_claims``).
+
+    >>> from genlab.world import small_world
+    >>> r = hallucination_rate(["Gunka lives in Cinderfold. Gunka has a pet cat.", "A quiet day."], small_world())
+    >>> r.overall, r.n_claims, r.per_text["rate"].tolist()
+    (0.5, 2, [0.5, nan])
+    >>> print(r.by_count[["count", "n_claims", "n_contradicted", "rate"]].to_string(index=False))
+     count  n_claims  n_contradicted  rate
+         1         1               0   0.0
+         2         1               1   1.0
+    """
+    claims = extract_claims(texts, world)
+    ids = list(texts.keys()) if isinstance(texts, Mapping) else list(range(len(texts)))
+    contradicted = ~claims["supported"].astype(bool)
+    per = pd.DataFrame({"text_id": ids})
+    counts = claims.assign(contra=contradicted).groupby("text_id").agg(n_claims=("supported", "size"),
+                                                                        n_contradicted=("contra", "sum"))
+    per = per.merge(counts, left_on="text_id", right_index=True, how="left").fillna({"n_claims": 0, "n_contradicted": 0})
+    per = per.astype({"n_claims": int, "n_contradicted": int})
+    per["rate"] = np.where(per["n_claims"] > 0, per["n_contradicted"] / per["n_claims"].clip(lower=1), np.nan)
+    rows = []
+    for count, group in claims.assign(contra=contradicted).groupby("count", sort=True):
+        n, k = len(group), int(group["contra"].sum())
+        lo, hi = clopper_pearson(k, n, confidence)
+        rows.append({"count": int(count), "n_claims": n, "n_contradicted": k, "rate": k / n, "ci_low": lo, "ci_high": hi})
+    by_count = pd.DataFrame(rows, columns=["count", "n_claims", "n_contradicted", "rate", "ci_low", "ci_high"])
+    n, k = len(claims), int(contradicted.sum())
+    return HallucinationRate(overall=k / n if n else math.nan, n_claims=n, n_contradicted=k, per_text=per,
+                             by_count=by_count, claims=claims)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Registered per-probe metrics (the DataFrame functions above carry the details)
+# ---------------------------------------------------------------------------------------------------------------
+@register_metric("cloze_exact_match", higher_is_better=True, aggregation="mean", inputs="probes+model", slow=True,
+                 citation=PETRONI)
+def cloze_exact_match(model, probes: Sequence[ClozeProbe], *, max_new_tokens: int | None = None,
+                      batch_size: int = 64) -> list[float]:
+    """Greedy continuation names the probe's answer (1.0) or not (0.0); see ``match_option`` for the rule.
+
+    >>> from genlab.world import small_world
+    >>> w = small_world()
+    >>> cloze_exact_match(FactOracle(w, min_count=2), cloze_probes(w, "canonical")[:4])
+    [0.0, 1.0, 1.0, 1.0]
+    """
+    df = generation_exact_match(model, probes, max_new_tokens=max_new_tokens, batch_size=batch_size)
+    return df["exact_match"].astype(float).tolist()
+
+
+@register_metric("cloze_accuracy", higher_is_better=True, aggregation="mean", inputs="probes+model", slow=True,
+                 citation=PETRONI)
+def cloze_accuracy(model, probes: Sequence[ClozeProbe], *, batch_size: int = 32) -> list[float]:
+    """Accuracy@1 of ranking the true object above every other object of its relation (ties count as wrong).
+
+    >>> from genlab.world import small_world
+    >>> w = small_world()
+    >>> cloze_accuracy(FactOracle(w, min_count=2), cloze_probes(w, "canonical")[:4])
+    [0.0, 1.0, 1.0, 1.0]
+    """
+    return candidate_ranking(model, probes, batch_size=batch_size)["correct"].astype(float).tolist()
+
+
+@register_metric("cloze_reciprocal_rank", higher_is_better=True, aggregation="mean", inputs="probes+model", slow=True,
+                 citation=PETRONI)
+def cloze_reciprocal_rank(model, probes: Sequence[ClozeProbe], *, batch_size: int = 32) -> list[float]:
+    """1 / rank of the true object among all objects of its relation; the mean is the MRR.
+
+    >>> from genlab.world import small_world
+    >>> w = small_world()
+    >>> cloze_reciprocal_rank(FactOracle(w, min_count=2), cloze_probes(w, "canonical")[:2])
+    [0.25, 1.0]
+    """
+    return candidate_ranking(model, probes, batch_size=batch_size)["reciprocal_rank"].tolist()
