@@ -147,8 +147,8 @@ def hygiene(path: Path) -> list[str]:
     if not any(c["cell_type"] == "markdown" and NAV_MARK in source(c) for c in cells):
         problems.append(f"{path.name}: no navigation cell ({NAV_MARK})")
     n_params = sum("parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
-    if n_params != 1:
-        problems.append(f"{path.name}: {n_params} cells tagged 'parameters' (need exactly 1)")
+    if n_params != (0 if path.name.startswith("00_") else 1):
+        problems.append(f"{path.name}: {n_params} cells tagged 'parameters' (need exactly 1; the index has none)")
     for i, c in enumerate(cells):
         tags = c.get("metadata", {}).get("tags", [])
         if c["cell_type"] == "code" and c.get("execution_count") is not None:

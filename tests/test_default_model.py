@@ -1,0 +1,58 @@
+"""The embedded default model: consistent with the corpus it claims, and it writes the world's sentences."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+
+from genlab.default_model import check
+from genlab.world import generate_corpus
+
+
+def test_manifest_matches_the_current_corpus_and_spec():
+    assert check() == []
+
+
+def test_manifest_records_the_recipe(default_bundle):
+    m = default_bundle.provenance["manifest"]
+    for key in ("model_config", "pretrain_config", "corpus", "world", "validation", "samples", "n_parameters"):
+        assert key in m
+    assert m["corpus"]["seed"] == 0 and len(m["corpus"]["sha256"]) == 64
+    assert m["n_parameters"] == default_bundle.n_parameters()
+    assert m["validation"]["perplexity"] < 10, "a trained model, not an untrained one (vocab 4096)"
+
+
+@pytest.fixture(scope="module")
+def vocabulary():
+    corpus = generate_corpus(n_train_docs=3000, n_validation_docs=10, n_test_docs=10)
+    return {w.strip('.,!?"').lower() for d in corpus.documents() for w in d.text.split()}
+
+
+def _words(text: str) -> list[str]:
+    return [w.strip('.,!?"').lower() for w in text.split() if w.strip('.,!?"')]
+
+
+def test_greedy_and_sampled_text_reads_as_the_worlds_sentences(default_bundle, vocabulary):
+    tok, model = default_bundle.tokenizer, default_bundle.model
+    prompts = [tok.bos_token + p for p in ("The baker", "In the morning,", '"Hello, friend," said', "Once there was")]
+    enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+    torch.manual_seed(0)
+    for kwargs in ({"do_sample": False}, {"do_sample": True, "top_p": 0.9, "top_k": 0}):
+        out = model.generate(**enc, max_new_tokens=60, pad_token_id=tok.pad_token_id, **kwargs)
+        texts = tok.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+        words = [w for t in texts for w in _words(t)]
+        known = sum(w in vocabulary for w in words) / len(words)
+        assert known > 0.95, (kwargs, texts)
+        assert all(re.search(r"[.!?]", t) for t in texts), texts  # complete sentences
+
+
+def test_the_model_learned_to_stop(default_bundle):
+    tok, model = default_bundle.tokenizer, default_bundle.model
+    enc = tok([tok.bos_token] * 8, return_tensors="pt", add_special_tokens=False)
+    torch.manual_seed(1)
+    out = model.generate(**enc, do_sample=True, top_p=0.95, top_k=0, max_new_tokens=250,
+                         pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+    finished = (out[:, 1:] == tok.eos_token_id).any(dim=1).float().mean().item()
+    assert finished >= 0.75
