@@ -17,6 +17,8 @@ export TRANSFORMERS_OFFLINE := 1
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export TOKENIZERS_PARALLELISM := false
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# any connection to another machine raises inside tests and notebook kernels (see genlab/offline.py)
+export GENLAB_FORBID_NETWORK := 1
 
 .PHONY: install test report lab lint format bench default-model notebooks-clean clean help
 
@@ -24,6 +26,7 @@ help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
 
 $(STAMP): pyproject.toml
+	@# installing needs the package registry: the network guard is for tests and notebooks only
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"

@@ -5,9 +5,13 @@
 True
 """
 
-from genlab.offline import default_offline, is_offline, set_offline
+import os as _os
+
+from genlab.offline import default_offline, forbid_network, is_offline, set_offline
 
 default_offline()  # before transformers / datasets are imported anywhere
+if _os.environ.get("GENLAB_FORBID_NETWORK") == "1":  # set by `make test` and `make report`
+    forbid_network()
 
 from genlab.models import DEFAULT_MODEL, Bundle, ModelLoadError, load_model  # noqa: E402
 from genlab.world import generate_corpus, load_world  # noqa: E402

@@ -35,3 +35,65 @@ def set_offline(offline: bool = True) -> None:
 
 def is_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
+
+
+class NetworkAccessError(RuntimeError):
+    """Raised when code tries to reach another machine while the network is forbidden."""
+
+
+_saved: dict = {}
+
+
+def _is_local(address) -> bool:
+    import ipaddress
+
+    if isinstance(address, (str, bytes)):  # an AF_UNIX path
+        return True
+    host = address[0]
+    if host in ("localhost", "", None) or (isinstance(host, str) and host.endswith(".localhost")):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def forbid_network() -> None:
+    """Make every connection or name lookup to another machine raise :class:`NetworkAccessError`.
+
+    Loopback stays allowed (Jupyter kernels talk to their server over it). ``make test`` and ``make report``
+    turn this on through ``GENLAB_FORBID_NETWORK=1``, so a notebook that tries to download fails loudly.
+    """
+    import socket
+
+    if _saved:
+        return
+    _saved.update(connect=socket.socket.connect, connect_ex=socket.socket.connect_ex,
+                  getaddrinfo=socket.getaddrinfo)
+
+    def connect(self, address):
+        if not _is_local(address):
+            raise NetworkAccessError(f"network access is forbidden here (tried to connect to {address!r})")
+        return _saved["connect"](self, address)
+
+    def connect_ex(self, address):
+        if not _is_local(address):
+            raise NetworkAccessError(f"network access is forbidden here (tried to connect to {address!r})")
+        return _saved["connect_ex"](self, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if not _is_local((host,)):
+            raise NetworkAccessError(f"network access is forbidden here (tried to resolve {host!r})")
+        return _saved["getaddrinfo"](host, *args, **kwargs)
+
+    socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = connect, connect_ex, getaddrinfo
+
+
+def allow_network() -> None:
+    """Undo :func:`forbid_network`."""
+    import socket
+
+    if _saved:
+        socket.socket.connect = _saved.pop("connect")
+        socket.socket.connect_ex = _saved.pop("connect_ex")
+        socket.getaddrinfo = _saved.pop("getaddrinfo")

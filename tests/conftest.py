@@ -3,63 +3,17 @@ open a network connection (other than to this machine) fail the test that made i
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-
 import pytest
 
 import genlab  # noqa: F401  (sets the offline variables before anything imports transformers)
-
-
-class NetworkAccessError(RuntimeError):
-    pass
-
-
-def _is_local(address) -> bool:
-    if isinstance(address, (str, bytes)):  # AF_UNIX path
-        return True
-    host = address[0]
-    if host in ("localhost", "", None):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
-_real_getaddrinfo = socket.getaddrinfo
-
-
-def _guarded_connect(self, address):
-    if not _is_local(address):
-        raise NetworkAccessError(f"genlab tests must not open network connections (tried {address!r})")
-    return _real_connect(self, address)
-
-
-def _guarded_connect_ex(self, address):
-    if not _is_local(address):
-        raise NetworkAccessError(f"genlab tests must not open network connections (tried {address!r})")
-    return _real_connect_ex(self, address)
-
-
-def _guarded_getaddrinfo(host, *args, **kwargs):
-    if not _is_local((host,)):
-        raise NetworkAccessError(f"genlab tests must not resolve remote hosts (tried {host!r})")
-    return _real_getaddrinfo(host, *args, **kwargs)
+from genlab.offline import forbid_network
 
 
 @pytest.fixture(autouse=True, scope="session")
 def no_network():
     """Fail any test that tries to reach another machine."""
-    socket.socket.connect = _guarded_connect
-    socket.socket.connect_ex = _guarded_connect_ex
-    socket.getaddrinfo = _guarded_getaddrinfo
+    forbid_network()
     yield
-    socket.socket.connect = _real_connect
-    socket.socket.connect_ex = _real_connect_ex
-    socket.getaddrinfo = _real_getaddrinfo
 
 
 @pytest.fixture(scope="session")

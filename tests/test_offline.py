@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import NetworkAccessError
+from genlab.offline import NetworkAccessError
 
 
 def test_offline_variables_are_set_by_importing_genlab():
@@ -47,6 +47,15 @@ def test_guard_allows_loopback():
     finally:
         client.close()
         server.close()
+
+
+def test_forbidding_the_network_reaches_notebook_kernels_through_the_environment():
+    env = dict(os.environ, GENLAB_FORBID_NETWORK="1")
+    code = ("import socket, genlab\n"
+            "try:\n    socket.create_connection(('198.51.100.7', 443), timeout=1)\n"
+            "except genlab.offline.NetworkAccessError:\n    print('blocked')\n")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "blocked"
 
 
 def test_set_offline_round_trip():
