@@ -8,8 +8,9 @@
 
 Anatomy every notebook follows (checked by ``check``): ``NN_snake_name.ipynb``; a first markdown cell
 ``# NN · Title`` plus a summary; a navigation cell holding ``<!-- nav -->``; exactly one code cell tagged
-``parameters`` with CI-sized defaults; outputs committed only in cells tagged ``keep_output`` (the checkpoint
-cells that nbval compares are tagged ``nbval-check-output`` too).
+``parameters`` with CI-sized defaults; outputs and execution counts committed only in cells tagged
+``keep_output`` (the checkpoint cells that nbval compares are tagged ``nbval-check-output`` too; nbval
+skips a cell without an execution count, so kept cells keep theirs).
 """
 
 from __future__ import annotations
@@ -121,13 +122,12 @@ def strip(nb: dict) -> dict:
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
             continue
-        cell["execution_count"] = None
         if KEEP_TAG in cell["metadata"].get("tags", []):
+            # nbval compares only cells that were run: a kept cell keeps its execution count
             for out in cell.get("outputs", []):
-                out.pop("execution_count", None) if out.get("output_type") != "execute_result" else \
-                    out.update(execution_count=None)
                 out.get("metadata", {}).clear()
         else:
+            cell["execution_count"] = None
             cell["outputs"] = []
     nb["nbformat"], nb["nbformat_minor"] = 4, 4
     return nb
@@ -151,12 +151,13 @@ def hygiene(path: Path) -> list[str]:
         problems.append(f"{path.name}: {n_params} cells tagged 'parameters' (need exactly 1; the index has none)")
     for i, c in enumerate(cells):
         tags = c.get("metadata", {}).get("tags", [])
-        if c["cell_type"] == "code" and c.get("execution_count") is not None:
+        if c["cell_type"] == "code" and c.get("execution_count") is not None and KEEP_TAG not in tags:
             problems.append(f"{path.name}: cell {i} has an execution count (run `python -m genlab.series strip`)")
         if c["cell_type"] == "code" and c.get("outputs") and KEEP_TAG not in tags:
             problems.append(f"{path.name}: cell {i} has outputs but is not tagged {KEEP_TAG}")
-        if "nbval-check-output" in tags and not c.get("outputs"):
-            problems.append(f"{path.name}: checkpoint cell {i} has no committed output to compare")
+        if "nbval-check-output" in tags and (not c.get("outputs") or c.get("execution_count") is None):
+            problems.append(f"{path.name}: checkpoint cell {i} has no committed, executed output to compare "
+                            "(run `python -m genlab.series refresh` on it)")
     return problems
 
 

@@ -8,7 +8,7 @@ Every planted fact is a (subject, relation, object) triple stated in exactly ``c
    ``cloze_probes`` builds them; two scorings, per probe:
 
    - *generation exact match*: the greedy continuation names the answer (the rule is in ``match_option``);
-   - *ranking*: log p(option | prompt), summed over the option's tokens and the sentence's closing ".",
+   - *ranking*: log p(option | prompt), summed over the option's tokens (optionally with the closing "."),
      for the true object against every other object of the same relation in the world, as in
      multiple-choice scoring of lm-evaluation-harness (Gao et al. 2021). rank = 1 + number of other
      options scoring higher **or equal** (ties count against the model, so a model that scores every option
@@ -58,6 +58,7 @@ knowledge that transfers to new phrasings; the three templates of a fact are not
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -70,8 +71,14 @@ from genlab.metrics.registry import register_metric
 from genlab.world.spec import PERSON_RELATIONS, RELATION_TEMPLATES, Fact, World, article
 
 # The lexicon list that holds the valid objects of each relation (``lives_in``: the world's towns).
-RELATION_LEXICON = {"works_as": "occupations", "has_pet": "animals", "favourite_food": "foods",
-                    "landmark": "landmarks", "river": "river_names", "trades_in": "goods"}
+RELATION_LEXICON = {
+    "works_as": "occupations",
+    "has_pet": "animals",
+    "favourite_food": "foods",
+    "landmark": "landmarks",
+    "river": "river_names",
+    "trades_in": "goods",
+}
 
 PETRONI = "Petroni et al. 2019, Language Models as Knowledge Bases? (EMNLP); Kandpal et al. 2023 (ICML)"
 
@@ -151,12 +158,23 @@ def cloze_probes(world: World, templates: Literal["all", "canonical"] = "all") -
         for t in range(n_templates):
             prompt, answer = fact.cloze(t)
             sentence = fact.sentence(t)
-            suffix = sentence[sentence.rindex(answer) + len(answer):]
+            suffix = sentence[sentence.rindex(answer) + len(answer) :]
             write = article if _uses_article(fact.relation, t) else (lambda o: o)
-            probes.append(ClozeProbe(id=f"{fact.id}#t{t}", fact_id=fact.id, relation=fact.relation,
-                                     subject=fact.subject, object=fact.object, prompt=prompt, answer=answer,
-                                     suffix=suffix, count=fact.count, template=t,
-                                     candidates=tuple(write(o) for o in others)))
+            probes.append(
+                ClozeProbe(
+                    id=f"{fact.id}#t{t}",
+                    fact_id=fact.id,
+                    relation=fact.relation,
+                    subject=fact.subject,
+                    object=fact.object,
+                    prompt=prompt,
+                    answer=answer,
+                    suffix=suffix,
+                    count=fact.count,
+                    template=t,
+                    candidates=tuple(write(o) for o in others),
+                )
+            )
     return probes
 
 
@@ -167,7 +185,9 @@ def cloze_probes(world: World, templates: Literal["all", "canonical"] = "all") -
 class ContinuationModel(Protocol):
     """What the cloze scorings need from a model."""
 
-    def continuation_logprobs(self, prompts: Sequence[str], continuations: Sequence[Sequence[str]]) -> list[list[float]]:
+    def continuation_logprobs(
+        self, prompts: Sequence[str], continuations: Sequence[Sequence[str]]
+    ) -> list[list[float]]:
         """log p(continuation | prompt), summed over its tokens, for every continuation of every prompt."""
         ...
 
@@ -192,21 +212,26 @@ class FactOracle:
 
     def __init__(self, world: World, min_count: int):
         self.min_count = min_count
-        self._belief: dict[str, tuple[str, str]] = {}  # prompt -> (continuation believed, true continuation)
+        self._belief: dict[str, tuple[str, str, str]] = {}  # prompt -> (object believed, true object, suffix)
         for p in cloze_probes(world):
-            true = " " + p.answer + p.suffix
-            believed = true if p.count >= min_count else " " + min(p.candidates) + p.suffix
-            self._belief[p.prompt] = (believed, true)
+            believed = p.answer if p.count >= min_count else min(p.candidates)
+            self._belief[p.prompt] = (" " + believed, " " + p.answer, p.suffix)
 
-    def continuation_logprobs(self, prompts: Sequence[str], continuations: Sequence[Sequence[str]]) -> list[list[float]]:
+    def continuation_logprobs(
+        self, prompts: Sequence[str], continuations: Sequence[Sequence[str]]
+    ) -> list[list[float]]:
         out = []
         for prompt, conts in zip(prompts, continuations, strict=True):
-            believed, true = self._belief.get(prompt, (None, None))
-            out.append([0.0 if believed is None or c == believed else (-2.0 if c == true else -1.0) for c in conts])
+            if prompt not in self._belief:
+                out.append([0.0] * len(conts))
+                continue
+            believed, true, suffix = self._belief[prompt]
+            objs = [c.removesuffix(suffix) for c in conts]  # with or without the closing "."
+            out.append([0.0 if o == believed else (-2.0 if o == true else -1.0) for o in objs])
         return out
 
     def greedy(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
-        return [self._belief[p][0] if p in self._belief else "" for p in prompts]
+        return [self._belief[p][0] + self._belief[p][2] if p in self._belief else "" for p in prompts]
 
 
 class BundleLM:
@@ -243,20 +268,28 @@ class BundleLM:
         out: list[str] = [""] * len(ids)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))  # similar lengths together: less padding
         for start in range(0, len(order), self.batch_size):
-            batch = order[start:start + self.batch_size]
+            batch = order[start : start + self.batch_size]
             width = max(len(ids[i]) for i in batch)
             # left padding: every row continues from the right edge (generate derives positions from the mask)
             input_ids = torch.tensor([[self.pad_id] * (width - len(ids[i])) + ids[i] for i in batch], device=dev)
             mask = torch.tensor([[0] * (width - len(ids[i])) + [1] * len(ids[i]) for i in batch], device=dev)
             with torch.no_grad():
-                gen = model.generate(input_ids=input_ids, attention_mask=mask, max_new_tokens=max_new_tokens,
-                                     do_sample=False, num_beams=1, pad_token_id=self.pad_id,
-                                     eos_token_id=tok.eos_token_id)
+                gen = model.generate(
+                    input_ids=input_ids,
+                    attention_mask=mask,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=False,
+                    num_beams=1,
+                    pad_token_id=self.pad_id,
+                    eos_token_id=tok.eos_token_id,
+                )
             for i, text in zip(batch, tok.batch_decode(gen[:, width:], skip_special_tokens=True), strict=True):
                 out[i] = text
         return out
 
-    def continuation_logprobs(self, prompts: Sequence[str], continuations: Sequence[Sequence[str]]) -> list[list[float]]:
+    def continuation_logprobs(
+        self, prompts: Sequence[str], continuations: Sequence[Sequence[str]]
+    ) -> list[list[float]]:
         import torch
 
         if len(prompts) != len(continuations):
@@ -264,8 +297,10 @@ class BundleLM:
         model, dev = self.bundle.model, self.bundle.device
         prompt_ids = self._ids(prompts, bos=True)
         if any(len(x) == 0 for x in prompt_ids):
-            raise ValueError("an empty prompt has no token to predict the first continuation token from; "
-                             "give every prompt some text or keep add_bos=True with a tokenizer that has a BOS")
+            raise ValueError(
+                "an empty prompt has no token to predict the first continuation token from; "
+                "give every prompt some text or keep add_bos=True with a tokenizer that has a BOS"
+            )
         tries: dict[tuple[str, ...], _Trie] = {}  # probes of one relation and template share their options
         for conts in continuations:
             key = tuple(conts)
@@ -276,17 +311,36 @@ class BundleLM:
         order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]) + rows[i][1].n_nodes)
         dtype = next(model.parameters()).dtype
         for start in range(0, len(order), self.batch_size):
-            batch = order[start:start + self.batch_size]
+            batch = order[start : start + self.batch_size]
             input_ids, position_ids, allowed, gather = _tree_batch([rows[i] for i in batch], self.pad_id)
             bias = torch.zeros(allowed.shape, dtype=dtype)
             bias[~torch.from_numpy(allowed)] = torch.finfo(dtype).min  # additive mask: eager and sdpa alike
-            with torch.no_grad():
-                logits = model(input_ids=torch.from_numpy(input_ids).to(dev),
-                               position_ids=torch.from_numpy(position_ids).to(dev),
-                               attention_mask=bias[:, None].to(dev), use_cache=False).logits  # (B, T, V)
             row_idx, pos_idx, tok_idx, cont_idx = (torch.from_numpy(a).to(dev) for a in gather)
-            logp = torch.log_softmax(logits[row_idx, pos_idx].float(), dim=-1)  # (M, V): only the needed positions
-            token_lp = logp.gather(1, tok_idx[:, None])[:, 0]  # (M,)
+            keep = torch.zeros(input_ids.shape, dtype=torch.bool, device=dev)
+            keep[row_idx, pos_idx] = True  # the LM head runs only where an option token is predicted
+            inputs = {
+                "input_ids": torch.from_numpy(input_ids).to(dev),
+                "use_cache": False,
+                "position_ids": torch.from_numpy(position_ids).to(dev),
+                "attention_mask": bias[:, None].to(dev),
+            }
+            n_keep = int(keep.sum())
+            with torch.no_grad():
+                try:
+                    logits = model(**inputs, logits_to_keep=keep).logits  # (K, V): the kept positions, row-major
+                except (TypeError, IndexError):  # a model without (boolean) logits_to_keep
+                    logits = None
+                if logits is None or (
+                    logits.shape[0] != n_keep if logits.ndim == 2 else logits.shape[:2] != keep.shape
+                ):
+                    logits = model(**inputs).logits  # full (B, T, V) logits
+            if logits.ndim == 2:
+                flat = torch.full(keep.shape, -1, dtype=torch.long, device=dev)
+                flat[keep] = torch.arange(n_keep, device=dev)
+                picked = logits[flat[row_idx, pos_idx]]
+            else:
+                picked = logits[row_idx, pos_idx]
+            token_lp = torch.log_softmax(picked.float(), dim=-1).gather(1, tok_idx[:, None])[:, 0]  # (M,)
             n_cont = max(len(rows[i][1].conts) for i in batch)
             sums = torch.zeros(len(batch) * n_cont, dtype=torch.float64, device=dev)
             sums.index_add_(0, row_idx * n_cont + cont_idx, token_lp.double())
@@ -344,12 +398,12 @@ def _tree_batch(rows: list[tuple[list[int], _Trie]], pad_id: int):
     for r, (prompt, trie) in enumerate(rows):
         lp, n = len(prompt), trie.n_nodes
         input_ids[r, :lp] = prompt
-        input_ids[r, lp:lp + n] = trie.tokens
+        input_ids[r, lp : lp + n] = trie.tokens
         position_ids[r, :lp] = np.arange(lp)
-        position_ids[r, lp:lp + n] = lp + trie.depth  # an option's k-th token sits at position lp + k
+        position_ids[r, lp : lp + n] = lp + trie.depth  # an option's k-th token sits at position lp + k
         allowed[r, :lp, :lp] = np.tril(np.ones((lp, lp), dtype=bool))
-        allowed[r, lp:lp + n, :lp] = True  # every option sees the whole prompt ...
-        allowed[r, lp:lp + n, lp:lp + n] = trie.ancestors  # ... and its own earlier tokens, not other options'
+        allowed[r, lp : lp + n, :lp] = True  # every option sees the whole prompt ...
+        allowed[r, lp : lp + n, lp : lp + n] = trie.ancestors  # ... and its own earlier tokens, not other options'
         for c, (src, cont) in enumerate(trie.conts):
             for s, t in zip(src, cont, strict=True):
                 row_idx.append(r)
@@ -366,8 +420,10 @@ def as_continuation_model(model, *, batch_size: int = 32, add_bos: bool = True) 
         return model
     if hasattr(model, "model") and hasattr(model, "tokenizer"):
         return BundleLM(model, batch_size=batch_size, add_bos=add_bos)
-    raise ValueError(f"expected a genlab Bundle (from genlab.load_model) or an object with continuation_logprobs() "
-                     f"and greedy(); got {type(model).__name__}")
+    raise ValueError(
+        f"expected a genlab Bundle (from genlab.load_model) or an object with continuation_logprobs() "
+        f"and greedy(); got {type(model).__name__}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -394,16 +450,25 @@ def match_option(generation: str, options: Sequence[str]) -> str | None:
     best = None
     for opt in options:
         o = _norm(opt)
-        if gen.startswith(o) and not re.match(r"[\w'-]", gen[len(o):len(o) + 1]) and (best is None or len(o) > len(_norm(best))):
+        at_boundary = gen.startswith(o) and not re.match(r"[\w'-]", gen[len(o) : len(o) + 1])
+        if at_boundary and (best is None or len(o) > len(_norm(best))):
             best = opt
     return best
 
 
 def _probe_frame(probes: Sequence[ClozeProbe]) -> pd.DataFrame:
-    return pd.DataFrame({"id": [p.id for p in probes], "fact_id": [p.fact_id for p in probes],
-                         "relation": [p.relation for p in probes], "subject": [p.subject for p in probes],
-                         "template": [p.template for p in probes], "count": [p.count for p in probes],
-                         "prompt": [p.prompt for p in probes], "answer": [p.answer for p in probes]})
+    return pd.DataFrame(
+        {
+            "id": [p.id for p in probes],
+            "fact_id": [p.fact_id for p in probes],
+            "relation": [p.relation for p in probes],
+            "subject": [p.subject for p in probes],
+            "template": [p.template for p in probes],
+            "count": [p.count for p in probes],
+            "prompt": [p.prompt for p in probes],
+            "answer": [p.answer for p in probes],
+        }
+    )
 
 
 def _check_probes(probes: Sequence[ClozeProbe]) -> None:
@@ -413,8 +478,9 @@ def _check_probes(probes: Sequence[ClozeProbe]) -> None:
         raise ValueError("probes must be ClozeProbe objects from cloze_probes(world)")
 
 
-def generation_exact_match(model, probes: Sequence[ClozeProbe], *, max_new_tokens: int | None = None,
-                           batch_size: int = 64) -> pd.DataFrame:
+def generation_exact_match(
+    model, probes: Sequence[ClozeProbe], *, max_new_tokens: int | None = None, batch_size: int = 64
+) -> pd.DataFrame:
     """Greedy continuation of every probe and whether it names the answer (rule: ``match_option``).
 
     Columns: the probe's fields, ``generation``, ``predicted`` (the option it names, or None), ``exact_match``.
@@ -443,8 +509,15 @@ def generation_exact_match(model, probes: Sequence[ClozeProbe], *, max_new_token
     return df
 
 
-def candidate_ranking(model, probes: Sequence[ClozeProbe], *, batch_size: int = 32) -> pd.DataFrame:
-    """Rank the true object among all objects of its relation by log p(" " + option + suffix | prompt).
+def candidate_ranking(
+    model, probes: Sequence[ClozeProbe], *, batch_size: int = 32, with_suffix: bool = False
+) -> pd.DataFrame:
+    """Rank the true object among all objects of its relation by log p(" " + option | prompt), summed over tokens.
+
+    ``with_suffix=True`` scores the rest of the sentence too (" " + option + "."). Without it (the default, as
+    lm-evaluation-harness scores multiple choice), an option whose tokens are a prefix of another option's
+    (" pig" and " pig" + "eon", if so tokenised) can never score below that longer option; with it the
+    comparison is exact, at the cost of one more position per option and probe (about 4x slower on the default world).
 
     Columns: the probe's fields, ``logprob`` (of the answer, nats), ``best`` (the top option), ``rank``
     (1 + options scoring higher or equal), ``n_options``, ``reciprocal_rank``, ``correct`` (rank == 1) and
@@ -461,7 +534,7 @@ def candidate_ranking(model, probes: Sequence[ClozeProbe], *, batch_size: int = 
     """
     _check_probes(probes)
     lm = as_continuation_model(model, batch_size=batch_size)
-    conts = [[" " + o + p.suffix for o in p.options] for p in probes]
+    conts = [[" " + o + (p.suffix if with_suffix else "") for o in p.options] for p in probes]
     scores = lm.continuation_logprobs([p.prompt for p in probes], conts)
     df = _probe_frame(probes)
     true_lp, best, rank = [], [], []
@@ -482,8 +555,14 @@ def candidate_ranking(model, probes: Sequence[ClozeProbe], *, batch_size: int = 
     return df
 
 
-def score_cloze(model, probes: Sequence[ClozeProbe], *, batch_size: int = 32,
-                max_new_tokens: int | None = None) -> pd.DataFrame:
+def score_cloze(
+    model,
+    probes: Sequence[ClozeProbe],
+    *,
+    batch_size: int = 32,
+    max_new_tokens: int | None = None,
+    with_suffix: bool = False,
+) -> pd.DataFrame:
     """Both scorings, one row per probe: the columns of ``generation_exact_match`` and ``candidate_ranking``.
 
     >>> from genlab.world import small_world
@@ -494,9 +573,12 @@ def score_cloze(model, probes: Sequence[ClozeProbe], *, batch_size: int = 32,
     """
     lm = as_continuation_model(model, batch_size=batch_size)
     gen = generation_exact_match(lm, probes, max_new_tokens=max_new_tokens, batch_size=batch_size)
-    rank = candidate_ranking(lm, probes, batch_size=batch_size)
-    return gen.merge(rank[["id", "logprob", "best", "rank", "n_options", "reciprocal_rank", "correct", "chance"]],
-                     on="id", validate="one_to_one")
+    rank = candidate_ranking(lm, probes, batch_size=batch_size, with_suffix=with_suffix)
+    return gen.merge(
+        rank[["id", "logprob", "best", "rank", "n_options", "reciprocal_rank", "correct", "chance"]],
+        on="id",
+        validate="one_to_one",
+    )
 
 
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -513,8 +595,9 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     return (float(ci.low), float(ci.high))
 
 
-def accuracy_by_count(scores: pd.DataFrame, column: str = "correct", by: Sequence[str] = (),
-                      confidence: float = 0.95) -> pd.DataFrame:
+def accuracy_by_count(
+    scores: pd.DataFrame, column: str = "correct", by: Sequence[str] = (), confidence: float = 0.95
+) -> pd.DataFrame:
     """Accuracy of a boolean ``column`` (``"correct"``: accuracy@1, ``"exact_match"``) by training count.
 
     One row per ``count`` (and per value of the extra ``by`` columns): n, k (successes), accuracy and its
@@ -536,7 +619,8 @@ def accuracy_by_count(scores: pd.DataFrame, column: str = "correct", by: Sequenc
         key = key if isinstance(key, tuple) else (key,)
         n, k = len(group), int(group[column].astype(bool).sum())
         lo, hi = clopper_pearson(k, n, confidence)
-        rows.append(dict(zip(keys, key, strict=True)) | {"n": n, "k": k, "accuracy": k / n, "ci_low": lo, "ci_high": hi})
+        stats = {"n": n, "k": k, "accuracy": k / n, "ci_low": lo, "ci_high": hi}
+        rows.append(dict(zip(keys, key, strict=True)) | stats)
     return pd.DataFrame(rows)
 
 
@@ -544,9 +628,22 @@ def accuracy_by_count(scores: pd.DataFrame, column: str = "correct", by: Sequenc
 # Claims and hallucination rate
 # ---------------------------------------------------------------------------------------------------------------
 # Template verbs and their simple past: "Gunka lived in Cinderfold" is a claim too.
-PAST_TENSE = {"lives": "lived", "has": "had", "is": "was", "works": "worked", "keeps": "kept", "loves": "loved",
-              "likes": "liked", "knows": "knew", "lies": "lay", "stands": "stood", "sail": "sailed", "come": "came",
-              "trades": "traded", "sell": "sold"}
+PAST_TENSE = {
+    "lives": "lived",
+    "has": "had",
+    "is": "was",
+    "works": "worked",
+    "keeps": "kept",
+    "loves": "loved",
+    "likes": "liked",
+    "knows": "knew",
+    "lies": "lay",
+    "stands": "stood",
+    "sail": "sailed",
+    "come": "came",
+    "trades": "traded",
+    "sell": "sold",
+}
 _END = r"""[.,;:!?"\n]"""  # what ends an object: sentence or clause punctuation, a quote, a line break
 
 
@@ -574,15 +671,25 @@ def _template_regex(template: str, subjects: Sequence[str]) -> re.Pattern:
 
 @dataclass(frozen=True)
 class _Extractor:
-    patterns: tuple[tuple[str, int, re.Pattern], ...]  # (relation, template index, regex)
+    patterns: tuple[tuple[str, int, re.Pattern, tuple[str, ...]], ...]  # (relation, template, regex, clues)
     facts: dict[tuple[str, str], Fact]  # (subject lower-cased, relation) -> fact
     objects: dict[str, tuple[str, ...]]  # relation -> valid objects, longest first
 
 
+def _clues(template: str) -> tuple[str, ...]:
+    """Lower-case strings every match of ``template`` contains (a verb contributes the start its two forms
+    share), so a text lacking one is skipped without running the regex: a 10-20x speed-up on stories."""
+    words = re.sub(r"\{s\}|\{a_o\}|\{o\}|[^\w\s]", " ", template).lower().split()
+    return tuple(os.path.commonprefix([w, PAST_TENSE[w]]) if w in PAST_TENSE else w for w in words)
+
+
 def _extractor(world: World) -> _Extractor:
     people, places = [p.name for p in world.people], [p.name for p in world.places]
-    patterns = tuple((rel, i, _template_regex(t, people if rel in PERSON_RELATIONS else places))
-                     for rel, templates in RELATION_TEMPLATES.items() for i, t in enumerate(templates))
+    patterns = tuple(
+        (rel, i, _template_regex(t, people if rel in PERSON_RELATIONS else places), _clues(t))
+        for rel, templates in RELATION_TEMPLATES.items()
+        for i, t in enumerate(templates)
+    )
     facts = {(f.subject.lower(), f.relation): f for f in world.facts}
     objects = {rel: tuple(sorted(valid_objects(world, rel), key=len, reverse=True)) for rel in RELATION_TEMPLATES}
     return _Extractor(patterns, facts, objects)
@@ -593,13 +700,26 @@ def _canonical_object(phrase: str, objects: Sequence[str]) -> str | None:
     p = _norm(phrase)
     for obj in objects:
         o = obj.lower()
-        if p.startswith(o) and not re.match(r"[\w'-]", p[len(o):len(o) + 1]):
+        if p.startswith(o) and not re.match(r"[\w'-]", p[len(o) : len(o) + 1]):
             return obj
     return None
 
 
-CLAIM_COLUMNS = ["text_id", "subject", "relation", "claimed_object", "true_object", "supported", "invalid_object",
-                 "count", "fact_id", "template", "start", "end", "match"]
+CLAIM_COLUMNS = [
+    "text_id",
+    "subject",
+    "relation",
+    "claimed_object",
+    "true_object",
+    "supported",
+    "invalid_object",
+    "count",
+    "fact_id",
+    "template",
+    "start",
+    "end",
+    "match",
+]
 
 
 def extract_claims(texts: Sequence[str] | Mapping[str, str], world: World) -> pd.DataFrame:
@@ -623,7 +743,8 @@ def extract_claims(texts: Sequence[str] | Mapping[str, str], world: World) -> pd
     ...          "Korvin had a little house in Cinderfold with a goose. She lives in Ravencombe.",
     ...          "The pet of Risa is a teapot."]
     >>> df = extract_claims(texts, small_world())
-    >>> print(df[["text_id", "relation", "claimed_object", "true_object", "supported", "invalid_object"]].to_string(index=False))
+    >>> cols = ["text_id", "relation", "claimed_object", "true_object", "supported", "invalid_object"]
+    >>> print(df[cols].to_string(index=False))
      text_id relation claimed_object true_object  supported  invalid_object
            0 lives_in     Cinderfold  Cinderfold       True           False
            0 works_as          baker      fisher      False           False
@@ -637,7 +758,10 @@ def extract_claims(texts: Sequence[str] | Mapping[str, str], world: World) -> pd
     rows = []
     for text_id, text in items:
         found = []
-        for rel, t, pattern in ex.patterns:
+        low = text.lower()
+        for rel, t, pattern, clues in ex.patterns:
+            if not all(c in low for c in clues):
+                continue
             for m in pattern.finditer(text):
                 found.append((m.start(), -(m.end()), rel, t, m))
         last_end = -1
@@ -649,11 +773,23 @@ def extract_claims(texts: Sequence[str] | Mapping[str, str], world: World) -> pd
             phrase = m.group("o").strip()
             obj = _canonical_object(phrase, ex.objects[rel])
             end = m.start("o") + len(obj) if obj is not None else m.end()
-            rows.append({"text_id": text_id, "subject": fact.subject, "relation": rel,
-                         "claimed_object": obj if obj is not None else _norm(phrase), "true_object": fact.object,
-                         "supported": obj is not None and obj.lower() == fact.object.lower(),
-                         "invalid_object": obj is None, "count": fact.count, "fact_id": fact.id, "template": t,
-                         "start": start, "end": end, "match": text[start:end]})
+            rows.append(
+                {
+                    "text_id": text_id,
+                    "subject": fact.subject,
+                    "relation": rel,
+                    "claimed_object": obj if obj is not None else _norm(phrase),
+                    "true_object": fact.object,
+                    "supported": obj is not None and obj.lower() == fact.object.lower(),
+                    "invalid_object": obj is None,
+                    "count": fact.count,
+                    "fact_id": fact.id,
+                    "template": t,
+                    "start": start,
+                    "end": end,
+                    "match": text[start:end],
+                }
+            )
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
@@ -672,10 +808,17 @@ class HallucinationRate:
         return self.overall
 
 
-@register_metric("hallucination_rate", higher_is_better=False, aggregation="corpus", inputs="texts", per_item=False,
-                 citation="Contradicted / all claims against the world; cf. FActScore, Min et al. 2023 (EMNLP)")
-def hallucination_rate(texts: Sequence[str] | Mapping[str, str], world: World,
-                       confidence: float = 0.95) -> HallucinationRate:
+@register_metric(
+    "hallucination_rate",
+    higher_is_better=False,
+    aggregation="corpus",
+    inputs="texts",
+    per_item=False,
+    citation="Contradicted / all claims against the world; cf. FActScore, Min et al. 2023 (EMNLP)",
+)
+def hallucination_rate(
+    texts: Sequence[str] | Mapping[str, str], world: World, confidence: float = 0.95
+) -> HallucinationRate:
     """Share of template claims about world subjects that the world contradicts (what is a claim: ``extract_claims``).
 
     >>> from genlab.world import small_world
@@ -691,29 +834,38 @@ def hallucination_rate(texts: Sequence[str] | Mapping[str, str], world: World,
     ids = list(texts.keys()) if isinstance(texts, Mapping) else list(range(len(texts)))
     contradicted = ~claims["supported"].astype(bool)
     per = pd.DataFrame({"text_id": ids})
-    counts = claims.assign(contra=contradicted).groupby("text_id").agg(n_claims=("supported", "size"),
-                                                                        n_contradicted=("contra", "sum"))
-    per = per.merge(counts, left_on="text_id", right_index=True, how="left").fillna({"n_claims": 0, "n_contradicted": 0})
+    counts = (
+        claims.assign(contra=contradicted)
+        .groupby("text_id")
+        .agg(n_claims=("supported", "size"), n_contradicted=("contra", "sum"))
+    )
+    per = per.merge(counts, left_on="text_id", right_index=True, how="left")
+    per = per.fillna({"n_claims": 0, "n_contradicted": 0})
     per = per.astype({"n_claims": int, "n_contradicted": int})
     per["rate"] = np.where(per["n_claims"] > 0, per["n_contradicted"] / per["n_claims"].clip(lower=1), np.nan)
     rows = []
     for count, group in claims.assign(contra=contradicted).groupby("count", sort=True):
         n, k = len(group), int(group["contra"].sum())
         lo, hi = clopper_pearson(k, n, confidence)
-        rows.append({"count": int(count), "n_claims": n, "n_contradicted": k, "rate": k / n, "ci_low": lo, "ci_high": hi})
+        rows.append(
+            {"count": int(count), "n_claims": n, "n_contradicted": k, "rate": k / n, "ci_low": lo, "ci_high": hi}
+        )
     by_count = pd.DataFrame(rows, columns=["count", "n_claims", "n_contradicted", "rate", "ci_low", "ci_high"])
     n, k = len(claims), int(contradicted.sum())
-    return HallucinationRate(overall=k / n if n else math.nan, n_claims=n, n_contradicted=k, per_text=per,
-                             by_count=by_count, claims=claims)
+    return HallucinationRate(
+        overall=k / n if n else math.nan, n_claims=n, n_contradicted=k, per_text=per, by_count=by_count, claims=claims
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Registered per-probe metrics (the DataFrame functions above carry the details)
 # ---------------------------------------------------------------------------------------------------------------
-@register_metric("cloze_exact_match", higher_is_better=True, aggregation="mean", inputs="probes+model", slow=True,
-                 citation=PETRONI)
-def cloze_exact_match(model, probes: Sequence[ClozeProbe], *, max_new_tokens: int | None = None,
-                      batch_size: int = 64) -> list[float]:
+@register_metric(
+    "cloze_exact_match", higher_is_better=True, aggregation="mean", inputs="probes+model", slow=True, citation=PETRONI
+)
+def cloze_exact_match(
+    model, probes: Sequence[ClozeProbe], *, max_new_tokens: int | None = None, batch_size: int = 64
+) -> list[float]:
     """Greedy continuation names the probe's answer (1.0) or not (0.0); see ``match_option`` for the rule.
 
     >>> from genlab.world import small_world
@@ -725,9 +877,12 @@ def cloze_exact_match(model, probes: Sequence[ClozeProbe], *, max_new_tokens: in
     return df["exact_match"].astype(float).tolist()
 
 
-@register_metric("cloze_accuracy", higher_is_better=True, aggregation="mean", inputs="probes+model", slow=True,
-                 citation=PETRONI)
-def cloze_accuracy(model, probes: Sequence[ClozeProbe], *, batch_size: int = 32) -> list[float]:
+@register_metric(
+    "cloze_accuracy", higher_is_better=True, aggregation="mean", inputs="probes+model", slow=True, citation=PETRONI
+)
+def cloze_accuracy(
+    model, probes: Sequence[ClozeProbe], *, batch_size: int = 32, with_suffix: bool = False
+) -> list[float]:
     """Accuracy@1 of ranking the true object above every other object of its relation (ties count as wrong).
 
     >>> from genlab.world import small_world
@@ -735,12 +890,21 @@ def cloze_accuracy(model, probes: Sequence[ClozeProbe], *, batch_size: int = 32)
     >>> cloze_accuracy(FactOracle(w, min_count=2), cloze_probes(w, "canonical")[:4])
     [0.0, 1.0, 1.0, 1.0]
     """
-    return candidate_ranking(model, probes, batch_size=batch_size)["correct"].astype(float).tolist()
+    df = candidate_ranking(model, probes, batch_size=batch_size, with_suffix=with_suffix)
+    return df["correct"].astype(float).tolist()
 
 
-@register_metric("cloze_reciprocal_rank", higher_is_better=True, aggregation="mean", inputs="probes+model", slow=True,
-                 citation=PETRONI)
-def cloze_reciprocal_rank(model, probes: Sequence[ClozeProbe], *, batch_size: int = 32) -> list[float]:
+@register_metric(
+    "cloze_reciprocal_rank",
+    higher_is_better=True,
+    aggregation="mean",
+    inputs="probes+model",
+    slow=True,
+    citation=PETRONI,
+)
+def cloze_reciprocal_rank(
+    model, probes: Sequence[ClozeProbe], *, batch_size: int = 32, with_suffix: bool = False
+) -> list[float]:
     """1 / rank of the true object among all objects of its relation; the mean is the MRR.
 
     >>> from genlab.world import small_world
@@ -748,4 +912,5 @@ def cloze_reciprocal_rank(model, probes: Sequence[ClozeProbe], *, batch_size: in
     >>> cloze_reciprocal_rank(FactOracle(w, min_count=2), cloze_probes(w, "canonical")[:2])
     [0.25, 1.0]
     """
-    return candidate_ranking(model, probes, batch_size=batch_size)["reciprocal_rank"].tolist()
+    df = candidate_ranking(model, probes, batch_size=batch_size, with_suffix=with_suffix)
+    return df["reciprocal_rank"].tolist()

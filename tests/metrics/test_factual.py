@@ -1,0 +1,313 @@
+"""Factual recall (cloze probes) and hallucination rate against the genlab world."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from genlab.metrics import factual as F
+from genlab.metrics.registry import get_metric
+from genlab.world import small_world
+from genlab.world.spec import RELATION_TEMPLATES
+
+
+@pytest.fixture(scope="module")
+def world():
+    return small_world()
+
+
+@pytest.fixture(scope="module")
+def probes(world):
+    return F.cloze_probes(world)
+
+
+# --- probes ------------------------------------------------------------------------------------------------------
+def test_probes_rebuild_every_fact_sentence(world, probes):
+    facts = {f.id: f for f in world.facts}
+    assert len(probes) == sum(len(RELATION_TEMPLATES[f.relation]) for f in world.facts)
+    assert len({p.id for p in probes}) == len(probes)
+    for p in probes:
+        fact = facts[p.fact_id]
+        assert p.prompt + " " + p.answer + p.suffix == fact.sentence(p.template)
+        assert p.count == fact.count and p.object == fact.object
+        # candidates: every other object of the relation, written like the answer, once each
+        others = {o for o in F.relation_objects(world, p.relation) if o != p.object}
+        uses_article = "{a_o}" in RELATION_TEMPLATES[p.relation][p.template]
+        assert sorted(p.candidates) == sorted(F.article(o) if uses_article else o for o in others)
+        assert p.answer not in p.candidates
+
+
+def test_canonical_probes_are_template_zero(world):
+    canonical = F.cloze_probes(world, templates="canonical")
+    assert [p.fact_id for p in canonical] == [f.id for f in world.facts]
+    assert {p.template for p in canonical} == {0}
+    with pytest.raises(ValueError, match="'all' or 'canonical'"):
+        F.cloze_probes(world, templates="first")
+
+
+# --- ranking and matching logic, without a model -----------------------------------------------------------------
+@pytest.mark.parametrize("k", [2, 4])
+def test_planted_threshold_is_found_by_both_scorings(world, probes, k):
+    """A model that knows exactly the facts seen >= k times: accuracy 0 below k and 1 from k on, per bucket."""
+    scores = F.score_cloze(F.FactOracle(world, min_count=k), probes)
+    for column in ("correct", "exact_match"):
+        table = F.accuracy_by_count(scores, column=column)
+        assert table["count"].tolist() == sorted(set(world.config.fact_counts))
+        expected = [0.0 if c < k else 1.0 for c in table["count"]]
+        assert table["accuracy"].tolist() == expected
+        assert (table["n"] == scores.groupby("count").size().to_numpy()).all()
+    wrong = scores[scores["count"] < k]
+    assert (wrong["rank"] == wrong["n_options"]).all()  # the truth scores lowest of all
+
+
+class LengthScorer:
+    """Prefers short continuations: log p = -len(continuation). Greedy writes nothing useful."""
+
+    def continuation_logprobs(self, prompts, continuations):
+        return [[-float(len(c)) for c in conts] for conts in continuations]
+
+    def greedy(self, prompts, max_new_tokens):
+        return [" ?" for _ in prompts]
+
+
+def test_rank_counts_options_scoring_higher_or_equal(world, probes):
+    df = F.candidate_ranking(LengthScorer(), probes)
+    for p, row in zip(probes, df.itertuples(), strict=True):
+        n_not_worse = sum(len(c) <= len(p.answer) for c in p.candidates)  # ties count against the model
+        assert row.rank == 1 + n_not_worse
+        assert row.reciprocal_rank == pytest.approx(1 / (1 + n_not_worse))
+        assert row.correct == (n_not_worse == 0)
+        assert row.n_options == 1 + len(p.candidates) and row.chance == pytest.approx(1 / row.n_options)
+        assert row.logprob == -len(" " + p.answer)
+
+
+def test_uniform_scores_get_no_credit(world, probes):
+    class Uniform(LengthScorer):
+        def continuation_logprobs(self, prompts, continuations):
+            return [[-1.0] * len(c) for c in continuations]
+
+    df = F.candidate_ranking(Uniform(), probes)
+    assert (df["rank"] == df["n_options"]).all() and not df["correct"].any()
+    assert not F.generation_exact_match(Uniform(), probes)["exact_match"].any()
+
+
+@pytest.mark.parametrize(
+    "generation, expected",
+    [
+        (" Cinderfold.", "Cinderfold"),
+        ("cinderfold", "Cinderfold"),
+        ("  CINDERFOLD ,where she", "Cinderfold"),
+        (" Cinderfolds.", None),
+        (" in Cinderfold.", None),
+        (" fish stew.", "fish stew"),
+        (" fish, then stew", "fish"),
+        (" pigeon and a pig", None),
+        (" a\n fisher by trade", "a fisher"),
+        (" an fisher", None),
+    ],
+)
+def test_match_option_rule(generation, expected):
+    assert F.match_option(generation, ["Cinderfold", "fish", "fish stew", "pig", "a fisher"]) == expected
+
+
+def test_clopper_pearson_matches_closed_form_at_the_edges():
+    # k = 0: upper = 1 - (alpha/2)^(1/n); k = n: lower = (alpha/2)^(1/n) (Clopper & Pearson 1934)
+    for n in (1, 5, 20):
+        lo, hi = F.clopper_pearson(0, n)
+        assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** (1 / n))
+        lo, hi = F.clopper_pearson(n, n)
+        assert lo == pytest.approx(0.025 ** (1 / n)) and hi == 1.0
+    assert all(math.isnan(x) for x in F.clopper_pearson(0, 0))
+
+
+def test_accuracy_by_count_groups_and_checks_columns():
+    df = pd.DataFrame({"count": [1, 1, 2, 2], "relation": ["a", "b", "a", "a"], "correct": [True, False, True, True]})
+    t = F.accuracy_by_count(df, by=["relation"])
+    assert t[["relation", "count", "n", "k"]].values.tolist() == [["a", 1, 1, 1], ["a", 2, 2, 2], ["b", 1, 1, 0]]
+    with pytest.raises(ValueError, match="exact_match"):
+        F.accuracy_by_count(df, column="exact_match")
+
+
+def test_bad_inputs_raise_clear_errors(world, probes, tiny_bundle):
+    with pytest.raises(ValueError, match="no probes"):
+        F.candidate_ranking(F.FactOracle(world, 1), [])
+    with pytest.raises(ValueError, match="Bundle"):
+        F.candidate_ranking(object(), probes)
+    masked = copy.copy(tiny_bundle)
+    masked.kind = "masked"
+    with pytest.raises(ValueError, match="causal"):
+        F.BundleLM(masked)
+    with pytest.raises(ValueError, match="strings"):
+        F.extract_claims([None], world)
+
+
+# --- the Bundle adapter on a real (random) model -------------------------------------------------------------------
+def _naive_logprobs(bundle, prompt: str, continuations: list[str]) -> list[float]:
+    """Reference: BOS + prompt + continuation as ordinary right-padded causal sequences, one per continuation."""
+    tok = bundle.tokenizer
+    ids = [tok.bos_token_id] + tok(prompt, add_special_tokens=False)["input_ids"]
+    conts = [tok(c, add_special_tokens=False)["input_ids"] for c in continuations]
+    width = len(ids) + max(map(len, conts))
+    batch = torch.tensor([ids + c + [tok.pad_token_id] * (width - len(ids) - len(c)) for c in conts])
+    mask = torch.tensor([[1] * (len(ids) + len(c)) + [0] * (width - len(ids) - len(c)) for c in conts])
+    with torch.no_grad():
+        logp = torch.log_softmax(bundle.model(input_ids=batch, attention_mask=mask).logits.float(), dim=-1)
+    return [sum(logp[r, len(ids) - 1 + k, t].item() for k, t in enumerate(c)) for r, c in enumerate(conts)]
+
+
+@pytest.mark.parametrize("attn", ["sdpa", "eager"])
+def test_tree_batched_scores_equal_one_sequence_at_a_time(tiny_bundle, probes, attn):
+    bundle = copy.copy(tiny_bundle)
+    bundle.model = copy.deepcopy(tiny_bundle.model)
+    bundle.model.set_attn_implementation(attn)
+    picked = [probes[i] for i in range(0, len(probes), 23)]  # every relation, several templates and lengths
+    prompts = [p.prompt for p in picked]
+    conts = [[" " + o + p.suffix for o in p.options] for p in picked]  # with the "." to get multi-token options
+    fast = F.BundleLM(bundle, batch_size=3).continuation_logprobs(prompts, conts)
+    for prompt, cs, scores in zip(prompts, conts, fast, strict=True):
+        assert scores == pytest.approx(_naive_logprobs(bundle, prompt, cs), abs=1e-4)
+
+
+class _WithoutLogitsToKeep(torch.nn.Module):
+    """A causal LM whose forward() knows no ``logits_to_keep``: scoring falls back to full logits."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, input_ids, position_ids=None, attention_mask=None, use_cache=False):
+        return self.inner(input_ids=input_ids, position_ids=position_ids, attention_mask=attention_mask)
+
+
+def test_models_without_logits_to_keep_score_the_same(tiny_bundle, probes):
+    picked = probes[::31]
+    prompts, conts = [p.prompt for p in picked], [[" " + o for o in p.options] for p in picked]
+    plain = copy.copy(tiny_bundle)
+    plain.model = _WithoutLogitsToKeep(tiny_bundle.model)
+    expected = F.BundleLM(tiny_bundle).continuation_logprobs(prompts, conts)
+    got = F.BundleLM(plain).continuation_logprobs(prompts, conts)
+    for a, b in zip(got, expected, strict=True):
+        assert a == pytest.approx(b, abs=1e-5)
+
+
+def test_batched_greedy_equals_one_prompt_at_a_time(tiny_bundle, probes):
+    lm = F.BundleLM(tiny_bundle, batch_size=8)
+    prompts = [p.prompt for p in probes[::17]]  # different lengths in one batch: left padding must not matter
+    batched = lm.greedy(prompts, max_new_tokens=5)
+    tok = tiny_bundle.tokenizer
+    for prompt, text in zip(prompts, batched, strict=True):
+        ids = torch.tensor([[tok.bos_token_id] + tok(prompt, add_special_tokens=False)["input_ids"]])
+        out = tiny_bundle.model.generate(
+            ids, attention_mask=torch.ones_like(ids), max_new_tokens=5, do_sample=False, pad_token_id=tok.pad_token_id
+        )
+        assert text == tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
+
+
+def test_score_cloze_on_a_bundle_is_tidy(tiny_bundle, world):
+    probes = F.cloze_probes(world, templates="canonical")[:12]
+    df = F.score_cloze(tiny_bundle, probes, batch_size=4)
+    assert len(df) == 12 and df["id"].tolist() == [p.id for p in probes]
+    assert df["rank"].between(1, df["n_options"]).all() and (df["logprob"] < 0).all()
+    assert df["exact_match"].dtype == bool and df["correct"].dtype == bool
+
+
+# --- claims and hallucination rate -------------------------------------------------------------------------------
+def test_extract_claims_on_hand_written_texts(world):
+    gunka = {f.relation: f for f in world.facts if f.subject == "Gunka"}
+    town = world.places[0].name
+    town_facts = {f.relation: f for f in world.facts if f.subject == town}
+    wrong_town = next(p.name for p in world.places if p.name != gunka["lives_in"].object)
+    texts = {
+        "true": f"Gunka lives in {gunka['lives_in'].object}. Gunka has a pet {gunka['has_pet'].object}.",
+        "variants": (
+            f"long ago gunka LIVED IN {wrong_town}, where it rained. Everyone knew that Gunka was an "
+            f"{gunka['works_as'].object} by the sea. Gunka loves to eat some "
+            f"{gunka['favourite_food'].object}"
+        ),
+        "invalid": f'"Gunka keeps a pet teapot," said Bo. {town} is known for its {town_facts["landmark"].object}!',
+        "missed": (
+            f"She lives in {wrong_town}. Gunka's pet is a cat. Gunka is a baker. The home of Bo is in "
+            f"{wrong_town}. {town} lives in {wrong_town}. Gunka does not live in {wrong_town}."
+        ),
+    }
+    df = F.extract_claims(texts, world)
+    got = df[["text_id", "relation", "claimed_object", "supported", "invalid_object"]].values.tolist()
+    assert got == [
+        ["true", "lives_in", gunka["lives_in"].object, True, False],
+        ["true", "has_pet", gunka["has_pet"].object, True, False],
+        ["variants", "lives_in", wrong_town, False, False],
+        ["variants", "works_as", gunka["works_as"].object, True, False],  # a/an agreement is not checked
+        ["variants", "favourite_food", gunka["favourite_food"].object, True, False],
+        ["invalid", "has_pet", "teapot", False, True],
+        ["invalid", "landmark", town_facts["landmark"].object, True, False],
+    ]
+    assert df.loc[2, "match"] == f"gunka LIVED IN {wrong_town}"
+    counts = {f.id: f.count for f in world.facts}
+    assert df["count"].tolist() == [counts[i] for i in df["fact_id"]]
+
+
+def test_extraction_recovers_every_planted_statement_of_the_corpus(small_corpus):
+    """Precision and recall 1.0 against the documents' own records of which fact, in which template, they state."""
+    world = small_corpus.world
+    docs = {d.id: d for d in small_corpus.train}
+    claims = F.extract_claims({i: d.text for i, d in docs.items()}, world)
+    planted = Counter((d.id, f["id"], f["template"]) for d in small_corpus.train for f in d.facts)
+    found = Counter(zip(claims["text_id"], claims["fact_id"], claims["template"], strict=True))
+    assert sum(planted.values()) == sum(f.count for f in world.facts)
+    assert found == planted
+    assert claims["supported"].all() and not claims["invalid_object"].any()
+    facts = {f.id: f for f in world.facts}
+    assert all(
+        m + "." == facts[f].sentence(t)
+        for m, f, t in zip(claims["match"], claims["fact_id"], claims["template"], strict=True)
+    )
+    # facts live in the training split only, and free text never states one
+    held_out = small_corpus.texts("validation") + small_corpus.texts("test")
+    assert len(F.extract_claims(held_out, world)) == 0
+
+
+def test_hallucination_rate_counts_by_text_and_training_count(world):
+    facts = list(world.facts)
+    f1 = next(f for f in facts if f.count == 1 and f.relation == "lives_in")
+    f4 = next(f for f in facts if f.count == 4 and f.relation == "has_pet")
+    other_town = next(p.name for p in world.places if p.name != f1.object)
+    texts = [
+        f"{f1.subject} lives in {other_town}. {f4.subject} has a pet {f4.object}.",
+        "Nothing here.",
+        f"{f4.subject} keeps a pet {f4.object}. {f4.subject} has a pet spoon. {f1.subject} lives in {f1.object}.",
+    ]
+    r = F.hallucination_rate(texts, world)
+    assert (r.n_claims, r.n_contradicted) == (5, 2) and r.overall == pytest.approx(2 / 5) and float(r) == r.overall
+    assert r.per_text["n_claims"].tolist() == [2, 0, 3]
+    rates = r.per_text["rate"].tolist()
+    assert rates[0] == 0.5 and math.isnan(rates[1]) and rates[2] == pytest.approx(1 / 3)
+    by = r.by_count.set_index("count")
+    assert by.loc[1, ["n_claims", "n_contradicted"]].tolist() == [2, 1]
+    assert by.loc[4, ["n_claims", "n_contradicted"]].tolist() == [3, 1]
+    assert (by.loc[4, "ci_low"], by.loc[4, "ci_high"]) == pytest.approx(F.clopper_pearson(1, 3))
+    empty = F.hallucination_rate(["No claims at all."], world)
+    assert math.isnan(empty.overall) and empty.n_claims == 0 and empty.by_count.empty
+
+
+def test_metrics_are_registered_with_their_meaning():
+    for name in ("cloze_exact_match", "cloze_accuracy", "cloze_reciprocal_rank"):
+        info = get_metric(name)
+        assert info.inputs == "probes+model" and info.higher_is_better and info.slow and info.aggregation == "mean"
+    info = get_metric("hallucination_rate")
+    assert info.inputs == "texts" and info.higher_is_better is False and info.aggregation == "corpus"
+    assert not info.per_item and not info.slow
+
+
+def test_registered_cloze_metrics_agree_with_the_frames(world):
+    probes = F.cloze_probes(world, templates="canonical")
+    oracle = F.FactOracle(world, min_count=2)
+    df = F.score_cloze(oracle, probes)
+    assert F.cloze_accuracy(oracle, probes) == df["correct"].astype(float).tolist()
+    assert F.cloze_exact_match(oracle, probes) == df["exact_match"].astype(float).tolist()
+    assert np.allclose(F.cloze_reciprocal_rank(oracle, probes), df["reciprocal_rank"])
