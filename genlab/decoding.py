@@ -30,8 +30,9 @@ import torch
 __all__ = ["contrastive_search", "degeneration_penalty"]
 
 
-def degeneration_penalty(candidate_hidden: torch.Tensor, context_hidden: torch.Tensor,
-                         context_mask: torch.Tensor) -> torch.Tensor:
+def degeneration_penalty(
+    candidate_hidden: torch.Tensor, context_hidden: torch.Tensor, context_mask: torch.Tensor
+) -> torch.Tensor:
     """max_j cos(h_v, h_j) over the unmasked context positions j (Su et al. 2022, Eq. 5).
 
     candidate_hidden: (B, k, H); context_hidden: (B, T, H); context_mask: (B, T), 1 for real tokens.
@@ -53,14 +54,30 @@ def degeneration_penalty(candidate_hidden: torch.Tensor, context_hidden: torch.T
 
 def _forward(model, input_ids, attention_mask, position_ids, cache, logits_to_keep):
     kwargs = {"logits_to_keep": logits_to_keep} if logits_to_keep is not None else {}
-    out = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, cache=cache,
-                use_cache=cache is not None, output_hidden_states=True, return_dict=True, **kwargs)
+    out = model(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        position_ids=position_ids,
+        cache=cache,
+        use_cache=cache is not None,
+        output_hidden_states=True,
+        return_dict=True,
+        **kwargs,
+    )
     return out.logits[:, -1, :].float(), out.hidden_states[-1]  # (B, V), (B, T, H)
 
 
 @torch.no_grad()
-def contrastive_search(model, input_ids: torch.LongTensor, logits_processor, stopping_criteria, generation_config,
-                       synced_gpus: bool = False, streamer=None, **model_kwargs):
+def contrastive_search(
+    model,
+    input_ids: torch.LongTensor,
+    logits_processor,
+    stopping_criteria,
+    generation_config,
+    synced_gpus: bool = False,
+    streamer=None,
+    **model_kwargs,
+):
     """Contrastive search for decoder-only models; pass it as ``custom_generate`` with ``penalty_alpha`` and ``top_k``.
 
     ``model.generate(**enc, penalty_alpha=0.6, top_k=5, custom_generate=contrastive_search)`` (the authors'

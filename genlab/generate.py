@@ -1,0 +1,377 @@
+"""Batched generation over prompts x decoding configurations, returned as one tidy DataFrame.
+
+One row per (prompt, config, sample): the columns are ``prompt_id, prompt, config, sample_id, text, tokens,
+n_new_tokens, finished, seed``. ``text`` decodes the new tokens only, without special tokens; ``tokens`` are the
+new token ids up to, not including, the EOS that ended the text; ``finished`` says whether EOS was reached.
+
+Determinism. Sampling uses the Gumbel-max trick (Gumbel 1954; Maddison et al. 2014): argmax(scores + G) with
+G ~ Gumbel(0, 1) i.i.d. is an exact sample from softmax(scores). The noise of each (prompt_id, sample_id) row comes
+from its own generator, seeded from (seed, prompt_id, sample_id), so a row's text does not depend on the batch
+size, on which other prompts share its batch, or on sharding (``prompt_id`` stays the index in the full list).
+(Up to floating point: a different amount of left padding can change logits in the last bits, which could flip
+a near tie.) Configs share the random numbers of a row, so two sampling configs differ by their settings, not by
+their draws. Greedy, beam and contrastive search are deterministic; with ``n_samples > 1`` they are run once and
+the row repeated.
+
+>>> import torch
+>>> from genlab.models import Bundle
+>>> from genlab.tokenizer import train_tokenizer
+>>> from genlab.train import ModelConfig, build_model
+>>> tok = train_tokenizer(["the cat sat on the mat."] * 20, vocab_size=300)
+>>> tok.padding_side = "left"
+>>> _ = torch.manual_seed(0)
+>>> model = build_model(tok, ModelConfig(n_embd=16, n_layer=1, n_head=2, n_positions=32)).eval()
+>>> bundle = Bundle(model, tok, torch.device("cpu"), "causal")
+>>> df = generate(bundle, ["the cat", "a"], ["greedy", "nucleus0.95"], n_samples=2, max_new_tokens=5)
+>>> df.shape
+(8, 9)
+>>> df.groupby("config").size().to_dict()
+{'greedy': 4, 'nucleus0.95': 4}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import torch
+
+from genlab.decoding import contrastive_search
+
+__all__ = ["DecodingConfig", "PRESETS", "generate", "preset"]
+
+COLUMNS = ["prompt_id", "prompt", "config", "sample_id", "text", "tokens", "n_new_tokens", "finished", "seed"]
+
+
+@dataclass(frozen=True)
+class DecodingConfig:
+    """One decoding strategy. Leave a knob at its default to switch it off."""
+
+    name: str  # the value of the DataFrame's ``config`` column
+    do_sample: bool = False  # False: greedy, beam or contrastive search; True: sampling with the filters below
+    num_beams: int = 1  # > 1: beam search (deterministic)
+    temperature: float = 1.0  # sampling: divide the logits by this
+    top_k: int = 0  # sampling: keep the k most likely tokens (0: off); contrastive search: number of candidates
+    top_p: float = 1.0  # sampling: nucleus, the smallest set with this much probability (Holtzman et al. 2020)
+    typical_p: float = 1.0  # sampling: locally typical set with this much probability (Meister et al. 2023)
+    repetition_penalty: float = 1.0  # divide seen tokens' positive logits by this (Keskar et al. 2019); 1: off
+    no_repeat_ngram_size: int = 0  # never repeat an n-gram of this size; 0: off
+    penalty_alpha: float | None = None  # contrastive search (Su et al. 2022) with top_k candidates when set
+
+    def __post_init__(self):
+        if not self.name or not isinstance(self.name, str):
+            raise ValueError("a DecodingConfig needs a non-empty name (it labels the rows of the DataFrame)")
+        if self.num_beams < 1:
+            raise ValueError(f"{self.name}: num_beams must be >= 1, got {self.num_beams}")
+        if self.temperature <= 0:
+            raise ValueError(
+                f"{self.name}: temperature must be > 0 (use do_sample=False for greedy), got {self.temperature}"
+            )
+        if self.top_k < 0:
+            raise ValueError(f"{self.name}: top_k must be >= 0 (0 switches it off), got {self.top_k}")
+        for knob in ("top_p", "typical_p"):
+            if not 0 < getattr(self, knob) <= 1:
+                raise ValueError(
+                    f"{self.name}: {knob} must be in (0, 1] (1 switches it off), got {getattr(self, knob)}"
+                )
+        if self.repetition_penalty <= 0:
+            raise ValueError(f"{self.name}: repetition_penalty must be > 0 (1 switches it off)")
+        if self.no_repeat_ngram_size < 0:
+            raise ValueError(f"{self.name}: no_repeat_ngram_size must be >= 0 (0 switches it off)")
+        if self.do_sample and self.num_beams > 1:
+            raise ValueError(f"{self.name}: beam sampling is not supported; use do_sample=True or num_beams > 1")
+        if self.penalty_alpha is not None:
+            if self.do_sample or self.num_beams > 1:
+                raise ValueError(
+                    f"{self.name}: contrastive search (penalty_alpha) is deterministic; "
+                    "set do_sample=False and num_beams=1"
+                )
+            if not 0 <= self.penalty_alpha <= 1 or self.top_k < 2:
+                raise ValueError(
+                    f"{self.name}: contrastive search needs penalty_alpha in [0, 1] and top_k >= 2 "
+                    f"candidates (Su et al. 2022 use 0.6 and 5), got {self.penalty_alpha} and {self.top_k}"
+                )
+        elif not self.do_sample and (self.temperature != 1 or self.top_k or self.top_p < 1 or self.typical_p < 1):
+            raise ValueError(
+                f"{self.name}: temperature, top_k, top_p and typical_p only act when sampling; "
+                "set do_sample=True (or penalty_alpha for contrastive search)"
+            )
+
+    @property
+    def method(self) -> Literal["greedy", "beam", "sample", "contrastive"]:
+        if self.penalty_alpha is not None:
+            return "contrastive"
+        if self.do_sample:
+            return "sample"
+        return "beam" if self.num_beams > 1 else "greedy"
+
+    @property
+    def stochastic(self) -> bool:
+        return self.do_sample
+
+    def generate_kwargs(self) -> dict:
+        """Keyword arguments for ``model.generate`` (sampling itself is done by genlab's seeded processors)."""
+        kwargs = {"do_sample": False, "num_beams": self.num_beams}
+        if self.repetition_penalty != 1:
+            kwargs["repetition_penalty"] = self.repetition_penalty
+        if self.no_repeat_ngram_size:
+            kwargs["no_repeat_ngram_size"] = self.no_repeat_ngram_size
+        if self.method == "contrastive":
+            kwargs.update(penalty_alpha=self.penalty_alpha, top_k=self.top_k, custom_generate=contrastive_search)
+        return kwargs
+
+
+PRESETS: dict[str, DecodingConfig] = {
+    c.name: c
+    for c in (
+        DecodingConfig("greedy"),
+        DecodingConfig("beam4", num_beams=4),
+        DecodingConfig("sample", do_sample=True),  # pure (ancestral) sampling
+        DecodingConfig("top_k40", do_sample=True, top_k=40),  # Holtzman et al. 2020, Table 1
+        DecodingConfig("nucleus0.95", do_sample=True, top_p=0.95),  # Holtzman et al. 2020, Table 1
+        DecodingConfig("typical0.95", do_sample=True, typical_p=0.95),  # Meister et al. 2023; Su & Xu 2022
+        DecodingConfig("contrastive", penalty_alpha=0.6, top_k=5),  # Su et al. 2022 defaults
+    )
+}
+
+
+def preset(name: str) -> DecodingConfig:
+    """A named decoding configuration from :data:`PRESETS`.
+
+    >>> preset("nucleus0.95").top_p
+    0.95
+    >>> preset("nucleus")
+    Traceback (most recent call last):
+    ...
+    ValueError: no decoding preset 'nucleus'; did you mean 'nucleus0.95'? Known: beam4, contrastive, greedy, ...
+    """
+    if name in PRESETS:
+        return PRESETS[name]
+    near = difflib.get_close_matches(name, list(PRESETS), n=1, cutoff=0.4)
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    raise ValueError(
+        f"no decoding preset {name!r}{hint} Known: {', '.join(sorted(PRESETS))}. "
+        "Or pass a DecodingConfig(name=..., ...)."
+    )
+
+
+def _as_configs(configs) -> list[DecodingConfig]:
+    items = [configs] if isinstance(configs, (str, DecodingConfig)) else list(configs)
+    if not items:
+        raise ValueError("configs is empty; pass a preset name such as 'greedy' or a DecodingConfig")
+    out = [preset(c) if isinstance(c, str) else c for c in items]
+    for c in out:
+        if not isinstance(c, DecodingConfig):
+            raise ValueError(f"configs must be preset names or DecodingConfig objects, got {type(c).__name__}")
+    names = [c.name for c in out]
+    if len(set(names)) != len(names):
+        raise ValueError(f"config names must be unique (they label the rows), got {names}")
+    return out
+
+
+def _shard_ids(n: int, shard) -> list[int]:
+    """The prompt ids this process handles: contiguous blocks, as accelerate's ``split_between_processes``."""
+    if shard is None:
+        return list(range(n))
+    if shard == "auto":
+        from accelerate import PartialState
+
+        state = PartialState()
+        shard = (state.process_index, state.num_processes)
+    rank, world = shard
+    if not (isinstance(rank, int) and isinstance(world, int) and 0 <= rank < world):
+        raise ValueError(f"shard must be (rank, world_size) with 0 <= rank < world_size, or 'auto'; got {shard!r}")
+    return [int(i) for i in np.array_split(np.arange(n), world)[rank]]
+
+
+def row_seed(seed: int, prompt_id: int, sample_id: int) -> int:
+    """The seed of one row's sampling noise: depends on nothing else (not the batch, not the shard).
+
+    >>> row_seed(0, 3, 1) == row_seed(0, 3, 1) != row_seed(0, 3, 2)
+    True
+    """
+    return int(np.random.SeedSequence([seed, prompt_id, sample_id]).generate_state(1)[0])
+
+
+class _GumbelNoise:
+    """Logits processor adding Gumbel(0, 1) noise from one generator per row, so that the greedy argmax that
+    follows is a sample from softmax(scores) (the Gumbel-max trick) reproducible row by row."""
+
+    def __init__(self, seeds: Sequence[int]):
+        self.generators = [torch.Generator().manual_seed(s) for s in seeds]
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        u = torch.stack([torch.rand(scores.shape[-1], generator=g, dtype=torch.float64) for g in self.generators])
+        gumbel = -torch.log(-torch.log(u))  # (B, V); u = 0 gives -inf: that token is never drawn
+        return scores + gumbel.to(device=scores.device, dtype=scores.dtype)
+
+
+def _processors(cfg: DecodingConfig, seeds: Sequence[int]):
+    """Sampling filters in transformers' order (temperature, top-k, top-p, typical), then the seeded noise."""
+    from transformers import LogitsProcessorList
+    from transformers.generation.logits_process import (
+        TemperatureLogitsWarper,
+        TopKLogitsWarper,
+        TopPLogitsWarper,
+        TypicalLogitsWarper,
+    )
+
+    procs = LogitsProcessorList()
+    if not cfg.do_sample:
+        return procs
+    if cfg.temperature != 1:
+        procs.append(TemperatureLogitsWarper(cfg.temperature))
+    if cfg.top_k:
+        procs.append(TopKLogitsWarper(cfg.top_k))
+    if cfg.top_p < 1:
+        procs.append(TopPLogitsWarper(cfg.top_p))
+    if cfg.typical_p < 1:
+        procs.append(TypicalLogitsWarper(cfg.typical_p))
+    procs.append(_GumbelNoise(seeds))
+    return procs
+
+
+def _context_length(model) -> int | None:
+    config = model.config
+    return getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None)
+
+
+def _left_pad(seqs: list[list[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(map(len, seqs))
+    ids = torch.tensor([[pad_id] * (width - len(s)) + s for s in seqs], device=device)
+    mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in seqs], device=device)
+    return ids, mask
+
+
+def generate(
+    bundle,
+    prompts: Sequence[str],
+    configs: str | DecodingConfig | Sequence[str | DecodingConfig] = "greedy",
+    *,
+    n_samples: int = 1,
+    max_new_tokens: int = 64,
+    batch_size: int = 32,
+    seed: int = 0,
+    add_bos: bool | None = None,
+    shard: tuple[int, int] | Literal["auto"] | None = None,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Continue every prompt with every decoding config, ``n_samples`` times; one row per continuation.
+
+    Args:
+        bundle: a :class:`genlab.models.Bundle` (causal LM; a peft-wrapped model works too).
+        prompts: the prompt texts; ``prompt_id`` is the position in this list.
+        configs: preset names (see :data:`PRESETS`) and/or :class:`DecodingConfig` objects.
+        n_samples: continuations per prompt and config.
+        max_new_tokens: generation stops at EOS or after this many new tokens.
+        batch_size: rows per ``model.generate`` call; prompts are grouped by length to limit padding.
+        seed: the sampling seed (see the module docstring for what is reproducible).
+        add_bos: prefix each prompt with the tokenizer's BOS token, as genlab's models were trained;
+            ``None``: yes when the tokenizer has one.
+        shard: ``(rank, world_size)`` to handle only this process's contiguous block of prompts, or ``"auto"`` to
+            take both from accelerate's ``PartialState`` (run under ``accelerate launch``); concatenating the shards'
+            frames gives the unsharded frame. ``None``: all prompts.
+        progress: a progress bar over batches; ``None``: on unless CI or TQDM_DISABLE is set.
+
+    The model generates in eval mode (no dropout); its mode is restored afterwards.
+    """
+    from genlab.train import progress_enabled
+
+    model, tok = bundle.model, bundle.tokenizer
+    if isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
+        raise ValueError("prompts must be a list of strings (wrap a single prompt in a list)")
+    cfgs = _as_configs(configs)
+    for name, value in (("n_samples", n_samples), ("max_new_tokens", max_new_tokens), ("batch_size", batch_size)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    add_bos = tok.bos_token_id is not None if add_bos is None else add_bos
+    if add_bos and tok.bos_token_id is None:
+        raise ValueError("add_bos=True but the tokenizer has no BOS token; pass add_bos=False")
+    pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    if pad_id is None:
+        raise ValueError("the tokenizer has neither a pad nor an EOS token; set tokenizer.pad_token")
+
+    ids_of = {}
+    for pid in _shard_ids(len(prompts), shard):
+        ids = ([tok.bos_token_id] if add_bos else []) + tok(prompts[pid], add_special_tokens=False)["input_ids"]
+        if not ids:
+            raise ValueError(f"prompt {pid} is empty and add_bos is off: the model has nothing to continue from")
+        ids_of[pid] = ids
+    context = _context_length(model)
+    longest = max(map(len, ids_of.values()), default=0)
+    if context and longest + max_new_tokens > context:
+        raise ValueError(
+            f"the longest prompt has {longest} tokens; with max_new_tokens={max_new_tokens} it would "
+            f"exceed the model's context of {context}. Shorten the prompts or lower max_new_tokens."
+        )
+
+    # Longest prompts first, so each batch holds prompts of similar length (little padding).
+    order = sorted(ids_of, key=lambda p: (-len(ids_of[p]), p))
+    jobs = []  # (config, rows) with rows = [(prompt_id, sample_id)]
+    for cfg in cfgs:
+        rows = [(p, s) for p in order for s in range(n_samples if cfg.stochastic else 1)]
+        jobs += [(cfg, rows[i : i + batch_size]) for i in range(0, len(rows), batch_size)]
+
+    results = {}  # (config name, prompt_id, sample_id) -> (tokens, finished)
+    eos = tok.eos_token_id
+    bar = None
+    if progress_enabled(progress):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(jobs), desc="generate", unit="batch")
+    was_training = model.training
+    model.eval()  # dropout off while generating; the mode is restored below
+    try:
+        for cfg, rows in jobs:
+            ids, mask = _left_pad([ids_of[p] for p, _ in rows], pad_id, bundle.device)
+            out = model.generate(
+                input_ids=ids,
+                attention_mask=mask,
+                max_new_tokens=max_new_tokens,
+                min_new_tokens=0,
+                eos_token_id=eos,
+                pad_token_id=pad_id,
+                logits_processor=_processors(cfg, [row_seed(seed, p, s) for p, s in rows]),
+                **cfg.generate_kwargs(),
+            )
+            for (p, s), new in zip(rows, out[:, ids.shape[1] :].tolist(), strict=True):
+                finished = eos is not None and eos in new
+                results[(cfg.name, p, s)] = (new[: new.index(eos)] if finished else new, finished)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        model.train(was_training)
+    if bar is not None:
+        bar.close()
+
+    records = []
+    for cfg in cfgs:
+        for pid in sorted(ids_of):
+            for sid in range(n_samples):
+                tokens, finished = results[(cfg.name, pid, sid if cfg.stochastic else 0)]
+                records.append(
+                    (
+                        pid,
+                        prompts[pid],
+                        cfg.name,
+                        sid,
+                        tok.decode(tokens, skip_special_tokens=True),
+                        tokens,
+                        len(tokens),
+                        finished,
+                        seed,
+                    )
+                )
+    df = pd.DataFrame.from_records(records, columns=COLUMNS)
+    df.attrs.update(
+        model=getattr(bundle, "name", "model"),
+        max_new_tokens=max_new_tokens,
+        add_bos=add_bos,
+        configs={c.name: {k: v for k, v in dataclasses.asdict(c).items() if k != "name"} for c in cfgs},
+    )
+    return df

@@ -1,0 +1,181 @@
+"""genlab.generate: the tidy frame, batching that does not change results, seeded sampling, sharding."""
+
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+import pytest
+import torch
+
+from genlab.decoding import contrastive_search
+from genlab.generate import COLUMNS, PRESETS, DecodingConfig, _GumbelNoise, generate, preset
+from genlab.models import Bundle
+
+PROMPTS = ["Tyrhild keeps", "The baker of Lirane said", "a", '"Hello, friend," said the old', ""]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny models gain nothing from threads, and on a busy machine thread hand-offs cost 10-20x: use one."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def hf_one_at_a_time(bundle, prompt: str, **kwargs) -> list[int]:
+    """The peer: one unpadded prompt, BOS first, straight through model.generate."""
+    tok = bundle.tokenizer
+    ids = torch.tensor([[tok.bos_token_id] + tok(prompt, add_special_tokens=False)["input_ids"]])
+    out = bundle.model.generate(
+        input_ids=ids,
+        attention_mask=torch.ones_like(ids),
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id,
+        **kwargs,
+    )
+    new = out[0, ids.shape[1] :].tolist()
+    return new[: new.index(tok.eos_token_id)] if tok.eos_token_id in new else new
+
+
+def test_frame_layout(tiny_bundle):
+    df = generate(tiny_bundle, PROMPTS, ["greedy", "nucleus0.95"], n_samples=2, max_new_tokens=6, batch_size=3)
+    assert list(df.columns) == COLUMNS
+    assert len(df) == len(PROMPTS) * 2 * 2
+    assert df.groupby(["config", "prompt_id"]).size().eq(2).all()
+    assert (df["prompt"] == df["prompt_id"].map(dict(enumerate(PROMPTS)))).all()
+    assert (df["n_new_tokens"] == df["tokens"].map(len)).all() and df["n_new_tokens"].le(6).all()
+    tok = tiny_bundle.tokenizer
+    assert (df["text"] == df["tokens"].map(lambda t: tok.decode(t, skip_special_tokens=True))).all()
+    assert df.attrs["configs"]["nucleus0.95"]["top_p"] == 0.95
+    greedy = df[df.config == "greedy"]
+    assert (greedy.groupby("prompt_id")["text"].nunique() == 1).all()  # deterministic: the two samples agree
+
+
+def test_greedy_batched_equals_one_prompt_at_a_time(tiny_bundle):
+    df = generate(tiny_bundle, PROMPTS, "greedy", max_new_tokens=8, batch_size=4)
+    for pid, prompt in enumerate(PROMPTS):
+        assert df.tokens[pid] == hf_one_at_a_time(tiny_bundle, prompt, do_sample=False, max_new_tokens=8)
+
+
+def test_contrastive_and_beam_batched_equal_one_prompt_at_a_time(tiny_bundle):
+    df = generate(tiny_bundle, PROMPTS, ["contrastive", "beam4"], max_new_tokens=6, batch_size=5)
+    for pid, prompt in enumerate(PROMPTS):
+        cs = hf_one_at_a_time(
+            tiny_bundle, prompt, penalty_alpha=0.6, top_k=5, max_new_tokens=6, custom_generate=contrastive_search
+        )
+        beam = hf_one_at_a_time(tiny_bundle, prompt, num_beams=4, do_sample=False, max_new_tokens=6)
+        assert df[(df.config == "contrastive") & (df.prompt_id == pid)].tokens.item() == cs
+        assert df[(df.config == "beam4") & (df.prompt_id == pid)].tokens.item() == beam
+
+
+def test_same_seed_same_frame_whatever_the_batching(tiny_bundle):
+    configs = ["top_k40", "typical0.95", DecodingConfig("hot", do_sample=True, temperature=1.5, top_p=0.9)]
+    a = generate(tiny_bundle, PROMPTS, configs, n_samples=2, max_new_tokens=8, batch_size=4, seed=7)
+    b = generate(tiny_bundle, PROMPTS, configs, n_samples=2, max_new_tokens=8, batch_size=1, seed=7)
+    pd.testing.assert_frame_equal(a, b)
+    c = generate(tiny_bundle, PROMPTS, configs, n_samples=2, max_new_tokens=8, batch_size=4, seed=8)
+    assert (a["text"] != c["text"]).mean() > 0.5
+    assert a.groupby(["config", "prompt_id"])["text"].nunique().gt(1).any()  # samples of a prompt differ
+
+
+def test_shards_concatenate_to_the_whole(tiny_bundle):
+    whole = generate(tiny_bundle, PROMPTS, ["greedy", "sample"], n_samples=2, max_new_tokens=5, seed=3)
+    parts = [
+        generate(tiny_bundle, PROMPTS, ["greedy", "sample"], n_samples=2, max_new_tokens=5, seed=3, shard=(rank, 2))
+        for rank in range(2)
+    ]
+    assert sorted(parts[0].prompt_id.unique()) == [0, 1, 2] and sorted(parts[1].prompt_id.unique()) == [3, 4]
+    joined = (
+        pd.concat(parts)
+        .sort_values(
+            ["config", "prompt_id", "sample_id"],
+            key=lambda s: s.map({"greedy": 0, "sample": 1}) if s.name == "config" else s,
+        )
+        .reset_index(drop=True)
+    )
+    pd.testing.assert_frame_equal(joined, whole)
+    auto = generate(tiny_bundle, PROMPTS, "greedy", max_new_tokens=5, shard="auto")  # one process: everything
+    assert auto.prompt_id.tolist() == list(range(len(PROMPTS)))
+
+
+def test_gumbel_max_samples_from_the_softmax():
+    probs = torch.tensor([0.5, 0.3, 0.15, 0.05])
+    n = 20_000
+    noisy = _GumbelNoise(range(n))(None, probs.log().expand(n, -1))
+    freq = torch.bincount(noisy.argmax(-1), minlength=4) / n
+    assert torch.allclose(freq, probs, atol=5 * (0.25 / n) ** 0.5)  # 5 binomial standard deviations
+
+
+def test_finished_marks_eos_and_drops_it(tiny_bundle):
+    free = generate(tiny_bundle, ["Tyrhild keeps"], "greedy", max_new_tokens=6).tokens[0]
+    assert len(free) == 6
+    tok = copy.deepcopy(tiny_bundle.tokenizer)
+    bos = tok.bos_token
+    stop = next(i for i in range(1, 6) if free[i] not in free[:i])
+    tok.eos_token = tok.convert_ids_to_tokens(free[stop])  # pretend this greedy token is EOS
+    tok.bos_token = bos
+    rigged = Bundle(tiny_bundle.model, tok, tiny_bundle.device, "causal")
+    df = generate(rigged, ["Tyrhild keeps", "a"], "greedy", max_new_tokens=6)
+    assert df.finished[0] and df.tokens[0] == free[:stop] and df.n_new_tokens[0] == stop
+    assert df.finished.tolist() == [len(t) < 6 for t in df.tokens]
+
+
+def test_add_bos_changes_the_input(tiny_bundle):
+    with_bos = generate(tiny_bundle, PROMPTS[:2], "greedy", max_new_tokens=6)
+    without = generate(tiny_bundle, PROMPTS[:2], "greedy", max_new_tokens=6, add_bos=False)
+    assert with_bos.attrs["add_bos"] and not without.attrs["add_bos"]
+    assert without.tokens[0] != with_bos.tokens[0]
+
+
+def test_peft_wrapped_model(tiny_bundle):
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(0)
+    base = copy.deepcopy(tiny_bundle.model)
+    lora = get_peft_model(
+        base, LoraConfig(r=2, target_modules=["c_attn"], fan_in_fan_out=True, init_lora_weights=False)
+    )
+    bundle = Bundle(lora, tiny_bundle.tokenizer, tiny_bundle.device, "causal")
+    df = generate(bundle, PROMPTS[:3], ["greedy", "contrastive"], max_new_tokens=5)
+    plain = generate(tiny_bundle, PROMPTS[:3], ["greedy", "contrastive"], max_new_tokens=5)
+    assert df.tokens[0] == hf_one_at_a_time(bundle, PROMPTS[0], do_sample=False, max_new_tokens=5)
+    assert df.tokens.tolist() != plain.tokens.tolist()  # the (non-zero) adapter is active
+
+
+def test_presets_are_valid_and_named():
+    assert preset("contrastive").method == "contrastive" and preset("beam4").method == "beam"
+    assert all(name == cfg.name for name, cfg in PRESETS.items())
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"prompts": "just one"}, "list of strings"),
+        ({"configs": "nucleus"}, "did you mean 'nucleus0.95'"),
+        ({"configs": [DecodingConfig("x"), DecodingConfig("x", num_beams=2)]}, "unique"),
+        ({"max_new_tokens": 0}, "positive integer"),
+        ({"max_new_tokens": 1000}, "exceed the model's context"),
+        ({"shard": (2, 2)}, "rank < world_size"),
+        ({"prompts": [""], "add_bos": False}, "empty"),
+    ],
+)
+def test_bad_input_says_what_to_do(tiny_bundle, kwargs, match):
+    args = {"prompts": PROMPTS, "configs": "greedy", **kwargs}
+    with pytest.raises(ValueError, match=match):
+        generate(tiny_bundle, args.pop("prompts"), args.pop("configs"), **args)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"top_p": 0.9}, "only act when sampling"),
+        ({"do_sample": True, "num_beams": 2}, "beam sampling"),
+        ({"penalty_alpha": 0.6, "top_k": 1}, "top_k >= 2"),
+        ({"do_sample": True, "temperature": 0}, "temperature"),
+    ],
+)
+def test_bad_config_says_what_to_do(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        DecodingConfig("bad", **kwargs)
