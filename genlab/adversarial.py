@@ -12,7 +12,14 @@ Text is discrete, so the adversary perturbs the input embeddings instead of the 
 
 Deviation from Miyato et al.: their embeddings are normalised (v - E[v]) / sqrt(Var[v]) before perturbing;
 GPT-2 ties its input embeddings to the output layer, so genlab perturbs the raw embeddings and ε is on their scale
-(compare it with the typical per-token embedding norm, :func:`embedding_scale`).
+(compare it with the typical per-token embedding norm, :func:`embedding_scale`). Both rules are implemented as
+written in genlab's metrics reference (metrics.md section 9), whose formulas are flagged there as not yet checked
+against the papers; FreeLB's initialisation and per-sequence norms follow the authors' code conventions. Both are
+per-batch losses on a causal LM (completion tokens only), not the classification setting of the papers.
+
+**Limitations.** Robustness in embedding space is not robustness to discrete edits (typos, swapped words): the
+nearest token to ``e + r`` is usually the original token. Use :func:`genlab.finetune_compare.robustness` to measure
+what the training actually buys on perturbed text. FGM doubles and FreeLB multiplies by K the passes per step.
 
 >>> cfg = AdversarialConfig(method="freelb", epsilon=1.0, alpha=0.3, steps=2)
 >>> cfg.method, cfg.steps
@@ -99,8 +106,9 @@ def project(delta: torch.Tensor, epsilon: float) -> torch.Tensor:
     return delta * torch.where(norm > epsilon, epsilon / norm.clamp(min=1e-12), torch.ones_like(norm))
 
 
-def freelb_init(embeds: torch.Tensor, mask: torch.Tensor, magnitude: float,
-                generator: torch.Generator | None = None) -> torch.Tensor:
+def freelb_init(
+    embeds: torch.Tensor, mask: torch.Tensor, magnitude: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """δ₀ ~ U(−σ, σ) / √(L·d) on real tokens (L: each sequence's length), as in the FreeLB authors' code."""
     if magnitude == 0:
         return torch.zeros_like(embeds)
@@ -109,8 +117,13 @@ def freelb_init(embeds: torch.Tensor, mask: torch.Tensor, magnitude: float,
     return u * mask[..., None] * magnitude / dims.clamp(min=1).sqrt()
 
 
-def fgm_step(embed: Callable[[], torch.Tensor], loss_fn: LossFn, mask: torch.Tensor, config: AdversarialConfig,
-             backward: Backward) -> AdversarialTrace:
+def fgm_step(
+    embed: Callable[[], torch.Tensor],
+    loss_fn: LossFn,
+    mask: torch.Tensor,
+    config: AdversarialConfig,
+    backward: Backward,
+) -> AdversarialTrace:
     """One FGM update: backward of L(e) then of L(e + r_adv); parameter gradients are their sum.
 
     ``embed()`` returns the input embeddings with their graph to the embedding matrix (called once per pass).
@@ -125,13 +138,22 @@ def fgm_step(embed: Callable[[], torch.Tensor], loss_fn: LossFn, mask: torch.Ten
     r_adv = fgm_perturbation(embeds.grad.detach(), mask, config.epsilon)  # constant: no gradient through r
     adv = loss_fn(embed() + r_adv)
     backward(adv)
-    return AdversarialTrace(clean_loss=clean.item(), losses=[adv.item()],
-                            perturbation_norms=[sequence_norm(r_adv).flatten().tolist()],
-                            objective=clean.item() + adv.item())
+    return AdversarialTrace(
+        clean_loss=clean.item(),
+        losses=[adv.item()],
+        perturbation_norms=[sequence_norm(r_adv).flatten().tolist()],
+        objective=clean.item() + adv.item(),
+    )
 
 
-def freelb_step(embed: Callable[[], torch.Tensor], loss_fn: LossFn, mask: torch.Tensor, config: AdversarialConfig,
-                backward: Backward, generator: torch.Generator | None = None) -> AdversarialTrace:
+def freelb_step(
+    embed: Callable[[], torch.Tensor],
+    loss_fn: LossFn,
+    mask: torch.Tensor,
+    config: AdversarialConfig,
+    backward: Backward,
+    generator: torch.Generator | None = None,
+) -> AdversarialTrace:
     """One FreeLB update (Zhu et al. 2020, Algorithm 1): K passes, each adding (1/K)∇_θ L(e + δ_t), then ascend δ."""
     k = config.steps
     delta = project(freelb_init(embed().detach(), mask, config.init_magnitude, generator), config.epsilon)
@@ -208,5 +230,16 @@ def describe(config: AdversarialConfig | None) -> str:
     return f"freelb K={config.steps} ε={config.epsilon:g} α={config.alpha:g}"
 
 
-__all__ = ["AdversarialConfig", "AdversarialTrace", "AdversarialTrainer", "describe", "embedding_scale",
-           "fgm_perturbation", "fgm_step", "freelb_init", "freelb_step", "project", "sequence_norm"]
+__all__ = [
+    "AdversarialConfig",
+    "AdversarialTrace",
+    "AdversarialTrainer",
+    "describe",
+    "embedding_scale",
+    "fgm_perturbation",
+    "fgm_step",
+    "freelb_init",
+    "freelb_step",
+    "project",
+    "sequence_norm",
+]

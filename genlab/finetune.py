@@ -11,7 +11,8 @@ Methods (GPT-2 targets; other architectures use ``peft``'s defaults):
 - ``"lora"``: low-rank updates W + (α/r)·B·A on ``c_attn``/``c_proj`` (Hu et al., ICLR 2022). GPT-2's ``Conv1D``
   stores weights as (fan_in, fan_out), hence ``fan_in_fan_out=True``.
 - ``"ia3"``: learned rescaling of keys, values and feed-forward activations (Liu et al., NeurIPS 2022).
-- ``"prompt_tuning"``: trainable virtual input tokens, initialised from vocabulary embeddings (Lester et al., EMNLP 2021).
+- ``"prompt_tuning"``: trainable virtual input tokens, initialised from vocabulary embeddings
+  (Lester et al., EMNLP 2021).
 - ``"prefix_tuning"``: trainable key/value prefixes in every layer (Li & Liang, ACL 2021).
 
 Adapters save with their base recorded portably (the default model's name, a hub id or a path relative to the
@@ -24,7 +25,7 @@ temporary folder and renamed into place, so an interrupted save never leaves a h
 >>> from genlab.tokenizer import train_tokenizer
 >>> from genlab.train import ModelConfig, build_model
 >>> task = build_task("world_qa", small_world(), seed=0, n_train=8, n_eval=4)
->>> tok = train_tokenizer(task.train["prompt"] + task.train["completion"], vocab_size=300)
+>>> tok = train_tokenizer(list(task.train["prompt"]) + list(task.train["completion"]), vocab_size=300)
 >>> _ = torch.manual_seed(0)
 >>> base = genlab.Bundle(build_model(tok, ModelConfig(n_positions=64, n_embd=16, n_layer=1, n_head=2)), tok,
 ...                      torch.device("cpu"), "causal")
@@ -35,6 +36,7 @@ temporary folder and renamed into place, so an interrupted save never leaves a h
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -49,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import Trainer, TrainerCallback
+from transformers import PrinterCallback, Trainer, TrainerCallback
 
 from genlab.adversarial import AdversarialConfig, AdversarialTrainer
 from genlab.models import DEFAULT_MODEL, Bundle, ModelLoadError, load_model
@@ -82,8 +84,11 @@ def peft_config(method: str, model, **options):
             base |= {"target_modules": ["c_attn", "c_proj"], "fan_in_fan_out": True}  # Conv1D: (fan_in, fan_out)
         return LoraConfig(task_type=TaskType.CAUSAL_LM, **(base | options))
     if method == "ia3":
-        base = {"target_modules": ["c_attn", "mlp.c_proj"], "feedforward_modules": ["mlp.c_proj"],
-                "fan_in_fan_out": True} if gpt2 else {}
+        base = (
+            {"target_modules": ["c_attn", "mlp.c_proj"], "feedforward_modules": ["mlp.c_proj"], "fan_in_fan_out": True}
+            if gpt2
+            else {}
+        )
         return IA3Config(task_type=TaskType.CAUSAL_LM, **(base | options))
     if method == "prompt_tuning":
         base = {"num_virtual_tokens": 16, "prompt_tuning_init": PromptTuningInit.SAMPLE_VOCAB}
@@ -224,8 +229,7 @@ class _AtomicCheckpoints:
         return self._staging or super()._get_output_dir(trial)
 
     def _save_checkpoint(self, model, trial) -> None:
-        from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
-        from transformers.trainer_utils import rotate_checkpoints
+        from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
 
         run_dir = Path(super()._get_output_dir(trial))
         name = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
@@ -244,8 +248,12 @@ class _AtomicCheckpoints:
                 make_adapter_portable(staging / name, self.base_reference(run_dir / name))
             _replace_dir(staging / name, run_dir / name)
             shutil.rmtree(staging, ignore_errors=True)
-            rotate_checkpoints(output_dir=str(run_dir), save_total_limit=self.args.save_total_limit,
-                               best_model_checkpoint=self.state.best_model_checkpoint, use_mtime=True)
+            rotate_checkpoints(
+                output_dir=str(run_dir),
+                save_total_limit=self.args.save_total_limit,
+                best_model_checkpoint=self.state.best_model_checkpoint,
+                use_mtime=True,
+            )
         self.accelerator.wait_for_everyone()
 
 
@@ -272,24 +280,27 @@ def base_reference(bundle: Bundle, adapter_dir: str | os.PathLike) -> str | None
 
 
 def make_adapter_portable(adapter_dir: str | os.PathLike, reference: str | None) -> None:
-    """Rewrite ``base_model_name_or_path`` (and the model card's ``base_model``), which peft stores as an absolute path."""
+    """Rewrite ``base_model_name_or_path`` (and the model card's ``base_model``): peft stores an absolute path."""
     adapter_dir = Path(adapter_dir)
     cfg_path = adapter_dir / "adapter_config.json"
     cfg = json.loads(cfg_path.read_text())
+    old = cfg.get("base_model_name_or_path")
     cfg["base_model_name_or_path"] = reference
     cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
     card = adapter_dir / "README.md"
-    if card.is_file():
-        lines = card.read_text().split("\n")
-        lines = [f"base_model: {reference}" if ln.startswith("base_model:") else ln for ln in lines
-                 if reference is not None or not ln.startswith("base_model:")]
-        card.write_text("\n".join(lines))
+    if card.is_file():  # front matter has "base_model: <path>" and a tag "base_model:adapter:<path>"
+        text = card.read_text()
+        if old and old != reference:
+            text = text.replace(old, reference or "unknown")
+        card.write_text(text)
 
 
 def _resolve_base(adapter_dir: Path, reference: str | None) -> str:
     if reference is None:
-        raise ModelLoadError(f"the adapter in {adapter_dir} does not record its base model (it was trained from an "
-                             "in-memory model). Pass base=<folder or name> to load_finetuned.")
+        raise ModelLoadError(
+            f"the adapter in {adapter_dir} does not record its base model (it was trained from an "
+            "in-memory model). Pass base=<folder or name> to load_finetuned."
+        )
     if reference == DEFAULT_MODEL:
         return reference
     local = (adapter_dir / reference).resolve()
@@ -297,23 +308,31 @@ def _resolve_base(adapter_dir: Path, reference: str | None) -> str:
         return str(local)
     if os.path.isabs(reference) and Path(reference).is_dir():  # adapters saved by plain peft
         return reference
-    if reference.startswith(".") or os.sep in reference.strip("/").replace("/", os.sep, 1):
-        raise ModelLoadError(f"the adapter in {adapter_dir} expects its base model at {reference!r} relative to "
-                             f"itself ({local}), which does not exist. Move the base and adapter folders together, "
-                             "or pass base=<folder> to load_finetuned.")
+    if reference.startswith((".", "/")) or reference.count("/") > 1:  # a path, not an owner/name hub id
+        raise ModelLoadError(
+            f"the adapter in {adapter_dir} expects its base model at {reference!r} relative to "
+            f"itself ({local}), which does not exist. Move the base and adapter folders together, "
+            "or pass base=<folder> to load_finetuned."
+        )
     return reference  # a hub id
 
 
-def load_finetuned(path: str | os.PathLike, base: str | os.PathLike | None = None, *, merge_adapter: bool = False,
-                   device: str | torch.device = "auto") -> Bundle:
+def load_finetuned(
+    path: str | os.PathLike,
+    base: str | os.PathLike | None = None,
+    *,
+    merge_adapter: bool = False,
+    device: str | torch.device = "auto",
+) -> Bundle:
     """Load what :func:`finetune` saved: an adapter folder (base resolved from its record unless ``base`` is given)
     or a fully fine-tuned model folder. ``merge_adapter=True`` folds LoRA/IA3 weights into the base."""
     path = Path(path)
     if not (path / "adapter_config.json").is_file():
         return load_model(path, device=device)
     reference = json.loads((path / "adapter_config.json").read_text()).get("base_model_name_or_path")
-    bundle = load_model(str(base) if base is not None else _resolve_base(path, reference), adapter=str(path),
-                        device=device)
+    bundle = load_model(
+        str(base) if base is not None else _resolve_base(path, reference), adapter=str(path), device=device
+    )
     info = path / ADAPTER_INFO
     if info.is_file():
         bundle.provenance["finetune"] = json.loads(info.read_text())
@@ -329,11 +348,18 @@ def merge(bundle: Bundle) -> Bundle:
         raise ValueError("merge() needs a bundle with a peft adapter; this model has none (nothing to merge)")
     peft_type = str(bundle.model.peft_config[bundle.model.active_adapter].peft_type.value).lower()
     if peft_type in ("prompt_tuning", "prefix_tuning", "p_tuning"):
-        raise ValueError(f"{peft_type} adds virtual tokens instead of changing weights, so it cannot be merged; "
-                         "keep the adapter (load_finetuned without merge_adapter)")
+        raise ValueError(
+            f"{peft_type} adds virtual tokens instead of changing weights, so it cannot be merged; "
+            "keep the adapter (load_finetuned without merge_adapter)"
+        )
     model = copy.deepcopy(bundle.model).merge_and_unload()
-    return Bundle(model=model.eval(), tokenizer=bundle.tokenizer, device=bundle.device, kind=bundle.kind,
-                  provenance={**bundle.provenance, "merged": True})
+    return Bundle(
+        model=model.eval(),
+        tokenizer=bundle.tokenizer,
+        device=bundle.device,
+        kind=bundle.kind,
+        provenance={**bundle.provenance, "merged": True},
+    )
 
 
 # --- fine-tuning -------------------------------------------------------------------------------------------------
@@ -343,14 +369,30 @@ def _curves(history: list[dict]) -> tuple[list[tuple[int, float]], list[tuple[in
     return train, evals
 
 
-def finetune(bundle: Bundle, dataset, method: str = "lora", *, steps: int = 200, batch_size: int = 16,
-             learning_rate: float | None = None, seed: int = 0, eval_dataset=None,
-             adversarial: AdversarialConfig | None = None, method_options: dict | None = None,
-             output_dir: str | os.PathLike | None = None, save_steps: int | None = None,
-             resume_from_checkpoint: str | bool | None = None, callbacks: Sequence[TrainerCallback] = (),
-             progress: bool | None = None, warmup_ratio: float = 0.1, weight_decay: float = 0.0,
-             eval_steps: int | None = None, logging_steps: int | None = None, max_length: int | None = None,
-             extra_args: dict | None = None) -> tuple[Bundle, RunRecord]:
+def finetune(
+    bundle: Bundle,
+    dataset,
+    method: str = "lora",
+    *,
+    steps: int = 200,
+    batch_size: int = 16,
+    learning_rate: float | None = None,
+    seed: int = 0,
+    eval_dataset=None,
+    adversarial: AdversarialConfig | None = None,
+    method_options: dict | None = None,
+    output_dir: str | os.PathLike | None = None,
+    save_steps: int | None = None,
+    resume_from_checkpoint: str | bool | None = None,
+    callbacks: Sequence[TrainerCallback] = (),
+    progress: bool | None = None,
+    warmup_ratio: float = 0.1,
+    weight_decay: float = 0.0,
+    eval_steps: int | None = None,
+    logging_steps: int | None = None,
+    max_length: int | None = None,
+    extra_args: dict | None = None,
+) -> tuple[Bundle, RunRecord]:
     """Fine-tune a copy of ``bundle.model`` on prompt/completion pairs and return ``(adapted bundle, RunRecord)``.
 
     Args:
@@ -377,8 +419,10 @@ def finetune(bundle: Bundle, dataset, method: str = "lora", *, steps: int = 200,
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be positive, got steps={steps}, batch_size={batch_size}")
     if isinstance(bundle.model, PeftModel):
-        raise ValueError("this bundle already carries a peft adapter; fold it in first with genlab.finetune.merge("
-                         "bundle), or start from the base model")
+        raise ValueError(
+            "this bundle already carries a peft adapter; fold it in first with genlab.finetune.merge("
+            "bundle), or start from the base model"
+        )
     if bundle.kind != "causal":
         raise ValueError(f"finetune trains causal language models; this bundle is {bundle.kind!r}")
     if isinstance(dataset, Task):
@@ -408,59 +452,132 @@ def finetune(bundle: Bundle, dataset, method: str = "lora", *, steps: int = 200,
     scratch = None if output_dir is not None else tempfile.TemporaryDirectory(prefix="genlab-finetune-")
     run_dir = Path(output_dir) if output_dir is not None else Path(scratch.name)
     args = TrainingArguments(
-        output_dir=str(run_dir), max_steps=steps, per_device_train_batch_size=batch_size,
-        per_device_eval_batch_size=batch_size, learning_rate=learning_rate, lr_scheduler_type="linear",
-        warmup_steps=int(warmup_ratio * steps), weight_decay=weight_decay, logging_steps=logging_steps,
-        eval_strategy="steps" if eval_ds is not None else "no", eval_steps=eval_steps,
-        save_strategy="steps" if save_steps else "no", save_steps=save_steps or 500, report_to=[], seed=seed,
-        data_seed=seed, disable_tqdm=not progress_enabled(progress), use_cpu=not torch.cuda.is_available(),
-        ddp_find_unused_parameters=False, remove_unused_columns=False, label_names=["labels"],
-        include_num_input_tokens_seen="non_padding", prediction_loss_only=True, **(extra_args or {}))
+        output_dir=str(run_dir),
+        max_steps=steps,
+        per_device_train_batch_size=batch_size,
+        per_device_eval_batch_size=batch_size,
+        learning_rate=learning_rate,
+        lr_scheduler_type="linear",
+        warmup_steps=int(warmup_ratio * steps),
+        weight_decay=weight_decay,
+        logging_steps=logging_steps,
+        eval_strategy="steps" if eval_ds is not None else "no",
+        eval_steps=eval_steps,
+        save_strategy="steps" if save_steps else "no",
+        save_steps=save_steps or 500,
+        report_to=[],
+        seed=seed,
+        data_seed=seed,
+        disable_tqdm=not progress_enabled(progress),
+        use_cpu=not torch.cuda.is_available(),
+        ddp_find_unused_parameters=False,
+        remove_unused_columns=False,
+        label_names=["labels"],
+        include_num_input_tokens_seen="non_padding",
+        prediction_loss_only=True,
+        **(extra_args or {}),
+    )
     throughput = _Throughput()
     trainer_cls = AdversarialFinetuneTrainer if adversarial is not None else FinetuneTrainer
-    trainer = trainer_cls(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
-                          data_collator=CompletionCollator(tok.pad_token_id), processing_class=tok,
-                          callbacks=[throughput, *callbacks],
-                          **({"adversarial": adversarial} if adversarial is not None else {}))
+    trainer = trainer_cls(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds,
+        data_collator=CompletionCollator(tok.pad_token_id),
+        processing_class=tok,
+        callbacks=[throughput, *callbacks],
+        **({"adversarial": adversarial} if adversarial is not None else {}),
+    )
     trainer.base_reference = lambda folder: base_reference(bundle, folder)
+    if args.disable_tqdm:  # Trainer then prints every log dict instead; quiet means quiet
+        trainer.remove_callback(PrinterCallback)
 
+    quiet = _quiet_transformers() if args.disable_tqdm else contextlib.nullcontext()
     try:
-        with PeakMemory(args.device) as memory:
-            start = time.perf_counter()
-            trainer.train(resume_from_checkpoint=resume_from_checkpoint)
-            wall = time.perf_counter() - start
-        eval_loss = trainer.evaluate()["eval_loss"] if eval_ds is not None else None
-        train_curve, eval_curve = _curves(trainer.state.log_history)
-        tokens = int(trainer.state.num_input_tokens_seen - throughput.tokens_at_start)
-        settings = {"method": method, "steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
-                    "seed": seed, "warmup_ratio": warmup_ratio, "weight_decay": weight_decay, "max_length": max_length,
-                    "n_train": len(train_ds), "n_eval": len(eval_ds) if eval_ds is not None else 0,
-                    "method_options": dict(method_options or {}),
-                    "peft_config": _jsonable(model.peft_config["default"].to_dict()) if method != "full" else None,
-                    "adversarial": adversarial.to_dict() if adversarial is not None else None,
-                    "resumed_from": str(resume_from_checkpoint) if resume_from_checkpoint else None,
-                    "base": bundle.name, "device": str(args.device)}
-        record = RunRecord(
-            method=method, settings=settings, trainable_params=trainable, total_params=total,
-            trainable_share=trainable / total, wall_time_s=wall, train_time_s=throughput.step_time,
-            tokens_seen=tokens, tokens_per_s=tokens / throughput.step_time if throughput.step_time else float("nan"),
-            peak_memory_mb=memory.peak_mb, memory_kind=memory.kind, train_loss=train_curve,
-            eval_loss_curve=eval_curve, eval_loss=eval_loss, world_size=args.world_size,
-            output_dir=str(run_dir) if output_dir is not None else None, history=list(trainer.state.log_history))
-        model = trainer.accelerator.unwrap_model(trainer.model)
-        if output_dir is not None and trainer.is_world_process_zero():
-            record.saved_to = str(_save_final(model, tok, bundle, method, run_dir, record))
-        trainer.accelerator.wait_for_everyone()
+        with quiet:
+            with PeakMemory(args.device) as memory:
+                start = time.perf_counter()
+                trainer.train(resume_from_checkpoint=resume_from_checkpoint)
+                wall = time.perf_counter() - start
+            eval_loss = trainer.evaluate()["eval_loss"] if eval_ds is not None else None
+            train_curve, eval_curve = _curves(trainer.state.log_history)
+            tokens = int(trainer.state.num_input_tokens_seen - throughput.tokens_at_start)
+            peft_cfg = _jsonable(model.peft_config["default"].to_dict()) if method != "full" else None
+            if peft_cfg is not None:  # peft's absolute path of the base; adapters record a portable one instead
+                peft_cfg["base_model_name_or_path"] = bundle.name
+            settings = {
+                "method": method,
+                "steps": steps,
+                "batch_size": batch_size,
+                "learning_rate": learning_rate,
+                "seed": seed,
+                "warmup_ratio": warmup_ratio,
+                "weight_decay": weight_decay,
+                "max_length": max_length,
+                "n_train": len(train_ds),
+                "n_eval": len(eval_ds) if eval_ds is not None else 0,
+                "method_options": dict(method_options or {}),
+                "peft_config": peft_cfg,
+                "adversarial": adversarial.to_dict() if adversarial is not None else None,
+                "resumed_from": Path(str(resume_from_checkpoint)).name if resume_from_checkpoint else None,
+                "base": bundle.name,
+                "device": str(args.device),
+            }
+            record = RunRecord(
+                method=method,
+                settings=settings,
+                trainable_params=trainable,
+                total_params=total,
+                trainable_share=trainable / total,
+                wall_time_s=wall,
+                train_time_s=throughput.step_time,
+                tokens_seen=tokens,
+                tokens_per_s=tokens / throughput.step_time if throughput.step_time else float("nan"),
+                peak_memory_mb=memory.peak_mb,
+                memory_kind=memory.kind,
+                train_loss=train_curve,
+                eval_loss_curve=eval_curve,
+                eval_loss=eval_loss,
+                world_size=args.world_size,
+                output_dir=str(run_dir) if output_dir is not None else None,
+                history=list(trainer.state.log_history),
+            )
+            model = trainer.accelerator.unwrap_model(trainer.model)
+            if output_dir is not None and trainer.is_world_process_zero():
+                record.saved_to = str(_save_final(model, tok, bundle, method, run_dir, record))
+            trainer.accelerator.wait_for_everyone()
     finally:
         if scratch is not None:
             scratch.cleanup()
 
     model.eval()
-    provenance = {"name": f"{bundle.name}+{method}", "source": "genlab.finetune", "local": record.saved_to is not None,
-                  "path": record.saved_to if method == "full" else None, "adapter": record.saved_to
-                  if method != "full" else None, "base": bundle.provenance, "method": method}
-    return Bundle(model=model, tokenizer=tok, device=next(model.parameters()).device, kind="causal",
-                  provenance=provenance), record
+    provenance = {
+        "name": f"{bundle.name}+{method}",
+        "source": "genlab.finetune",
+        "local": record.saved_to is not None,
+        "path": record.saved_to if method == "full" else None,
+        "adapter": record.saved_to if method != "full" else None,
+        "base": bundle.provenance,
+        "method": method,
+    }
+    return Bundle(
+        model=model, tokenizer=tok, device=next(model.parameters()).device, kind="causal", provenance=provenance
+    ), record
+
+
+@contextlib.contextmanager
+def _quiet_transformers():
+    """No "Writing model shards" / "Loading weights" bars while quiet; the global setting is restored after."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def _jsonable(obj: Any) -> Any:
@@ -477,8 +594,12 @@ def _save_final(model, tokenizer, bundle: Bundle, method: str, run_dir: Path, re
         tokenizer.save_pretrained(tmp)
     else:
         make_adapter_portable(tmp, base_reference(bundle, final))
-        info = {"method": method, "base": base_reference(bundle, final), "base_name": bundle.name,
-                "settings": record.settings}
+        info = {
+            "method": method,
+            "base": base_reference(bundle, final),
+            "base_name": bundle.name,
+            "settings": record.settings,
+        }
         (tmp / ADAPTER_INFO).write_text(json.dumps(info, indent=2, sort_keys=True, default=str) + "\n")
     _replace_dir(tmp, final)
     record.saved_to = str(final)

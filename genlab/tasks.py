@@ -8,7 +8,7 @@ Two tasks, both as prompt/completion pairs:
   Metric: exact match (SQuAD normalisation) with a Clopper-Pearson interval.
 - ``"story"``: ``"Write a story about a baker in Ambermere with a cat.\\n"`` -> a corpus-style story that mentions
   all three. Eval attribute combinations never occur in training. Metric: attribute coverage of a greedy
-  generation (share of requested attributes present) with a cluster-bootstrap interval over prompts, plus the
+  generation (share of requested attributes present) with a bootstrap interval over prompts, plus the
   perplexity of the reference completions.
 
 Training sequences follow genlab pretraining: ``<|endoftext|> prompt completion <|endoftext|>``, with the loss on
@@ -20,10 +20,18 @@ the completion (and the closing EOS) only; padding uses ``<pad>``, never EOS.
 (True, True)
 >>> len(set(task.train["fact_id"]) & set(task.eval["fact_id"]))
 0
+
+**Limitations.** Exact match is a string test: a right answer in other words ("the baker's trade") counts as
+wrong, and greedy decoding shows one answer, not what the model would rank second. Held-out QA can only unlock what
+pretraining stored; check the facts in their pretraining form first (a cloze probe such as ``Fact.cloze``), or a
+near-zero score says nothing about fine-tuning. Attribute coverage checks whole-word mentions only: a list of the
+three words scores 1.0, and coherence, grammar and plot are not judged. Story pronouns follow the world's
+occupation-gender associations, so the fine-tuning data carries the planted bias of the pretraining corpus.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import re
@@ -33,7 +41,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import torch
 
 from genlab.world.grammar import Character, Grammar, cap
@@ -109,7 +116,8 @@ class Task:
             query = fn(row["query"], i)
             return {"query": query, "prompt": self.template.format(query=query)}
 
-        return ds.map(edit, with_indices=True)
+        with quiet_datasets():
+            return ds.map(edit, with_indices=True)
 
 
 # --- intervals ---------------------------------------------------------------------------------------------------
@@ -118,37 +126,28 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
 
     >>> [round(x, 4) for x in clopper_pearson(5, 10)]
     [0.1871, 0.8129]
-    >>> clopper_pearson(0, 10)[0], round(clopper_pearson(0, 10)[1], 4)
-    (0.0, 0.3085)
     """
-    from scipy.stats import binomtest
+    from genlab.metrics.stats import exact_binomial_ci
 
-    if n <= 0 or not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
-    ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
-    return float(ci.low), float(ci.high)
-
-
-def ratio_bootstrap(hits: Sequence[float], totals: Sequence[float], confidence: float = 0.95, n_resamples: int = 2000,
-                    seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of sum(hits)/sum(totals), resampling whole items (a cluster bootstrap,
-    Efron & Tibshirani 1993, ch. 13): attributes of one prompt share a generation, so they are not independent.
-
-    >>> lo, hi = ratio_bootstrap([3, 3, 0, 3], [3, 3, 3, 3], seed=0)
-    >>> 0.0 <= lo <= 0.75 <= hi <= 1.0
-    True
-    """
-    hits, totals = np.asarray(hits, dtype=float), np.asarray(totals, dtype=float)
-    if len(hits) == 0 or len(hits) != len(totals):
-        raise ValueError(f"hits and totals must be non-empty and of equal length, got {len(hits)} and {len(totals)}")
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(hits), size=(n_resamples, len(hits)))  # (B, n)
-    stats = hits[idx].sum(1) / np.maximum(totals[idx].sum(1), 1e-12)
-    tail = (1 - confidence) / 2 * 100
-    return float(np.percentile(stats, tail)), float(np.percentile(stats, 100 - tail))
+    ci = exact_binomial_ci(int(k), int(n), confidence)
+    return ci.low, ci.high
 
 
 # --- tokenisation: loss on the completion only ------------------------------------------------------------------
+@contextlib.contextmanager
+def quiet_datasets():
+    """Silence ``datasets``' per-call progress bars ("Map: 100%") for small, fast maps; restore the setting after."""
+    import datasets
+
+    was_disabled = datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if not was_disabled:
+            datasets.enable_progress_bars()
+
+
 def encode_pairs(tokenizer, dataset, max_length: int | None = None):
     """``input_ids = [BOS] prompt completion [EOS]`` and ``labels`` = -100 over BOS and the prompt.
 
@@ -158,7 +157,8 @@ def encode_pairs(tokenizer, dataset, max_length: int | None = None):
     >>> from genlab.tokenizer import train_tokenizer
     >>> import datasets
     >>> tok = train_tokenizer(["Question: where? Answer: here"] * 20, vocab_size=300)
-    >>> row = encode_pairs(tok, datasets.Dataset.from_dict({"prompt": ["Question: where?"], "completion": [" here"]}))[0]
+    >>> pairs = datasets.Dataset.from_dict({"prompt": ["Question: where?"], "completion": [" here"]})
+    >>> row = encode_pairs(tok, pairs)[0]
     >>> n_prompt = 1 + len(tok("Question: where?")["input_ids"])
     >>> row["labels"][:n_prompt] == [-100] * n_prompt, row["labels"][n_prompt:] == row["input_ids"][n_prompt:]
     (True, True)
@@ -166,8 +166,10 @@ def encode_pairs(tokenizer, dataset, max_length: int | None = None):
     True
     """
     if tokenizer.pad_token_id is None or tokenizer.pad_token_id == tokenizer.eos_token_id:
-        raise ValueError("the tokenizer needs a pad token distinct from EOS (genlab uses '<pad>'); otherwise the "
-                         "completion's closing EOS would be masked as padding and the model would not learn to stop")
+        raise ValueError(
+            "the tokenizer needs a pad token distinct from EOS (genlab uses '<pad>'); otherwise the "
+            "completion's closing EOS would be masked as padding and the model would not learn to stop"
+        )
     missing = {"prompt", "completion"} - set(dataset.column_names)
     if missing:
         raise ValueError(f"the dataset needs 'prompt' and 'completion' columns; missing {sorted(missing)}")
@@ -178,12 +180,13 @@ def encode_pairs(tokenizer, dataset, max_length: int | None = None):
         prompts = tokenizer(batch["prompt"], add_special_tokens=False)["input_ids"]
         completions = tokenizer(batch["completion"], add_special_tokens=False)["input_ids"]
         ids, labels = [], []
-        for p, c in zip(prompts, completions):
+        for p, c in zip(prompts, completions, strict=True):
             ids.append(([bos] + p + c + [eos])[:max_length])
             labels.append(([-100] * (1 + len(p)) + c + [eos])[:max_length])
         return {"input_ids": ids, "labels": labels, "length": [len(x) for x in ids]}
 
-    return dataset.map(encode, batched=True, remove_columns=dataset.column_names)
+    with quiet_datasets():
+        return dataset.map(encode, batched=True, remove_columns=dataset.column_names)
 
 
 @dataclass
@@ -206,6 +209,27 @@ class CompletionCollator:
 
 
 # --- generation and scoring helpers ------------------------------------------------------------------------------
+def _generate(model, enc: dict, **kwargs) -> torch.Tensor:
+    """Greedy new tokens only, (B, T_new). Prompt/prefix-tuned peft models are driven through their base model:
+    with transformers 5, peft's own ``generate`` drops the prefix cache and mis-positions left-padded virtual
+    tokens, so genlab feeds the virtual tokens (or the prefix cache) to the base model itself."""
+    cfg = getattr(model, "active_peft_config", None)
+    ids, mask = enc["input_ids"], enc["attention_mask"]
+    if cfg is None or not cfg.is_prompt_learning:
+        return model.generate(**enc, **kwargs)[:, ids.shape[1] :]
+    base, n_virtual = model.get_base_model(), cfg.num_virtual_tokens
+    mask = torch.cat([torch.ones(ids.shape[0], n_virtual, dtype=mask.dtype, device=mask.device), mask], 1)
+    if str(cfg.peft_type.value) == "PROMPT_TUNING":
+        # [virtual][pads][prompt]: positions come from the attention mask, so they match training's [virtual][prompt]
+        virtual = model.get_prompt(batch_size=ids.shape[0]).to(base.dtype)  # (B, V, d)
+        embeds = torch.cat([virtual, base.get_input_embeddings()(ids)], 1)
+        return base.generate(inputs_embeds=embeds, attention_mask=mask, **kwargs)
+    if str(cfg.peft_type.value) == "PREFIX_TUNING":
+        past = model.get_prompt(batch_size=ids.shape[0])  # the learned key/value prefix as a cache
+        return base.generate(input_ids=ids, attention_mask=mask, past_key_values=past, **kwargs)[:, ids.shape[1] :]
+    raise ValueError(f"generation for peft type {cfg.peft_type} is not supported by genlab")
+
+
 def generate_completions(bundle, prompts: Sequence[str], max_new_tokens: int, batch_size: int = 32) -> list[str]:
     """Greedy continuations of ``<|endoftext|> prompt`` (left-padded batches), without special tokens."""
     tok, model = bundle.tokenizer, bundle.model
@@ -215,12 +239,18 @@ def generate_completions(bundle, prompts: Sequence[str], max_new_tokens: int, ba
     out: list[str] = []
     try:
         for start in range(0, len(prompts), batch_size):
-            batch = [tok.bos_token + p for p in prompts[start:start + batch_size]]
+            batch = [tok.bos_token + p for p in prompts[start : start + batch_size]]
             enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=False).to(bundle.device)
             with torch.no_grad():
-                ids = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
-                                     pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
-            out += tok.batch_decode(ids[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+                new = _generate(
+                    model,
+                    dict(enc),
+                    max_new_tokens=max_new_tokens,
+                    do_sample=False,
+                    pad_token_id=tok.pad_token_id,
+                    eos_token_id=tok.eos_token_id,
+                )
+            out += tok.batch_decode(new, skip_special_tokens=True)
     finally:
         tok.padding_side = side
         model.train(was_training)
@@ -237,11 +267,13 @@ def completion_perplexity(bundle, dataset, batch_size: int = 32) -> float:
     model.eval()
     try:
         for start in range(0, len(enc), batch_size):
-            batch = {k: v.to(bundle.device) for k, v in collate([enc[i] for i in range(start, min(start + batch_size,
-                                                                                                  len(enc)))]).items()}
+            batch = {
+                k: v.to(bundle.device)
+                for k, v in collate([enc[i] for i in range(start, min(start + batch_size, len(enc)))]).items()
+            }
             with torch.no_grad():
                 logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
-            logits = logits[:, -batch["labels"].shape[1]:]  # prompt tuning prepends virtual tokens
+            logits = logits[:, -batch["labels"].shape[1] :]  # prompt tuning prepends virtual tokens
             targets = batch["labels"][:, 1:]  # (B, T-1): token t is predicted at position t-1
             logp = torch.log_softmax(logits[:, :-1], dim=-1)
             keep = targets != -100
@@ -288,7 +320,7 @@ def _stratified_split(facts, n_train: int, n_eval: int, seed: int):
         for count in sorted(groups):
             if groups[count]:
                 order.append(groups[count].pop())
-    return order[n_eval:n_eval + n_train], order[:n_eval]
+    return order[n_eval : n_eval + n_train], order[:n_eval]
 
 
 def _qa_rows(facts, paraphrases: Callable[[Any], Sequence[int]]) -> dict[str, list]:
@@ -314,14 +346,31 @@ def qa_exact_match(bundle, dataset, *, batch_size: int = 32, confidence: float =
     n_new = max(len(bundle.tokenizer(" " + a, add_special_tokens=False)["input_ids"]) for a in answers) + 2
     raw = generate_completions(bundle, list(dataset["prompt"]), max_new_tokens=n_new, batch_size=batch_size)
     predictions = [r.split("\n")[0].strip() for r in raw]
-    correct = [normalize_answer(p) == normalize_answer(a) for p, a in zip(predictions, answers)]
-    items = pd.DataFrame({"fact_id": dataset["fact_id"], "relation": dataset["relation"], "count": dataset["count"],
-                          "query": dataset["query"], "answer": answers, "prediction": predictions, "correct": correct})
+    correct = [normalize_answer(p) == normalize_answer(a) for p, a in zip(predictions, answers, strict=True)]
+    items = pd.DataFrame(
+        {
+            "fact_id": dataset["fact_id"],
+            "relation": dataset["relation"],
+            "count": dataset["count"],
+            "query": dataset["query"],
+            "answer": answers,
+            "prediction": predictions,
+            "correct": correct,
+        }
+    )
     k, n = sum(correct), len(correct)
     low, high = clopper_pearson(k, n, confidence)
-    return TaskScore(task="world_qa", metric="exact_match", value=k / n, low=low, high=high, n=n,
-                     interval=f"Clopper-Pearson {confidence:.0%}", items=items,
-                     extra={"completion_perplexity": completion_perplexity(bundle, dataset, batch_size)})
+    return TaskScore(
+        task="world_qa",
+        metric="exact_match",
+        value=k / n,
+        low=low,
+        high=high,
+        n=n,
+        interval=f"Clopper-Pearson {confidence:.0%}",
+        items=items,
+        extra={"completion_perplexity": completion_perplexity(bundle, dataset, batch_size)},
+    )
 
 
 def _world_qa(world: World, seed: int, n_train: int | None, n_eval: int | None) -> Task:
@@ -331,15 +380,22 @@ def _world_qa(world: World, seed: int, n_train: int | None, n_eval: int | None) 
     n_eval = n_eval if n_eval is not None else n_facts // 3
     n_train = n_train if n_train is not None else n_facts - n_eval
     if n_train + n_eval > n_facts:
-        raise ValueError(f"world_qa splits facts: n_train + n_eval = {n_train + n_eval} exceeds the world's "
-                         f"{n_facts} facts. Lower n_train/n_eval or use a larger world.")
+        raise ValueError(
+            f"world_qa splits facts: n_train + n_eval = {n_train + n_eval} exceeds the world's "
+            f"{n_facts} facts. Lower n_train/n_eval or use a larger world."
+        )
     train_facts, eval_facts = _stratified_split(world.facts, n_train, n_eval, seed)
     rng = random.Random(f"genlab-qa-eval-{seed}")
     train = _qa_rows(train_facts, lambda f: range(len(QUESTIONS[f.relation])))
     evaluation = _qa_rows(eval_facts, lambda f: [rng.randrange(len(QUESTIONS[f.relation]))])
-    return Task(name="world_qa", train=datasets.Dataset.from_dict(train), eval=datasets.Dataset.from_dict(evaluation),
-                metric=qa_exact_match, template=QA_TEMPLATE,
-                description=f"{len(train_facts)} training facts (all paraphrases), {len(eval_facts)} held-out facts")
+    return Task(
+        name="world_qa",
+        train=datasets.Dataset.from_dict(train),
+        eval=datasets.Dataset.from_dict(evaluation),
+        metric=qa_exact_match,
+        template=QA_TEMPLATE,
+        description=f"{len(train_facts)} training facts (all paraphrases), {len(eval_facts)} held-out facts",
+    )
 
 
 # --- controlled story generation ---------------------------------------------------------------------------------
@@ -361,36 +417,72 @@ def write_story(world: World, occupation: str, place: str, animal: str, rng: ran
     except StopIteration:
         pronoun = rng.choice(("she", "he"))
     c = Character(name=f"the {occupation}", pronoun=pronoun, named=False, first_mention=article(occupation))
-    opening = rng.choice((f"Once there was {article(occupation)} who lived in {place}.",
-                          f"{cap(article(occupation))} lived in {place}.",
-                          f"In {place}, there lived {article(occupation)}."))
+    opening = rng.choice(
+        (
+            f"Once there was {article(occupation)} who lived in {place}.",
+            f"{cap(article(occupation))} lived in {place}.",
+            f"In {place}, there lived {article(occupation)}.",
+        )
+    )
     _, fed = rng.choice(g.v_animal)
-    pet = rng.choice((f"The {occupation} had {article(animal)}, and it {g.pick('animal_actions')}.",
-                      f"Every day, the {occupation} {fed} the {animal}.",
-                      f"{cap(c.subj)} {fed} {article(animal)}, and it {g.pick('animal_actions')}."))
+    pet = rng.choice(
+        (
+            f"The {occupation} had {article(animal)}, and it {g.pick('animal_actions')}.",
+            f"Every day, the {occupation} {fed} the {animal}.",
+            f"{cap(c.subj)} {fed} {article(animal)}, and it {g.pick('animal_actions')}.",
+        )
+    )
     body = [rng.choice((g.action, lambda _: g.scene(), g.feeling))(c) for _ in range(rng.randint(3, 6))]
     body.insert(rng.randint(0, len(body)), pet)
     return " ".join(cap(s) for s in [opening, *body, g.closing(c)])
 
 
-def story_coverage(bundle, dataset, *, batch_size: int = 32, max_new_tokens: int = 120,
-                   confidence: float = 0.95) -> TaskScore:
-    """Share of requested attributes that a greedy generation mentions, with a cluster-bootstrap interval."""
+def story_coverage(
+    bundle,
+    dataset,
+    *,
+    batch_size: int = 32,
+    max_new_tokens: int = 120,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+) -> TaskScore:
+    """Share of requested attributes that a greedy generation mentions, with a bootstrap interval over prompts
+    (Efron & Tibshirani 1993)."""
     import pandas as pd
 
-    stories = generate_completions(bundle, list(dataset["prompt"]), max_new_tokens=max_new_tokens,
-                                   batch_size=batch_size)
-    attrs = list(zip(dataset["occupation"], dataset["place"], dataset["animal"]))
-    hits = [[mentions(s, a) for a in triple] for s, triple in zip(stories, attrs)]
-    items = pd.DataFrame({"occupation": [a[0] for a in attrs], "place": [a[1] for a in attrs],
-                          "animal": [a[2] for a in attrs], "generation": stories,
-                          "has_occupation": [h[0] for h in hits], "has_place": [h[1] for h in hits],
-                          "has_animal": [h[2] for h in hits], "covered": [sum(h) for h in hits]})
-    covered, requested = items["covered"].to_numpy(), np.full(len(items), 3)
-    low, high = ratio_bootstrap(covered, requested, confidence)
-    return TaskScore(task="story", metric="attribute_coverage", value=float(covered.sum() / requested.sum()),
-                     low=low, high=high, n=len(items), interval=f"cluster bootstrap {confidence:.0%} (2000 resamples)",
-                     items=items, extra={"completion_perplexity": completion_perplexity(bundle, dataset, batch_size)})
+    from genlab.metrics.stats import bootstrap_ci
+
+    stories = generate_completions(
+        bundle, list(dataset["prompt"]), max_new_tokens=max_new_tokens, batch_size=batch_size
+    )
+    attrs = list(zip(dataset["occupation"], dataset["place"], dataset["animal"], strict=True))
+    hits = [[mentions(s, a) for a in triple] for s, triple in zip(stories, attrs, strict=True)]
+    items = pd.DataFrame(
+        {
+            "occupation": [a[0] for a in attrs],
+            "place": [a[1] for a in attrs],
+            "animal": [a[2] for a in attrs],
+            "generation": stories,
+            "has_occupation": [h[0] for h in hits],
+            "has_place": [h[1] for h in hits],
+            "has_animal": [h[2] for h in hits],
+            "covered": [sum(h) for h in hits],
+        }
+    )
+    # Every prompt requests 3 attributes, so the pooled rate is the mean of per-prompt rates. Resampling prompts
+    # (not attributes) keeps the three attributes of one generation together: they are not independent.
+    ci = bootstrap_ci(items["covered"].to_numpy() / 3, confidence=confidence, n_resamples=n_resamples, seed=0)
+    return TaskScore(
+        task="story",
+        metric="attribute_coverage",
+        value=ci.estimate,
+        low=ci.low,
+        high=ci.high,
+        n=len(items),
+        interval=f"bootstrap over prompts, {confidence:.0%} percentile, {n_resamples} resamples",
+        items=items,
+        extra={"completion_perplexity": completion_perplexity(bundle, dataset, batch_size)},
+    )
 
 
 def _story(world: World, seed: int, n_train: int | None, n_eval: int | None) -> Task:
@@ -402,8 +494,10 @@ def _story(world: World, seed: int, n_train: int | None, n_eval: int | None) -> 
     places = [p.name for p in world.places]
     n_combos = len(occupations) * len(animals) * len(places)
     if n_train + n_eval > n_combos:
-        raise ValueError(f"the story task needs distinct attribute combinations; {n_train + n_eval} requested but "
-                         f"this world has {n_combos}.")
+        raise ValueError(
+            f"the story task needs distinct attribute combinations; {n_train + n_eval} requested but "
+            f"this world has {n_combos}."
+        )
     rng = random.Random(f"genlab-story-{seed}")
     combos: list[tuple[str, str, str]] = []
     seen = set()
@@ -425,12 +519,19 @@ def _story(world: World, seed: int, n_train: int | None, n_eval: int | None) -> 
             out["animal"].append(animal)
         return datasets.Dataset.from_dict(out)
 
-    return Task(name="story", train=rows(combos[n_eval:]), eval=rows(combos[:n_eval]), metric=story_coverage,
-                template=STORY_TEMPLATE, description=f"{n_train} training stories, {n_eval} held-out combinations")
+    return Task(
+        name="story",
+        train=rows(combos[n_eval:]),
+        eval=rows(combos[:n_eval]),
+        metric=story_coverage,
+        template=STORY_TEMPLATE,
+        description=f"{n_train} training stories, {n_eval} held-out combinations",
+    )
 
 
-def build_task(name: str, world: World | None = None, seed: int = 0, n_train: int | None = None,
-               n_eval: int | None = None) -> Task:
+def build_task(
+    name: str, world: World | None = None, seed: int = 0, n_train: int | None = None, n_eval: int | None = None
+) -> Task:
     """Build task ``name`` (``"world_qa"`` or ``"story"``) from ``world`` (default: the genlab world).
 
     ``n_train``/``n_eval`` count facts for ``world_qa`` (default: two thirds / one third of all facts) and

@@ -1,0 +1,205 @@
+"""Evaluation studies that notebooks run in one call: decoding strategies against human text, with intervals.
+
+``decoding_study`` produces a table in the shape of Holtzman et al. (2020, Table 1) and Su et al. (2022,
+Table 1): for each decoding configuration and for the human continuations, perplexity under the model,
+Self-BLEU-4, Zipf coefficient, end-of-text repetition %, rep-2/3/4, diversity, MAUVE and coherence. Every
+number comes with a 95% interval: exact (Clopper–Pearson) for the repetition rate, a bootstrap over
+prompts for everything else (resampling texts and recomputing corpus-level metrics; Self-BLEU resamples
+hypotheses instead, since a duplicated text would match its own copy).
+
+>>> prefixes, refs = split_documents(["One two three four five six seven eight nine ten."], prefix_words=4)
+>>> prefixes, refs
+(['One two three four'], ['five six seven eight nine ten.'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from genlab.metrics.coherence import coherence, coherence_logprob, sentence_embeddings
+from genlab.metrics.mauve import mauve_from_features
+from genlab.metrics.repetition import diversity, end_repetition, rep_n, seq_rep_n, zipf_coefficient
+from genlab.metrics.selfbleu import self_bleu_score
+from genlab.metrics.stats import bootstrap_ci, exact_binomial_ci, paired_bootstrap, paired_permutation_test
+
+HUMAN = "human"
+
+
+def split_documents(texts: Sequence[str], prefix_words: int = 8, continuation_words: int | None = None
+                    ) -> tuple[list[str], list[str]]:
+    """Cut each text after ``prefix_words`` words: (prompts, human continuations), whitespace kept simple."""
+    if prefix_words < 1:
+        raise ValueError("prefix_words must be at least 1")
+    prefixes, continuations = [], []
+    for text in texts:
+        words = text.split()
+        if len(words) <= prefix_words:
+            raise ValueError(f"a text has {len(words)} words, not more than prefix_words={prefix_words}: {text[:60]!r}")
+        end = None if continuation_words is None else prefix_words + continuation_words
+        prefixes.append(" ".join(words[:prefix_words]))
+        continuations.append(" ".join(words[prefix_words:end]))
+    return prefixes, continuations
+
+
+def corpus_bootstrap(n: int, fn: Callable[[np.ndarray], float], *, n_resamples: int = 200, confidence: float = 0.95,
+                     seed: int = 0) -> tuple[float, float, float]:
+    """(estimate, low, high): ``fn`` on all item indices, and the percentile interval of ``fn`` on resampled indices.
+
+    >>> corpus_bootstrap(4, lambda idx: float(len(set(idx.tolist()))), n_resamples=50)[0]
+    4.0
+    """
+    if n_resamples < 1:
+        raise ValueError("n_resamples must be at least 1")
+    rng = np.random.default_rng(seed)
+    estimate = fn(np.arange(n))
+    stats = np.array([fn(rng.integers(0, n, n)) for _ in range(n_resamples)], dtype=float)
+    alpha = (1 - confidence) / 2
+    low, high = np.nanquantile(stats, [alpha, 1 - alpha])
+    return float(estimate), float(low), float(high)
+
+
+@dataclass
+class StudyResult:
+    table: pd.DataFrame  # one row per system (configs + human): metric, low and high columns
+    per_item: pd.DataFrame  # one row per (system, prompt): per-item scores for paired comparisons
+    generations: pd.DataFrame  # genlab.generate's frame
+
+
+def _system_metrics(bundle, prefixes: list[str], texts: list[str], human: list[str], human_features: np.ndarray,
+                    *, n_resamples: int, seed: int, mauve_resamples: int) -> tuple[dict, pd.DataFrame]:
+    n = len(texts)
+    arr = np.array(texts, dtype=object)
+    logp = np.array(coherence_logprob(bundle, prefixes, texts))
+    coh = np.array(coherence(prefixes, texts))
+    ends = np.array(end_repetition(texts), dtype=bool)
+    seqrep = np.array(seq_rep_n(texts, n=4))
+    feats = sentence_embeddings(texts)
+    row: dict = {}
+
+    def put(name, est, low, high):
+        row[name], row[f"{name}_low"], row[f"{name}_high"] = est, low, high
+
+    put("perplexity", *corpus_bootstrap(n, lambda i: float(np.exp(-np.nanmean(logp[i]))), n_resamples=n_resamples,
+                                        seed=seed))
+    # Self-BLEU: resampling texts with replacement would pair a text with its own copy and inflate the score,
+    # so the interval is over hypotheses (each scored against all other texts), as Holtzman et al. sample them
+    put("self_bleu4", *_ci(np.array(self_bleu_score(texts, max_n=4).per_text), n_resamples, seed))
+    put("zipf", *corpus_bootstrap(n, lambda i: zipf_coefficient(list(arr[i])), n_resamples=n_resamples, seed=seed))
+    ci = exact_binomial_ci(int(ends.sum()), n)
+    put("repetition_pct", 100 * ci.estimate, 100 * ci.low, 100 * ci.high)
+    for k in (2, 3, 4):
+        put(f"rep_{k}", *corpus_bootstrap(n, lambda i, k=k: rep_n(list(arr[i]), n=k), n_resamples=n_resamples,
+                                          seed=seed))
+    put("diversity", *corpus_bootstrap(n, lambda i: diversity(list(arr[i])), n_resamples=n_resamples, seed=seed))
+    put("seq_rep_4", *_ci(seqrep, n_resamples, seed))
+    if mauve_resamples > 0:  # human vs human is 1 by definition: the human row skips it
+        # both sides resampled with the same prompts; few resamples, because each one runs k-means
+        put("mauve", *corpus_bootstrap(n, lambda i: mauve_from_features(human_features[i], feats[i]).mauve,
+                                       n_resamples=mauve_resamples, seed=seed))
+    else:
+        put("mauve", np.nan, np.nan, np.nan)
+    put("coherence", *_ci(coh, n_resamples, seed))
+    per_item = pd.DataFrame({"prompt_id": range(n), "mean_logprob": logp, "coherence": coh,
+                             "end_repetition": ends, "seq_rep_4": seqrep,
+                             "n_words": [len(t.split()) for t in texts]})
+    return row, per_item
+
+
+def _ci(values: np.ndarray, n_resamples: int, seed: int) -> tuple[float, float, float]:
+    if len(values) < 2 or np.allclose(values, values[0]):
+        v = float(np.mean(values)) if len(values) else float("nan")
+        return v, v, v
+    r = bootstrap_ci(values, n_resamples=n_resamples, seed=seed)
+    return r.estimate, r.low, r.high
+
+
+def decoding_study(bundle, prefixes: Sequence[str], human_continuations: Sequence[str], configs: Sequence,
+                   *, max_new_tokens: int = 64, n_resamples: int = 200, mauve_resamples: int = 20, seed: int = 0,
+                   batch_size: int = 32) -> StudyResult:
+    """Generate a continuation of every prefix with every config and score all systems against human text.
+
+    ``configs``: preset names or :class:`genlab.generate.DecodingConfig` objects. The human row scores the
+    given continuations the same way (perplexity under ``bundle``, repetition, diversity, coherence); its
+    MAUVE compares the human texts with themselves (1.0 by construction) and is left blank.
+    """
+    from genlab.generate import generate
+
+    prefixes, human = list(prefixes), list(human_continuations)
+    if len(prefixes) != len(human) or len(prefixes) < 2:
+        raise ValueError("need at least 2 prefixes, each with a human continuation")
+    gens = generate(bundle, prefixes, configs, max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size)
+    human_features = sentence_embeddings(human)
+    rows, items = [], []
+    systems = [(HUMAN, human)] + [(name, g.sort_values("prompt_id")["text"].tolist())
+                                  for name, g in gens.groupby("config", sort=False)]
+    for name, texts in systems:
+        row, per_item = _system_metrics(bundle, prefixes, texts, human, human_features, n_resamples=n_resamples,
+                                        seed=seed, mauve_resamples=0 if name == HUMAN else mauve_resamples)
+        rows.append({"system": name, **row})
+        items.append(per_item.assign(system=name))
+    table = pd.DataFrame(rows).set_index("system")
+    return StudyResult(table=table, per_item=pd.concat(items, ignore_index=True), generations=gens)
+
+
+def summary_table(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
+    """Each metric as ``estimate [low, high]`` strings, rounded: the table a paper would print."""
+    metrics = [c for c in table.columns if not c.endswith(("_low", "_high"))]
+    out = pd.DataFrame(index=table.index)
+    for m in metrics:
+        out[m] = [("–" if pd.isna(e) else f"{e:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]")
+                  for e, lo, hi in zip(table[m], table[f"{m}_low"], table[f"{m}_high"])]
+    return out
+
+
+def compare_systems(per_item: pd.DataFrame, a: str, b: str, metric: str, *, seed: int = 0) -> pd.Series:
+    """Paired comparison of systems ``a`` and ``b`` on the same prompts: bootstrap CI, permutation p, d_z."""
+    x = per_item[per_item.system == a].sort_values("prompt_id")[metric].to_numpy(dtype=float)
+    y = per_item[per_item.system == b].sort_values("prompt_id")[metric].to_numpy(dtype=float)
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"systems {a!r} and {b!r} must be scored on the same prompts")
+    boot = paired_bootstrap(x, y, seed=seed)
+    perm = paired_permutation_test(x, y, seed=seed)
+    return pd.Series({"metric": metric, "a": a, "b": b, "mean_a": x.mean(), "mean_b": y.mean(),
+                      "difference": boot.difference, "ci_low": boot.low, "ci_high": boot.high,
+                      "p_permutation": perm.p_value, "cohens_dz": boot.effect_size, "n": len(x)})
+
+
+def plot_tradeoff(table: pd.DataFrame):
+    """Repetition against diversity for each system, coloured by MAUVE, with 95% intervals."""
+    import plotly.graph_objects as go
+
+    df = table.reset_index()
+    fig = go.Figure(go.Scatter(
+        x=df["diversity"], y=df["repetition_pct"], mode="markers+text", text=df["system"], textposition="top center",
+        error_x={"type": "data", "symmetric": False, "array": df["diversity_high"] - df["diversity"],
+                 "arrayminus": df["diversity"] - df["diversity_low"]},
+        error_y={"type": "data", "symmetric": False, "array": df["repetition_pct_high"] - df["repetition_pct"],
+                 "arrayminus": df["repetition_pct"] - df["repetition_pct_low"]},
+        marker={"size": 14, "color": df["mauve"].fillna(1.0), "colorscale": "Viridis", "cmin": 0, "cmax": 1,
+                "colorbar": {"title": "MAUVE"}}))
+    fig.update_layout(title="Decoding strategies: repetition vs diversity (human text: MAUVE 1 by definition)",
+                      xaxis_title="diversity (Su et al. 2022; 1 = no repeated n-grams)",
+                      yaxis_title="texts ending in a repetition loop (%)", template="plotly_white")
+    return fig
+
+
+def plot_rate_by_count(frame: pd.DataFrame, y: str = "accuracy", *, series: str | None = None,
+                       title: str = "Fact recall by training frequency", yaxis_title: str | None = None):
+    """A rate with its ``ci_low``/``ci_high`` interval against how often the fact was seen in training.
+
+    ``series``: a column whose values become separate lines (e.g. the scoring method)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    groups = [(y, frame)] if series is None else list(frame.groupby(series, sort=False))
+    for name, df in groups:
+        fig.add_trace(go.Scatter(x=df["count"], y=df[y], mode="lines+markers", name=str(name),
+                                 error_y={"type": "data", "symmetric": False, "array": df["ci_high"] - df[y],
+                                          "arrayminus": df[y] - df["ci_low"]}))
+    fig.update_layout(title=title, xaxis_title="training documents stating the fact", xaxis_type="log",
+                      yaxis_title=yaxis_title or y, yaxis_range=[0, 1], template="plotly_white")
+    return fig
