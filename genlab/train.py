@@ -127,6 +127,10 @@ def pretrain(train_texts: Sequence[str], eval_texts: Sequence[str], tokenizer, m
         trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
                           data_collator=DataCollatorForLanguageModeling(tokenizer=tokenizer, mlm=False),
                           processing_class=tokenizer, callbacks=list(callbacks))
+        if args.disable_tqdm:  # with the bar off, Trainer prints every log dict; keep quiet runs quiet
+            from transformers.trainer_callback import PrinterCallback
+
+            trainer.remove_callback(PrinterCallback)
         start = time.perf_counter()
         train_out = trainer.train()
         runtime = time.perf_counter() - start
