@@ -104,9 +104,10 @@ class PeakMemory:
 
     CUDA: ``torch.cuda.max_memory_allocated`` minus the allocation at the start (tensors only, no cache).
     CPU on Linux: the process's resident set size sampled every ``interval_s`` by a thread, peak minus the RSS at
-    the start. It includes allocator caching and anything else the process does meanwhile, and can miss a spike
-    shorter than the interval. Elsewhere: the ``ru_maxrss`` increase, which stays 0 if the process had already
-    peaked higher before the block.
+    the start (after returning free heap pages to the OS). It includes allocator caching and anything else the
+    process does meanwhile, can miss a spike shorter than the interval, and is noisier than the CUDA figure: compare
+    runs in fresh processes when the difference matters. Elsewhere: the ``ru_maxrss`` increase, which stays 0 if
+    the process had already peaked higher before the block.
     """
 
     def __init__(self, device: torch.device, interval_s: float = 0.005):
@@ -126,6 +127,7 @@ class PeakMemory:
             self._start = torch.cuda.memory_allocated(self.device)
             self.kind = "cuda max_memory_allocated increase"
         elif os.path.exists("/proc/self/statm"):
+            _release_free_memory()  # else memory freed by an earlier run is reused unseen and the peak reads low
             self._start = self._peak = self._rss_mb()
             self._stop = threading.Event()
             self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -151,6 +153,19 @@ class PeakMemory:
         else:
             scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
             self.peak_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - self._start) * scale / 2**20
+
+
+def _release_free_memory() -> None:
+    """Collect garbage and hand the C heap's free pages back to the OS (glibc ``malloc_trim``), so that RSS growth
+    measures new allocations. A no-op where glibc is absent."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 class _Throughput(TrainerCallback):
