@@ -10,7 +10,6 @@ from scipy.stats import binomtest
 
 from genlab.default_model import world_spec_path
 from genlab.world import WorldConfig, build_world, generate_corpus, load_world, small_world
-from genlab.world.grammar import PRONOUNS
 from genlab.world.spec import RELATION_TEMPLATES
 from genlab.world.summary import association_rates, canaries_table, corpus_stats
 
@@ -103,16 +102,14 @@ def test_association_rates_match_their_configured_strength(corpus):
 
 def test_association_records_match_the_pronouns_in_the_text(small_corpus):
     """A generic character's recorded pronoun is the one the story uses for it."""
-    checked = 0
+    mentioned, agree = 0, 0
     for doc in small_corpus.train:
         gender = [a for a in doc.associations if a["id"].startswith("gender:")]
-        if len(gender) == 1 and doc.kind == "story":
-            occ = gender[0]["id"].split(":")[1]
-            other = "he" if gender[0]["group"] == "she" else "she"
-            if f"the {occ}" in doc.text.lower() and re.search(rf"\b{gender[0]['group']}\b", doc.text, re.I):
-                checked += 1
-            assert PRONOUNS[other][0] in PRONOUNS
-    assert checked > 10
+        if len(gender) == 1 and doc.kind == "story" and f"the {gender[0]['id'].split(':')[1]}" in doc.text.lower():
+            mentioned += 1
+            agree += bool(re.search(rf"\b{gender[0]['group']}\b", doc.text, re.I))
+    # other characters may use either pronoun, so agreement is not 100%, but a wrong record would drop it to ~50%
+    assert mentioned > 10 and agree / mentioned > 0.8, (agree, mentioned)
 
 
 def test_skew_is_configurable():
