@@ -3,9 +3,10 @@
 ``decoding_study`` produces a table in the shape of Holtzman et al. (2020, Table 1) and Su et al. (2022,
 Table 1): for each decoding configuration and for the human continuations, perplexity under the model,
 Self-BLEU-4, Zipf coefficient, end-of-text repetition %, rep-2/3/4, diversity, MAUVE and coherence. Every
-number comes with a 95% interval: exact (Clopper–Pearson) for the repetition rate, a bootstrap over
-prompts for everything else (resampling texts and recomputing corpus-level metrics; Self-BLEU resamples
-hypotheses instead, since a duplicated text would match its own copy).
+number comes with a 95% interval: exact (Clopper–Pearson) for the repetition rate; a grouped jackknife over
+prompts for Zipf and MAUVE, which a bootstrap would bias (duplicated texts; see ``corpus_jackknife``); a
+bootstrap over prompts for everything else (resampling texts and recomputing corpus-level metrics; Self-BLEU
+resamples hypotheses, each still scored against all the other texts).
 
 >>> prefixes, refs = split_documents(["One two three four five six seven eight nine ten."], prefix_words=4)
 >>> prefixes, refs
@@ -29,8 +30,9 @@ from genlab.metrics.stats import bootstrap_ci, exact_binomial_ci, paired_bootstr
 HUMAN = "human"
 
 
-def split_documents(texts: Sequence[str], prefix_words: int = 8, continuation_words: int | None = None
-                    ) -> tuple[list[str], list[str]]:
+def split_documents(
+    texts: Sequence[str], prefix_words: int = 8, continuation_words: int | None = None
+) -> tuple[list[str], list[str]]:
     """Cut each text after ``prefix_words`` words: (prompts, human continuations), whitespace kept simple."""
     if prefix_words < 1:
         raise ValueError("prefix_words must be at least 1")
@@ -45,8 +47,9 @@ def split_documents(texts: Sequence[str], prefix_words: int = 8, continuation_wo
     return prefixes, continuations
 
 
-def corpus_bootstrap(n: int, fn: Callable[[np.ndarray], float], *, n_resamples: int = 200, confidence: float = 0.95,
-                     seed: int = 0) -> tuple[float, float, float]:
+def corpus_bootstrap(
+    n: int, fn: Callable[[np.ndarray], float], *, n_resamples: int = 200, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
     """(estimate, low, high): ``fn`` on all item indices, and the percentile interval of ``fn`` on resampled indices.
 
     >>> corpus_bootstrap(4, lambda idx: float(len(set(idx.tolist()))), n_resamples=50)[0]
@@ -62,6 +65,40 @@ def corpus_bootstrap(n: int, fn: Callable[[np.ndarray], float], *, n_resamples: 
     return float(estimate), float(low), float(high)
 
 
+def corpus_jackknife(
+    n: int, fn: Callable[[np.ndarray], float], *, groups: int = 10, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
+    """(estimate, low, high) by the grouped delete-d jackknife: for corpus statistics a bootstrap would bias.
+
+    Drawing texts with replacement puts duplicate texts into a resample. Statistics of the whole corpus that
+    look at which texts are alike (MAUVE's clusters) or at the shape of the word-frequency table (Zipf) read
+    the duplicates as signal, so the bootstrap distribution is shifted and can exclude the estimate itself.
+    The jackknife only ever deletes texts. The items are dealt at random (``seed``) into ``groups`` groups of
+    near-equal size; with θ_(g) the statistic without group g and θ̄ their mean,
+    se² = (G−1)/G · Σ_g (θ_(g) − θ̄)² (Quenouille 1956; Tukey 1958; grouped form: Efron & Tibshirani 1993,
+    §11.5), and the interval is estimate ± t_{G−1} · se. With ``groups=n`` this is the delete-one jackknife,
+    whose standard error for the mean is exactly s/√n:
+
+    >>> x = np.array([1.0, 4.0, 2.0, 8.0, 5.0])
+    >>> est, low, high = corpus_jackknife(5, lambda i: float(x[i].mean()), groups=5)
+    >>> from scipy import stats
+    >>> se = x.std(ddof=1) / np.sqrt(5)
+    >>> bool(np.isclose(high - est, stats.t.ppf(0.975, 4) * se))
+    True
+    """
+    from scipy import stats
+
+    if not 2 <= groups <= n:
+        raise ValueError(f"groups must be between 2 and the number of items ({n}), got {groups}")
+    rng = np.random.default_rng(seed)
+    label = rng.permutation(n) % groups
+    estimate = fn(np.arange(n))
+    leave_out = np.array([fn(np.flatnonzero(label != g)) for g in range(groups)], dtype=float)
+    se = float(np.sqrt((groups - 1) / groups * np.sum((leave_out - leave_out.mean()) ** 2)))
+    half = float(stats.t.ppf(1 - (1 - confidence) / 2, groups - 1)) * se
+    return float(estimate), float(estimate) - half, float(estimate) + half
+
+
 @dataclass
 class StudyResult:
     table: pd.DataFrame  # one row per system (configs + human): metric, low and high columns
@@ -69,8 +106,17 @@ class StudyResult:
     generations: pd.DataFrame  # genlab.generate's frame
 
 
-def _system_metrics(bundle, prefixes: list[str], texts: list[str], human: list[str], human_features: np.ndarray,
-                    *, n_resamples: int, seed: int, mauve_resamples: int) -> tuple[dict, pd.DataFrame]:
+def _system_metrics(
+    bundle,
+    prefixes: list[str],
+    texts: list[str],
+    human: list[str],
+    human_features: np.ndarray,
+    *,
+    n_resamples: int,
+    seed: int,
+    mauve_groups: int,
+) -> tuple[dict, pd.DataFrame]:
     n = len(texts)
     arr = np.array(texts, dtype=object)
     logp = np.array(coherence_logprob(bundle, prefixes, texts))
@@ -83,29 +129,44 @@ def _system_metrics(bundle, prefixes: list[str], texts: list[str], human: list[s
     def put(name, est, low, high):
         row[name], row[f"{name}_low"], row[f"{name}_high"] = est, low, high
 
-    put("perplexity", *corpus_bootstrap(n, lambda i: float(np.exp(-np.nanmean(logp[i]))), n_resamples=n_resamples,
-                                        seed=seed))
+    put(
+        "perplexity",
+        *corpus_bootstrap(n, lambda i: float(np.exp(-np.nanmean(logp[i]))), n_resamples=n_resamples, seed=seed),
+    )
     # Self-BLEU: resampling texts with replacement would pair a text with its own copy and inflate the score,
     # so the interval is over hypotheses (each scored against all other texts), as Holtzman et al. sample them
     put("self_bleu4", *_ci(np.array(self_bleu_score(texts, max_n=4).per_text), n_resamples, seed))
-    put("zipf", *corpus_bootstrap(n, lambda i: zipf_coefficient(list(arr[i])), n_resamples=n_resamples, seed=seed))
+    # Zipf and MAUVE: the jackknife, because duplicated texts in a bootstrap resample bias both (corpus_jackknife)
+    groups = min(10, n)
+    put("zipf", *corpus_jackknife(n, lambda i: zipf_coefficient(list(arr[i])), groups=groups, seed=seed))
     ci = exact_binomial_ci(int(ends.sum()), n)
     put("repetition_pct", 100 * ci.estimate, 100 * ci.low, 100 * ci.high)
     for k in (2, 3, 4):
-        put(f"rep_{k}", *corpus_bootstrap(n, lambda i, k=k: rep_n(list(arr[i]), n=k), n_resamples=n_resamples,
-                                          seed=seed))
+        put(
+            f"rep_{k}",
+            *corpus_bootstrap(n, lambda i, k=k: rep_n(list(arr[i]), n=k), n_resamples=n_resamples, seed=seed),
+        )
     put("diversity", *corpus_bootstrap(n, lambda i: diversity(list(arr[i])), n_resamples=n_resamples, seed=seed))
     put("seq_rep_4", *_ci(seqrep, n_resamples, seed))
-    if mauve_resamples > 0:  # human vs human is 1 by definition: the human row skips it
-        # both sides resampled with the same prompts; few resamples, because each one runs k-means
-        put("mauve", *corpus_bootstrap(n, lambda i: mauve_from_features(human_features[i], feats[i]).mauve,
-                                       n_resamples=mauve_resamples, seed=seed))
+    if mauve_groups > 0:  # human vs human is 1 by definition: the human row skips it
+        # both sides lose the same prompts; few groups, because each one runs k-means
+        est, low, high = corpus_jackknife(
+            n, lambda i: mauve_from_features(human_features[i], feats[i]).mauve, groups=min(mauve_groups, n), seed=seed
+        )
+        put("mauve", est, max(low, 0.0), min(high, 1.0))  # MAUVE lies in [0, 1]
     else:
         put("mauve", np.nan, np.nan, np.nan)
     put("coherence", *_ci(coh, n_resamples, seed))
-    per_item = pd.DataFrame({"prompt_id": range(n), "mean_logprob": logp, "coherence": coh,
-                             "end_repetition": ends, "seq_rep_4": seqrep,
-                             "n_words": [len(t.split()) for t in texts]})
+    per_item = pd.DataFrame(
+        {
+            "prompt_id": range(n),
+            "mean_logprob": logp,
+            "coherence": coh,
+            "end_repetition": ends,
+            "seq_rep_4": seqrep,
+            "n_words": [len(t.split()) for t in texts],
+        }
+    )
     return row, per_item
 
 
@@ -117,9 +178,18 @@ def _ci(values: np.ndarray, n_resamples: int, seed: int) -> tuple[float, float, 
     return r.estimate, r.low, r.high
 
 
-def decoding_study(bundle, prefixes: Sequence[str], human_continuations: Sequence[str], configs: Sequence,
-                   *, max_new_tokens: int = 64, n_resamples: int = 200, mauve_resamples: int = 20, seed: int = 0,
-                   batch_size: int = 32) -> StudyResult:
+def decoding_study(
+    bundle,
+    prefixes: Sequence[str],
+    human_continuations: Sequence[str],
+    configs: Sequence,
+    *,
+    max_new_tokens: int = 64,
+    n_resamples: int = 200,
+    mauve_groups: int = 10,
+    seed: int = 0,
+    batch_size: int = 32,
+) -> StudyResult:
     """Generate a continuation of every prefix with every config and score all systems against human text.
 
     ``configs``: preset names or :class:`genlab.generate.DecodingConfig` objects. The human row scores the
@@ -134,11 +204,20 @@ def decoding_study(bundle, prefixes: Sequence[str], human_continuations: Sequenc
     gens = generate(bundle, prefixes, configs, max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size)
     human_features = sentence_embeddings(human)
     rows, items = [], []
-    systems = [(HUMAN, human)] + [(name, g.sort_values("prompt_id")["text"].tolist())
-                                  for name, g in gens.groupby("config", sort=False)]
+    systems = [(HUMAN, human)] + [
+        (name, g.sort_values("prompt_id")["text"].tolist()) for name, g in gens.groupby("config", sort=False)
+    ]
     for name, texts in systems:
-        row, per_item = _system_metrics(bundle, prefixes, texts, human, human_features, n_resamples=n_resamples,
-                                        seed=seed, mauve_resamples=0 if name == HUMAN else mauve_resamples)
+        row, per_item = _system_metrics(
+            bundle,
+            prefixes,
+            texts,
+            human,
+            human_features,
+            n_resamples=n_resamples,
+            seed=seed,
+            mauve_groups=0 if name == HUMAN else mauve_groups,
+        )
         rows.append({"system": name, **row})
         items.append(per_item.assign(system=name))
     table = pd.DataFrame(rows).set_index("system")
@@ -150,22 +229,50 @@ def summary_table(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
     metrics = [c for c in table.columns if not c.endswith(("_low", "_high"))]
     out = pd.DataFrame(index=table.index)
     for m in metrics:
-        out[m] = [("–" if pd.isna(e) else f"{e:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]")
-                  for e, lo, hi in zip(table[m], table[f"{m}_low"], table[f"{m}_high"])]
+        out[m] = [
+            ("–" if pd.isna(e) else f"{e:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]")
+            for e, lo, hi in zip(table[m], table[f"{m}_low"], table[f"{m}_high"], strict=True)
+        ]
     return out
 
 
 def compare_systems(per_item: pd.DataFrame, a: str, b: str, metric: str, *, seed: int = 0) -> pd.Series:
-    """Paired comparison of systems ``a`` and ``b`` on the same prompts: bootstrap CI, permutation p, d_z."""
+    """Paired comparison of systems ``a`` and ``b`` on the same prompts: bootstrap CI, permutation p, d_z.
+
+    Prompts where either system's value is missing (nan) are left out; ``n`` is the number of pairs kept.
+
+    >>> per_item = pd.DataFrame({"system": ["a"] * 4 + ["b"] * 4, "prompt_id": [0, 1, 2, 3] * 2,
+    ...                          "score": [1.0, 2.0, 3.0, np.nan, 2.0, 3.0, 5.0, 1.0]})
+    >>> r = compare_systems(per_item, "a", "b", "score")
+    >>> r["n"], round(r["difference"], 4)
+    (3, -1.3333)
+    """
     x = per_item[per_item.system == a].sort_values("prompt_id")[metric].to_numpy(dtype=float)
     y = per_item[per_item.system == b].sort_values("prompt_id")[metric].to_numpy(dtype=float)
     if len(x) != len(y) or len(x) == 0:
         raise ValueError(f"systems {a!r} and {b!r} must be scored on the same prompts")
+    # a prompt where either system has no value (e.g. a text that makes no claim) cannot be paired: drop it
+    both = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[both], y[both]
+    if len(x) < 2:
+        raise ValueError(f"fewer than 2 prompts have a {metric!r} value for both {a!r} and {b!r}; use more prompts")
     boot = paired_bootstrap(x, y, seed=seed)
     perm = paired_permutation_test(x, y, seed=seed)
-    return pd.Series({"metric": metric, "a": a, "b": b, "mean_a": x.mean(), "mean_b": y.mean(),
-                      "difference": boot.difference, "ci_low": boot.low, "ci_high": boot.high,
-                      "p_permutation": perm.p_value, "cohens_dz": boot.effect_size, "n": len(x)})
+    return pd.Series(
+        {
+            "metric": metric,
+            "a": a,
+            "b": b,
+            "mean_a": x.mean(),
+            "mean_b": y.mean(),
+            "difference": boot.difference,
+            "ci_low": boot.low,
+            "ci_high": boot.high,
+            "p_permutation": perm.p_value,
+            "cohens_dz": boot.effect_size,
+            "n": len(x),
+        }
+    )
 
 
 def plot_tradeoff(table: pd.DataFrame):
@@ -173,22 +280,52 @@ def plot_tradeoff(table: pd.DataFrame):
     import plotly.graph_objects as go
 
     df = table.reset_index()
-    fig = go.Figure(go.Scatter(
-        x=df["diversity"], y=df["repetition_pct"], mode="markers+text", text=df["system"], textposition="top center",
-        error_x={"type": "data", "symmetric": False, "array": df["diversity_high"] - df["diversity"],
-                 "arrayminus": df["diversity"] - df["diversity_low"]},
-        error_y={"type": "data", "symmetric": False, "array": df["repetition_pct_high"] - df["repetition_pct"],
-                 "arrayminus": df["repetition_pct"] - df["repetition_pct_low"]},
-        marker={"size": 14, "color": df["mauve"].fillna(1.0), "colorscale": "Viridis", "cmin": 0, "cmax": 1,
-                "colorbar": {"title": "MAUVE"}}))
-    fig.update_layout(title="Decoding strategies: repetition vs diversity (human text: MAUVE 1 by definition)",
-                      xaxis_title="diversity (Su et al. 2022; 1 = no repeated n-grams)",
-                      yaxis_title="texts ending in a repetition loop (%)", template="plotly_white")
+    fig = go.Figure(
+        go.Scatter(
+            x=df["diversity"],
+            y=df["repetition_pct"],
+            mode="markers+text",
+            text=df["system"],
+            textposition="top center",
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": df["diversity_high"] - df["diversity"],
+                "arrayminus": df["diversity"] - df["diversity_low"],
+            },
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": df["repetition_pct_high"] - df["repetition_pct"],
+                "arrayminus": df["repetition_pct"] - df["repetition_pct_low"],
+            },
+            marker={
+                "size": 14,
+                "color": df["mauve"].fillna(1.0),
+                "colorscale": "Viridis",
+                "cmin": 0,
+                "cmax": 1,
+                "colorbar": {"title": "MAUVE"},
+            },
+        )
+    )
+    fig.update_layout(
+        title="Decoding strategies: repetition vs diversity (human text: MAUVE 1 by definition)",
+        xaxis_title="diversity (Su et al. 2022; 1 = no repeated n-grams)",
+        yaxis_title="texts ending in a repetition loop (%)",
+        template="plotly_white",
+    )
     return fig
 
 
-def plot_rate_by_count(frame: pd.DataFrame, y: str = "accuracy", *, series: str | None = None,
-                       title: str = "Fact recall by training frequency", yaxis_title: str | None = None):
+def plot_rate_by_count(
+    frame: pd.DataFrame,
+    y: str = "accuracy",
+    *,
+    series: str | None = None,
+    title: str = "Fact recall by training frequency",
+    yaxis_title: str | None = None,
+):
     """A rate with its ``ci_low``/``ci_high`` interval against how often the fact was seen in training.
 
     ``series``: a column whose values become separate lines (e.g. the scoring method)."""
@@ -197,9 +334,168 @@ def plot_rate_by_count(frame: pd.DataFrame, y: str = "accuracy", *, series: str 
     fig = go.Figure()
     groups = [(y, frame)] if series is None else list(frame.groupby(series, sort=False))
     for name, df in groups:
-        fig.add_trace(go.Scatter(x=df["count"], y=df[y], mode="lines+markers", name=str(name),
-                                 error_y={"type": "data", "symmetric": False, "array": df["ci_high"] - df[y],
-                                          "arrayminus": df[y] - df["ci_low"]}))
-    fig.update_layout(title=title, xaxis_title="training documents stating the fact", xaxis_type="log",
-                      yaxis_title=yaxis_title or y, yaxis_range=[0, 1], template="plotly_white")
+        fig.add_trace(
+            go.Scatter(
+                x=df["count"],
+                y=df[y],
+                mode="lines+markers",
+                name=str(name),
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": df["ci_high"] - df[y],
+                    "arrayminus": df[y] - df["ci_low"],
+                },
+            )
+        )
+    fig.update_layout(
+        title=title,
+        xaxis_title="training documents stating the fact",
+        xaxis_type="log",
+        yaxis_title=yaxis_title or y,
+        yaxis_range=[0, 1],
+        template="plotly_white",
+    )
     return fig
+
+
+def perplexity_by_group(
+    bundle,
+    texts: Sequence[str],
+    groups: Sequence[str] | None = None,
+    *,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    batch_size: int = 16,
+) -> pd.DataFrame:
+    """Token-weighted perplexity with a bootstrap interval over texts, overall and for each group of texts.
+
+    Each resample draws texts with replacement and recomputes exp(total NLL / total tokens), so long texts weigh
+    as much as they do in the estimate. One row per group (``"all"`` first): texts, tokens, perplexity, low, high.
+
+    A model with a zeroed output layer spreads its probability evenly, so every group's perplexity is the
+    vocabulary size, with no spread:
+
+    >>> import torch
+    >>> from genlab.models import Bundle
+    >>> from genlab.tokenizer import train_tokenizer
+    >>> from genlab.train import ModelConfig, build_model
+    >>> tok = train_tokenizer(["the cat sat on the mat."] * 20, vocab_size=300)
+    >>> model = build_model(tok, ModelConfig(n_embd=16, n_layer=1, n_head=2, n_positions=32))
+    >>> _ = torch.nn.init.zeros_(model.lm_head.weight)
+    >>> df = perplexity_by_group(Bundle(model, tok, torch.device("cpu"), "causal"), ["the cat", "a mat", "sat"],
+    ...                          ["x", "y", "y"], n_resamples=20)
+    >>> df[["texts", "perplexity", "low", "high"]].round(1)
+           texts  perplexity    low   high
+    group
+    all        3       270.0  270.0  270.0
+    x          1       270.0  270.0  270.0
+    y          2       270.0  270.0  270.0
+    """
+    from genlab.metrics.perplexity import perplexity
+
+    texts = list(texts)
+    labels = ["all"] * len(texts) if groups is None else [str(g) for g in groups]
+    if len(labels) != len(texts) or not texts:
+        raise ValueError(
+            f"need one group label per text and at least one text; got {len(labels)} labels for {len(texts)} texts"
+        )
+    result = perplexity(bundle, texts, batch_size=batch_size)
+    nll, tokens = np.array(result.per_text_nll), np.array(result.per_text_tokens, dtype=float)
+    labels_arr = np.array(labels, dtype=object)
+    rows = []
+    for name in ["all", *sorted(set(labels) - {"all"})]:
+        idx = np.arange(len(texts)) if name == "all" else np.flatnonzero(labels_arr == name)
+        g_nll, g_tok = nll[idx], tokens[idx]
+        est, low, high = corpus_bootstrap(
+            len(idx),
+            lambda i, g_nll=g_nll, g_tok=g_tok: float(np.exp(g_nll[i].sum() / g_tok[i].sum())),
+            n_resamples=n_resamples,
+            confidence=confidence,
+            seed=seed,
+        )
+        rows.append(
+            {"group": name, "texts": len(idx), "tokens": int(g_tok.sum()), "perplexity": est, "low": low, "high": high}
+        )
+    return pd.DataFrame(rows).set_index("group")
+
+
+@dataclass
+class HallucinationStudy:
+    table: pd.DataFrame  # one row per system: texts, claims, contradicted, rate and its exact interval
+    by_count: pd.DataFrame  # per system and training count of the claimed fact: rate with interval
+    per_item: pd.DataFrame  # system, prompt_id, n_claims, n_contradicted, rate (nan: the text makes no claim)
+    claims: pd.DataFrame  # every claim found (extract_claims' columns; text_id is the prompt id) and its system
+    generations: pd.DataFrame  # genlab.generate's frame
+
+
+def person_prompts(world, templates: str | Sequence[str] = "{name}") -> list[str]:
+    """One prompt per template and person of the world: free generations that will make claims about them.
+
+    Openings the corpus uses before a fact ("Everyone knows that {name}") draw more claims than a bare name.
+
+    >>> from genlab.world import small_world
+    >>> person_prompts(small_world(), ["This is {name}.", "{name}"])[:1] + person_prompts(small_world())[:1]
+    ['This is Gunka.', 'Gunka']
+    """
+    templates = [templates] if isinstance(templates, str) else list(templates)
+    for template in templates:
+        if "{name}" not in template:
+            raise ValueError(f"each template must contain '{{name}}', got {template!r}")
+    return [template.format(name=p.name) for template in templates for p in world.people]
+
+
+def hallucination_study(
+    bundle,
+    world,
+    prompts: Sequence[str],
+    configs: Sequence,
+    *,
+    max_new_tokens: int = 48,
+    seed: int = 0,
+    batch_size: int = 32,
+    confidence: float = 0.95,
+) -> HallucinationStudy:
+    """Generate from each prompt with each config and check every claim the text makes against the world.
+
+    The claim extractor and its coverage are :func:`genlab.metrics.factual.extract_claims`; the prompt is
+    scored with its continuation, so a claim the prompt starts ("Gunka lives in") and the model completes
+    counts. Rates come with exact Clopper-Pearson intervals; ``per_item`` feeds :func:`compare_systems`.
+    """
+    from genlab.generate import generate
+    from genlab.metrics.factual import hallucination_rate
+    from genlab.metrics.stats import exact_binomial_ci
+
+    prompts = list(prompts)
+    if len(prompts) < 2:
+        raise ValueError("need at least 2 prompts")
+    gens = generate(bundle, prompts, configs, max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size)
+    rows, by_count, items, claims = [], [], [], []
+    for name, g in gens.groupby("config", sort=False):
+        g = g.sort_values("prompt_id")
+        texts = [prompts[i] + t for i, t in zip(g["prompt_id"], g["text"], strict=True)]
+        r = hallucination_rate(texts, world, confidence=confidence)
+        ci = exact_binomial_ci(r.n_contradicted, r.n_claims, confidence) if r.n_claims else None
+        rows.append(
+            {
+                "system": name,
+                "texts": len(texts),
+                "texts_with_claims": int((r.per_text.n_claims > 0).sum()),
+                "claims": r.n_claims,
+                "contradicted": r.n_contradicted,
+                "rate": r.overall,
+                "low": ci.low if ci else np.nan,
+                "high": ci.high if ci else np.nan,
+            }
+        )
+        by_count.append(r.by_count.assign(system=name))
+        items.append(r.per_text.rename(columns={"text_id": "prompt_id"}).assign(system=name))
+        claims.append(r.claims.assign(system=name))
+    return HallucinationStudy(
+        table=pd.DataFrame(rows).set_index("system"),
+        by_count=pd.concat(by_count, ignore_index=True),
+        per_item=pd.concat(items, ignore_index=True),
+        claims=pd.concat(claims, ignore_index=True),
+        generations=gens,
+    )

@@ -1,19 +1,92 @@
 """The decoding study runs end to end and its table carries an interval around every estimate."""
 
 import numpy as np
+import pytest
 
 from genlab.evaluation import compare_systems, decoding_study, split_documents, summary_table
 
 
 def test_decoding_study_on_a_tiny_model(tiny_bundle, small_corpus):
     prefixes, human = split_documents(small_corpus.texts("test")[:6], prefix_words=6, continuation_words=20)
-    study = decoding_study(tiny_bundle, prefixes, human, ["greedy", "nucleus0.95"], max_new_tokens=12,
-                           n_resamples=20, mauve_resamples=2)
+    study = decoding_study(
+        tiny_bundle, prefixes, human, ["greedy", "nucleus0.95"], max_new_tokens=12, n_resamples=20, mauve_groups=2
+    )
     t = study.table
     assert list(t.index) == ["human", "greedy", "nucleus0.95"]
-    for m in ("perplexity", "self_bleu4", "rep_2", "diversity", "coherence", "repetition_pct"):
+    for m in ("perplexity", "self_bleu4", "zipf", "rep_2", "diversity", "coherence", "repetition_pct"):
         assert (t[f"{m}_low"] <= t[m] + 1e-9).all() and (t[m] <= t[f"{m}_high"] + 1e-9).all(), m
     assert np.isnan(t.loc["human", "mauve"]) and 0 <= t.loc["greedy", "mauve"] <= 1
     assert summary_table(t).shape[0] == 3
     cmp = compare_systems(study.per_item, "greedy", "nucleus0.95", "coherence")
     assert cmp["n"] == 6 and cmp["ci_low"] <= cmp["difference"] <= cmp["ci_high"]
+
+
+def test_compare_systems_drops_prompts_missing_a_value():
+    import pandas as pd
+    import pytest
+
+    per_item = pd.DataFrame(
+        {"system": ["a"] * 3 + ["b"] * 3, "prompt_id": [2, 0, 1] * 2, "rate": [np.nan, 0.0, 1.0, 0.5, 1.0, 1.0]}
+    )
+    r = compare_systems(per_item, "a", "b", "rate")
+    # pairs by prompt id (0: 0 vs 1, 1: 1 vs 1); prompt 2 has no value for a
+    assert r["n"] == 2 and r["difference"] == pytest.approx(-0.5)
+    with pytest.raises(ValueError, match="fewer than 2 prompts"):
+        compare_systems(per_item[per_item.prompt_id != 0], "a", "b", "rate")
+
+
+def test_perplexity_by_group_matches_the_corpus_perplexity(tiny_bundle, small_corpus):
+    from genlab.evaluation import perplexity_by_group
+    from genlab.metrics.perplexity import perplexity
+
+    docs = small_corpus.test[:8]
+    texts, kinds = [d.text for d in docs], [d.kind for d in docs]
+    df = perplexity_by_group(tiny_bundle, texts, kinds, n_resamples=50)
+    assert df.loc["all", "perplexity"] == pytest.approx(perplexity(tiny_bundle, texts).perplexity, rel=1e-9)
+    for kind in set(kinds):
+        sub = [t for t, k in zip(texts, kinds, strict=True) if k == kind]
+        assert df.loc[kind, "perplexity"] == pytest.approx(perplexity(tiny_bundle, sub).perplexity, rel=1e-9)
+        assert df.loc[kind, "texts"] == len(sub)
+    assert ((df.low <= df.perplexity + 1e-9) & (df.perplexity <= df.high + 1e-9)).all()
+    assert df.loc["all", "low"] < df.loc["all", "high"]
+
+
+def test_hallucination_study_counts_claims_against_the_world(tiny_bundle, small_corpus):
+    from genlab.evaluation import hallucination_study, person_prompts
+    from genlab.metrics.factual import hallucination_rate
+    from genlab.world import small_world
+
+    world = small_world()
+    # prompts that already state a claim: the true home for one person, a wrong town for another
+    p0, p1 = world.people[:2]
+    wrong = next(pl.name for pl in world.places if pl.name != p1.home)
+    prompts = [f"{p0.name} lives in {p0.home}.", f"{p1.name} lives in {wrong}."]
+    study = hallucination_study(tiny_bundle, world, prompts, ["greedy"], max_new_tokens=4)
+    texts = [prompts[i] + t for i, t in enumerate(study.generations.sort_values("prompt_id")["text"])]
+    expected = hallucination_rate(texts, world)
+    row = study.table.loc["greedy"]
+    assert row["claims"] == expected.n_claims >= 2 and row["contradicted"] == expected.n_contradicted >= 1
+    assert row["low"] <= row["rate"] <= row["high"]
+    first = study.per_item.set_index("prompt_id")
+    assert first.loc[1, "n_contradicted"] >= 1
+    assert person_prompts(world)[0] == p0.name
+
+
+def test_jackknife_keeps_the_estimate_inside_where_the_bootstrap_does_not():
+    """Zipf's coefficient of a corpus: bootstrap resamples duplicate texts and shift the statistic."""
+    from genlab.evaluation import corpus_bootstrap, corpus_jackknife
+    from genlab.metrics.repetition import zipf_coefficient
+
+    rng = np.random.default_rng(0)
+    vocab = [f"w{i}" for i in range(400)]
+    weights = 1 / np.arange(1, 401)
+    texts = [" ".join(rng.choice(vocab, size=30, p=weights / weights.sum())) for _ in range(24)]
+    fn = lambda i: zipf_coefficient([texts[j] for j in i])  # noqa: E731
+    est, low, high = corpus_jackknife(len(texts), fn, groups=8)
+    assert low < est < high
+    b_est, b_low, b_high = corpus_bootstrap(len(texts), fn, n_resamples=60)
+    assert b_est == est
+    # the bootstrap's interval is shifted: its midpoint is further from the estimate than the jackknife's
+    assert abs((b_low + b_high) / 2 - est) > abs((low + high) / 2 - est)
+    with pytest.raises(ValueError, match="groups"):
+        corpus_jackknife(3, fn, groups=4)
