@@ -83,12 +83,14 @@ def contrastive_search(
     ``model.generate(**enc, penalty_alpha=0.6, top_k=5, custom_generate=contrastive_search)`` (the authors'
     defaults, Su et al. 2022). Works batched with left padding (the attention mask gives the positions and keeps
     padding out of the penalty) and with or without the KV cache (``use_cache=False`` re-runs the whole sequence
-    each step: slower, same tokens). With the cache, each step runs one forward pass over the B*k candidates on a
-    cache repeated k times, then keeps the chosen candidate's cache row, hidden state and logits, so no pass is
-    spent re-encoding the chosen token. Logits processors from ``generate`` (e.g. ``repetition_penalty``) are
-    applied before the softmax, as in the original transformers implementation. Returns the sequences (prompt +
-    new tokens), or a ``GenerateDecoderOnlyOutput`` with ``sequences`` and ``scores`` when
-    ``return_dict_in_generate=True``.
+    each step: slower, same tokens). A cache passed in that already holds P positions (a prefix, e.g. the virtual
+    tokens of a prompt-tuned model) needs an attention mask over P + T positions; the prefix conditions the model
+    but is left out of the degeneration penalty (the cache keeps no hidden states to compare with). With the cache,
+    each step runs one forward pass over the B*k candidates on a cache repeated k times, then keeps the chosen
+    candidate's cache row, hidden state and logits, so no pass is spent re-encoding the chosen token. Logits
+    processors from ``generate`` (e.g. ``repetition_penalty``) are applied before the softmax, as in the original
+    transformers implementation. Returns the sequences (prompt + new tokens), or a ``GenerateDecoderOnlyOutput``
+    with ``sequences`` and ``scores`` when ``return_dict_in_generate=True``.
     """
     if model.config.is_encoder_decoder:
         raise ValueError("contrastive_search supports decoder-only models; this model is an encoder-decoder")
@@ -108,14 +110,24 @@ def contrastive_search(
     want_scores = generation_config.return_dict_in_generate and generation_config.output_scores
     scores = () if want_scores else None
 
+    given = model_kwargs.get("cache")
+    n_prefix = given.get_seq_length() if given is not None else 0  # positions already cached, e.g. virtual tokens
+    cache = given if model_kwargs.get("use_cache", True) else None
+    if n_prefix and cache is None:
+        raise ValueError("a cache that already holds a prefix needs use_cache=True (the prefix lives only there)")
     mask = model_kwargs.get("attention_mask")
-    mask = torch.ones_like(input_ids) if mask is None else mask  # (B, T)
-    cache = model_kwargs.get("cache") if model_kwargs.get("use_cache", True) else None
+    mask = input_ids.new_ones(batch, n_prefix + input_ids.shape[1]) if mask is None else mask  # (B, P+T)
+    if mask.shape[1] != n_prefix + input_ids.shape[1]:
+        raise ValueError(
+            f"attention_mask covers {mask.shape[1]} positions; the cache holds {n_prefix} and input_ids "
+            f"{input_ids.shape[1]}: it must cover both"
+        )
     keep = model_kwargs.get("logits_to_keep")
     rows = torch.arange(batch, device=device)
 
-    # Prefill: logits for the first step and the context's hidden states for the penalty.
-    position_ids = (mask.cumsum(-1) - 1).clamp(min=0)  # left padding: real tokens start at position 0
+    # Prefill: logits for the first step and the context's hidden states for the penalty. A cached prefix is
+    # context for the model, not for the penalty: its hidden states are not kept, only its keys and values.
+    position_ids = (mask.cumsum(-1) - 1).clamp(min=0)[:, n_prefix:]  # left padding: real tokens follow the prefix
     logits, context_hidden = _forward(model, input_ids, mask, position_ids, cache, keep)  # (B, V), (B, T, H)
     unfinished = torch.ones(batch, dtype=torch.bool, device=device)
 
@@ -137,7 +149,7 @@ def contrastive_search(
         cand_logits, cand_hidden = _forward(model, cand_ids, cand_mask, cand_pos, cache, keep)
         cand_hidden = cand_hidden[:, -1, :].reshape(batch, k, -1)  # (B, k, H)
 
-        penalty = degeneration_penalty(cand_hidden, context_hidden, mask)  # (B, k)
+        penalty = degeneration_penalty(cand_hidden, context_hidden, mask[:, n_prefix:])  # (B, k)
         best = ((1.0 - alpha) * top_p - alpha * penalty).argmax(dim=-1)  # (B,)
         next_tokens = top_ids[rows, best]
         if has_eos:  # finished rows keep receiving padding

@@ -13,6 +13,12 @@ a near tie.) Configs share the random numbers of a row, so two sampling configs 
 their draws. Greedy, beam and contrastive search are deterministic; with ``n_samples > 1`` they are run once and
 the row repeated.
 
+PEFT models. LoRA and IA3 adapters change weights and generate like any model. Prompt tuning (Lester et al. 2021)
+and prefix tuning (Li & Liang 2021) put ``num_virtual_tokens`` learned positions before every sequence; under
+transformers 5, ``PeftModel.generate`` fails or mis-places them for these. :func:`virtual_prefix` turns both into
+what the base model sees, a KV cache of the virtual positions, and :func:`generate_ids` runs the base model's own
+``generate`` after it: ``[virtual][padding][prompt]``, with positions taken from the attention mask, as in training.
+
 >>> import torch
 >>> from genlab.models import Bundle
 >>> from genlab.tokenizer import train_tokenizer
@@ -33,9 +39,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Sequence
+import inspect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -43,7 +50,7 @@ import torch
 
 from genlab.decoding import contrastive_search
 
-__all__ = ["DecodingConfig", "PRESETS", "generate", "preset"]
+__all__ = ["DecodingConfig", "PRESETS", "VirtualPrefix", "generate", "generate_ids", "preset", "virtual_prefix"]
 
 COLUMNS = ["prompt_id", "prompt", "config", "sample_id", "text", "tokens", "n_new_tokens", "finished", "seed"]
 
@@ -241,6 +248,106 @@ def _context_length(model) -> int | None:
     return getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None)
 
 
+# --- prompt-learning peft adapters as a KV-cache prefix ------------------------------------------------------------
+@dataclass(frozen=True)
+class VirtualPrefix:
+    """What a prompt- or prefix-tuning adapter puts before every sequence, as the base model sees it: ``length``
+    positions held in a KV cache. Real tokens then sit at positions ``length``, ``length + 1``, ... (as in training,
+    where peft prepends the virtual tokens), so the usable context shrinks by ``length``."""
+
+    base: torch.nn.Module  # the transformers model under the adapter: run it with ``cache_key=cache(batch)``
+    length: int  # virtual positions (``num_virtual_tokens``)
+    cache_key: str  # the keyword that passes a cache to forward/generate: "cache" (newer 5.x) or "past_key_values"
+    make_cache: Callable[[int], Any]  # batch size -> a fresh cache with the prefix in every row
+
+    def cache(self, batch_size: int):
+        """A new cache holding the prefix for ``batch_size`` rows (a forward pass appends to it: one per call)."""
+        return self.make_cache(batch_size)
+
+    def extend_mask(self, attention_mask: torch.Tensor) -> torch.Tensor:
+        """(B, T) -> (B, length + T): the virtual positions are always attended to."""
+        ones = attention_mask.new_ones(attention_mask.shape[0], self.length)
+        return torch.cat([ones, attention_mask], dim=1)
+
+
+def _cache_key(model) -> str:
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
+def _embedding_cache(peft_model, base, batch_size: int):
+    """The KV cache of prompt tuning's virtual embeddings at positions 0..V-1: causal attention lets them see only
+    each other, so this equals their part of the full forward peft runs on [virtual embeddings][tokens]."""
+    virtual = peft_model.get_prompt(batch_size=1).to(base.dtype)  # (1, V, d)
+    out = base(inputs_embeds=virtual, use_cache=True, return_dict=True)
+    cache = getattr(out, "cache", None)
+    cache = out.past_key_values if cache is None else cache
+    if batch_size > 1:
+        cache.batch_repeat_interleave(batch_size)  # the prefix is the same for every row
+    return cache
+
+
+def virtual_prefix(model) -> VirtualPrefix | None:
+    """The virtual-token prefix of a prompt-learning peft model; ``None`` for any other model (plain, LoRA, IA3).
+
+    Prompt tuning and p-tuning: the KV cache of the learned input embeddings, run through the base model.
+    Prefix tuning: the learned key/value prefix itself (``get_prompt``). Other prompt-learning types raise.
+
+    >>> from peft import get_peft_model
+    >>> from transformers import GPT2Config, GPT2LMHeadModel
+    >>> from genlab.finetune import peft_config
+    >>> base = GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=8, n_head=2, vocab_size=10, n_positions=32))
+    >>> virtual_prefix(base) is None
+    True
+    >>> prefix = virtual_prefix(get_peft_model(base, peft_config("prefix_tuning", base, num_virtual_tokens=4)))
+    >>> prefix.length, prefix.cache(batch_size=3).get_seq_length()
+    (4, 4)
+    """
+    config = getattr(model, "active_peft_config", None)
+    if config is None or not getattr(config, "is_prompt_learning", False):
+        return None
+    kind = str(getattr(config.peft_type, "value", config.peft_type))
+    base = model.get_base_model()
+    if kind == "PREFIX_TUNING":
+        make = lambda batch_size: model.get_prompt(batch_size=batch_size)
+    elif kind in ("PROMPT_TUNING", "P_TUNING"):
+        make = lambda batch_size: _embedding_cache(model, base, batch_size)
+    else:
+        raise ValueError(
+            f"genlab cannot run {kind.lower()} adapters (they need inputs genlab does not build); "
+            "use prompt_tuning, p_tuning or prefix_tuning, or call the peft model yourself"
+        )
+    return VirtualPrefix(base=base, length=config.num_virtual_tokens, cache_key=_cache_key(base), make_cache=make)
+
+
+def generate_ids(model, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, **kwargs) -> torch.Tensor:
+    """``model.generate(input_ids=..., attention_mask=..., **kwargs)``, new tokens only (B', T_new), for every kind
+    of model :mod:`genlab.finetune` makes: plain, LoRA, IA3, prompt- and prefix-tuned (see :func:`virtual_prefix`).
+
+    ``input_ids`` are left-padded; for prompt learning, ``num_beams`` / ``num_return_sequences`` must be given as
+    keywords (the prefix cache is built with one row per beam).
+
+    >>> import torch
+    >>> from transformers import GPT2Config, GPT2LMHeadModel
+    >>> _ = torch.manual_seed(0)
+    >>> model = GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=8, n_head=2, vocab_size=10, n_positions=32)).eval()
+    >>> generate_ids(model, torch.tensor([[1, 2, 3]]), max_new_tokens=4, do_sample=False, pad_token_id=0).shape
+    torch.Size([1, 4])
+    """
+    if attention_mask is None:
+        attention_mask = torch.ones_like(input_ids)
+    prefix = virtual_prefix(model)
+    if prefix is None:
+        return model.generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)[:, input_ids.shape[1] :]
+    if kwargs.get("generation_config") is not None:
+        raise ValueError("pass num_beams etc. as keywords, not a generation_config: the prefix cache needs them")
+    if kwargs.get("use_cache") is False:
+        raise ValueError("a prompt- or prefix-tuned model generates with use_cache=True: its virtual tokens live there")
+    rows = input_ids.shape[0] * max(kwargs.get("num_beams") or 1, kwargs.get("num_return_sequences") or 1)
+    kwargs[prefix.cache_key] = prefix.cache(rows)
+    out = prefix.base.generate(input_ids=input_ids, attention_mask=prefix.extend_mask(attention_mask), **kwargs)
+    return out[:, input_ids.shape[1] :]
+
+
 def _left_pad(seqs: list[list[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
     width = max(map(len, seqs))
     ids = torch.tensor([[pad_id] * (width - len(s)) + s for s in seqs], device=device)
@@ -264,7 +371,7 @@ def generate(
     """Continue every prompt with every decoding config, ``n_samples`` times; one row per continuation.
 
     Args:
-        bundle: a :class:`genlab.models.Bundle` (causal LM; a peft-wrapped model works too).
+        bundle: a :class:`genlab.models.Bundle` (causal LM; a peft-wrapped model of any kind works too).
         prompts: the prompt texts; ``prompt_id`` is the position in this list.
         configs: preset names (see :data:`PRESETS`) and/or :class:`DecodingConfig` objects.
         n_samples: continuations per prompt and config.
@@ -302,12 +409,15 @@ def generate(
         if not ids:
             raise ValueError(f"prompt {pid} is empty and add_bos is off: the model has nothing to continue from")
         ids_of[pid] = ids
-    context = _context_length(model)
+    prefix = virtual_prefix(model)
+    context = _context_length(model if prefix is None else prefix.base)
+    n_virtual = 0 if prefix is None else prefix.length
     longest = max(map(len, ids_of.values()), default=0)
-    if context and longest + max_new_tokens > context:
+    if context and n_virtual + longest + max_new_tokens > context:
+        virtual = f" after the adapter's {n_virtual} virtual tokens" if n_virtual else ""
         raise ValueError(
             f"the longest prompt has {longest} tokens; with max_new_tokens={max_new_tokens} it would "
-            f"exceed the model's context of {context}. Shorten the prompts or lower max_new_tokens."
+            f"exceed the model's context of {context}{virtual}. Shorten the prompts or lower max_new_tokens."
         )
 
     # Longest prompts first, so each batch holds prompts of similar length (little padding).
@@ -329,9 +439,10 @@ def generate(
     try:
         for cfg, rows in jobs:
             ids, mask = _left_pad([ids_of[p] for p, _ in rows], pad_id, bundle.device)
-            out = model.generate(
-                input_ids=ids,
-                attention_mask=mask,
+            new_ids = generate_ids(
+                model,
+                ids,
+                mask,
                 max_new_tokens=max_new_tokens,
                 min_new_tokens=0,
                 eos_token_id=eos,
@@ -339,7 +450,7 @@ def generate(
                 logits_processor=_processors(cfg, [row_seed(seed, p, s) for p, s in rows]),
                 **cfg.generate_kwargs(),
             )
-            for (p, s), new in zip(rows, out[:, ids.shape[1] :].tolist(), strict=True):
+            for (p, s), new in zip(rows, new_ids.tolist(), strict=True):
                 finished = eos is not None and eos in new
                 results[(cfg.name, p, s)] = (new[: new.index(eos)] if finished else new, finished)
             if bar is not None:

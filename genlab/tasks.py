@@ -43,6 +43,7 @@ from typing import Any
 
 import torch
 
+from genlab.generate import generate_ids
 from genlab.world.grammar import Character, Grammar, cap
 from genlab.world.spec import World, article
 
@@ -209,27 +210,6 @@ class CompletionCollator:
 
 
 # --- generation and scoring helpers ------------------------------------------------------------------------------
-def _generate(model, enc: dict, **kwargs) -> torch.Tensor:
-    """Greedy new tokens only, (B, T_new). Prompt/prefix-tuned peft models are driven through their base model:
-    with transformers 5, peft's own ``generate`` drops the prefix cache and mis-positions left-padded virtual
-    tokens, so genlab feeds the virtual tokens (or the prefix cache) to the base model itself."""
-    cfg = getattr(model, "active_peft_config", None)
-    ids, mask = enc["input_ids"], enc["attention_mask"]
-    if cfg is None or not cfg.is_prompt_learning:
-        return model.generate(**enc, **kwargs)[:, ids.shape[1] :]
-    base, n_virtual = model.get_base_model(), cfg.num_virtual_tokens
-    mask = torch.cat([torch.ones(ids.shape[0], n_virtual, dtype=mask.dtype, device=mask.device), mask], 1)
-    if str(cfg.peft_type.value) == "PROMPT_TUNING":
-        # [virtual][pads][prompt]: positions come from the attention mask, so they match training's [virtual][prompt]
-        virtual = model.get_prompt(batch_size=ids.shape[0]).to(base.dtype)  # (B, V, d)
-        embeds = torch.cat([virtual, base.get_input_embeddings()(ids)], 1)
-        return base.generate(inputs_embeds=embeds, attention_mask=mask, **kwargs)
-    if str(cfg.peft_type.value) == "PREFIX_TUNING":
-        past = model.get_prompt(batch_size=ids.shape[0])  # the learned key/value prefix as a cache
-        return base.generate(input_ids=ids, attention_mask=mask, past_key_values=past, **kwargs)[:, ids.shape[1] :]
-    raise ValueError(f"generation for peft type {cfg.peft_type} is not supported by genlab")
-
-
 def generate_completions(bundle, prompts: Sequence[str], max_new_tokens: int, batch_size: int = 32) -> list[str]:
     """Greedy continuations of ``<|endoftext|> prompt`` (left-padded batches), without special tokens."""
     tok, model = bundle.tokenizer, bundle.model
@@ -241,10 +221,11 @@ def generate_completions(bundle, prompts: Sequence[str], max_new_tokens: int, ba
         for start in range(0, len(prompts), batch_size):
             batch = [tok.bos_token + p for p in prompts[start : start + batch_size]]
             enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=False).to(bundle.device)
-            with torch.no_grad():
-                new = _generate(
+            with torch.no_grad():  # generate_ids: prompt- and prefix-tuned peft models included
+                new = generate_ids(
                     model,
-                    dict(enc),
+                    enc["input_ids"],
+                    enc["attention_mask"],
                     max_new_tokens=max_new_tokens,
                     do_sample=False,
                     pad_token_id=tok.pad_token_id,

@@ -45,8 +45,31 @@ def tiny_bundle(tiny_tokenizer):
     tok = copy.deepcopy(tiny_tokenizer)
     tok.padding_side = "left"
     model = build_model(tok, ModelConfig(n_positions=128, n_embd=32, n_layer=2, n_head=2)).eval()
-    return Bundle(model=model, tokenizer=tok, device=torch.device("cpu"), kind="causal",
-                  provenance={"name": "tiny-random", "source": "tests/conftest.py"})
+    return Bundle(
+        model=model,
+        tokenizer=tok,
+        device=torch.device("cpu"),
+        kind="causal",
+        provenance={"name": "tiny-random", "source": "tests/conftest.py"},
+    )
+
+
+@pytest.fixture(scope="session")
+def sharp_bundle(tiny_bundle):
+    """tiny_bundle with its block and embedding weights scaled 4x: peaked predictions and varied greedy
+    continuations (the random model is near uniform and mostly repeats its last token), so a token scored or
+    placed at the wrong position shows far beyond any tolerance."""
+    import copy
+
+    import torch
+
+    from genlab.models import Bundle
+
+    model = copy.deepcopy(tiny_bundle.model)
+    with torch.no_grad():
+        for p in [*model.transformer.h.parameters(), model.transformer.wte.weight]:
+            p.mul_(4)
+    return Bundle(model, tiny_bundle.tokenizer, tiny_bundle.device, "causal")
 
 
 @pytest.fixture(scope="session")

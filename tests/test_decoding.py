@@ -38,9 +38,12 @@ def model():
     return GPT2LMHeadModel(cfg).double().eval()
 
 
-def brute_force(model, prompt: list[int], alpha: float, k: int, n_new: int, eos: int | None = None) -> list[int]:
+def brute_force(
+    model, prompt: list[int], alpha: float, k: int, n_new: int, eos: int | None = None, penalty_from: int = 0
+) -> list[int]:
     """Su et al. (2022) Eq. 5, read literally: for each of the top-k candidates v, re-run the full model on
-    x_<t + [v]; score (1 - alpha) p(v | x_<t) - alpha max_j cos(h_v, h_j); keep the argmax. No cache, no batching."""
+    x_<t + [v]; score (1 - alpha) p(v | x_<t) - alpha max_j cos(h_v, h_j); keep the argmax. No cache, no batching.
+    ``penalty_from``: the first tokens condition the model but are left out of the penalty (j >= penalty_from)."""
     seq = list(prompt)
     with torch.no_grad():
         for _ in range(n_new):
@@ -49,7 +52,7 @@ def brute_force(model, prompt: list[int], alpha: float, k: int, n_new: int, eos:
             best, best_score = None, -float("inf")
             for p, v in zip(top_p.tolist(), top_ids.tolist(), strict=True):
                 hidden = model(torch.tensor([seq + [v]]), output_hidden_states=True).hidden_states[-1][0]  # (t+1, H)
-                h_v, context = hidden[-1], hidden[:-1]
+                h_v, context = hidden[-1], hidden[penalty_from:-1]
                 penalty = max(torch.nn.functional.cosine_similarity(h_v, h_j, dim=0).item() for h_j in context)
                 score = (1 - alpha) * p - alpha * penalty
                 if score > best_score:
@@ -60,11 +63,12 @@ def brute_force(model, prompt: list[int], alpha: float, k: int, n_new: int, eos:
     return seq[len(prompt) :]
 
 
-def run(model, prompts, alpha=0.6, k=4, n_new=10, eos=None, **kwargs) -> list[list[int]]:
-    """Batched, left-padded contrastive_search through model.generate; new tokens per prompt, padding dropped."""
+def run(model, prompts, alpha=0.6, k=4, n_new=10, eos=None, n_cached=0, **kwargs) -> list[list[int]]:
+    """Batched, left-padded contrastive_search through model.generate; new tokens per prompt, padding dropped.
+    ``n_cached``: positions already in a ``cache=`` passed in (the mask covers them too)."""
     width = max(map(len, prompts))
     ids = torch.tensor([[PAD] * (width - len(p)) + p for p in prompts])
-    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+    mask = torch.tensor([[1] * n_cached + [0] * (width - len(p)) + [1] * len(p) for p in prompts])
     out = model.generate(
         input_ids=ids,
         attention_mask=mask,
@@ -93,6 +97,23 @@ def test_batched_with_left_padding_matches_brute_force(model):
 
 def test_without_cache_gives_the_same_tokens(model):
     assert run(model, PROMPTS, use_cache=False) == run(model, PROMPTS)
+
+
+def test_a_cached_prefix_conditions_the_model_but_not_the_penalty(model):
+    prefix = [0, 20, 21, 22, 23]  # e.g. the virtual tokens of a prompt-tuned model, here real ones
+    prompts = [p[1:] for p in PROMPTS]  # BOS is in the prefix
+
+    def cached_prefix():
+        with torch.no_grad():
+            cache = model(torch.tensor([prefix]), use_cache=True).cache
+        cache.batch_repeat_interleave(len(prompts))
+        return cache
+
+    got = run(model, prompts, n_cached=len(prefix), cache=cached_prefix())
+    assert got == [brute_force(model, prefix + p, 0.6, 4, 10, penalty_from=len(prefix)) for p in prompts]
+    assert got != [brute_force(model, prefix + p, 0.6, 4, 10) for p in prompts]  # the penalty really skips it
+    with pytest.raises(ValueError, match="needs use_cache=True"):
+        run(model, prompts, n_cached=len(prefix), cache=cached_prefix(), use_cache=False)
 
 
 def test_penalty_changes_the_output_and_alpha_zero_is_greedy(model):

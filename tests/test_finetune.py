@@ -13,9 +13,8 @@ import torch
 from transformers import TrainerCallback
 
 import genlab
-from genlab import finetune as F
 from genlab.adversarial import AdversarialConfig
-from genlab.finetune import METHODS, finetune, load_finetuned, merge
+from genlab.finetune import METHODS, FinetuneTrainer, base_reference, finetune, load_finetuned, merge
 from genlab.progress import LiveLossPlot
 from genlab.tasks import build_task, completion_perplexity, encode_pairs, generate_completions
 from genlab.world import small_world
@@ -147,11 +146,11 @@ def test_adapter_records_a_relative_base_and_loads_after_moving(tiny_bundle, tas
 def test_base_reference_names_the_default_model_and_hub_ids(tiny_bundle, tmp_path):
     as_default = copy.copy(tiny_bundle)
     as_default.provenance = {"source": "genlab-tiny-world", "local": True, "path": "/somewhere/genlab-tiny-world"}
-    assert F.base_reference(as_default, tmp_path) == "genlab-tiny-world"
+    assert base_reference(as_default, tmp_path) == "genlab-tiny-world"
     as_hub = copy.copy(tiny_bundle)
     as_hub.provenance = {"source": "gpt2", "local": False}
-    assert F.base_reference(as_hub, tmp_path) == "gpt2"
-    assert F.base_reference(tiny_bundle, tmp_path) is None  # in-memory model: nothing to point at
+    assert base_reference(as_hub, tmp_path) == "gpt2"
+    assert base_reference(tiny_bundle, tmp_path) is None  # in-memory model: nothing to point at
 
 
 def test_merge_refuses_what_cannot_be_merged(tiny_bundle, task):
@@ -219,7 +218,7 @@ def test_a_failed_checkpoint_write_leaves_no_checkpoint_behind(tiny_bundle, task
     def broken(self, output_dir):
         raise OSError("disk full")
 
-    monkeypatch.setattr(F.FinetuneTrainer, "_save_rng_state", broken)
+    monkeypatch.setattr(FinetuneTrainer, "_save_rng_state", broken)
     with pytest.raises(OSError, match="disk full"):
         finetune(tiny_bundle, task.train, "full", steps=2, save_steps=2, output_dir=tmp_path, **FAST)
     assert not (tmp_path / "checkpoint-2").exists()  # only the hidden staging folder was written

@@ -179,3 +179,69 @@ def test_bad_input_says_what_to_do(tiny_bundle, kwargs, match):
 def test_bad_config_says_what_to_do(kwargs, match):
     with pytest.raises(ValueError, match=match):
         DecodingConfig("bad", **kwargs)
+
+
+# --- every kind of model genlab.finetune makes -------------------------------------------------------------------
+FINETUNED = {
+    "full": None,  # a fully fine-tuned model is a plain transformers model
+    "lora": {"init_lora_weights": False},  # B != 0, so the adapter does something
+    "ia3": {"init_ia3_weights": False},  # random scales instead of ones
+    "prompt_tuning": {},  # 16 virtual tokens copied from vocabulary embeddings
+    "prefix_tuning": {},  # a random 16-position key/value prefix
+}
+
+
+def finetuned(bundle, method: str) -> Bundle:
+    from peft import get_peft_model
+
+    from genlab.finetune import peft_config
+
+    if FINETUNED[method] is None:
+        return bundle
+    torch.manual_seed(0)
+    config = peft_config(method, bundle.model, **FINETUNED[method])
+    return Bundle(get_peft_model(copy.deepcopy(bundle.model), config).eval(), bundle.tokenizer, bundle.device, "causal")
+
+
+def greedy_by_hand(bundle, prompt: str, max_new_tokens: int) -> list[int]:
+    """The reference: argmax of the (peft) model's own forward over BOS + prompt + the tokens so far, one token at a
+    time, until EOS. No padding, no cache, no ``generate``."""
+    tok = bundle.tokenizer
+    ids = torch.tensor([[tok.bos_token_id] + tok(prompt, add_special_tokens=False)["input_ids"]])
+    new = []
+    for _ in range(max_new_tokens):
+        with torch.no_grad():
+            nxt = int(bundle.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0, -1].argmax())
+        if nxt == tok.eos_token_id:
+            break
+        new.append(nxt)
+        ids = torch.cat([ids, torch.tensor([[nxt]])], dim=1)
+    return new
+
+
+@pytest.mark.parametrize("method", list(FINETUNED))
+def test_every_finetuning_method_generates_like_a_hand_rolled_greedy_loop(sharp_bundle, method):
+    bundle = finetuned(sharp_bundle, method)
+    df = generate(bundle, PROMPTS, "greedy", max_new_tokens=8, batch_size=3)  # left-padded batches
+    assert df.tokens.tolist() == [greedy_by_hand(bundle, p, 8) for p in PROMPTS]
+    if method != "full":
+        assert df.tokens.tolist() != generate(sharp_bundle, PROMPTS, "greedy", max_new_tokens=8).tokens.tolist()
+
+
+@pytest.mark.parametrize("method", ["prompt_tuning", "prefix_tuning"])
+def test_prompt_learning_beam_contrastive_and_sampling_do_not_depend_on_batching(sharp_bundle, method):
+    bundle = finetuned(sharp_bundle, method)
+    configs = ["beam4", "contrastive", "top_k40", DecodingConfig("cs0", penalty_alpha=0.0, top_k=4)]
+    batched = generate(bundle, PROMPTS, configs, max_new_tokens=6, batch_size=5, seed=1)
+    single = generate(bundle, PROMPTS, configs, max_new_tokens=6, batch_size=1, seed=1)
+    pd.testing.assert_frame_equal(batched, single)
+    cs0 = batched[batched.config == "cs0"].tokens.tolist()  # contrastive search with alpha = 0 is greedy search
+    assert cs0 == [greedy_by_hand(bundle, p, 6) for p in PROMPTS]
+    base = generate(sharp_bundle, PROMPTS, configs, max_new_tokens=6, batch_size=5, seed=1)
+    assert (batched.tokens != base.tokens).mean() > 0.5  # the virtual tokens steer every decoding method
+
+
+def test_virtual_tokens_use_up_context(sharp_bundle):
+    bundle = finetuned(sharp_bundle, "prompt_tuning")  # 16 virtual tokens before a 128-position context
+    with pytest.raises(ValueError, match="context of 128 after the adapter's 16 virtual tokens"):
+        generate(bundle, ["a"], "greedy", max_new_tokens=128 - 16)  # BOS + "a" + 112 > 128 - 16

@@ -67,7 +67,7 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from genlab.metrics.registry import register_metric
+from genlab.metrics.registry import metric_family, register_metric
 from genlab.world.spec import PERSON_RELATIONS, RELATION_TEMPLATES, Fact, World, article
 
 # The lexicon list that holds the valid objects of each relation (``lives_in``: the world's towns).
@@ -81,6 +81,10 @@ RELATION_LEXICON = {
 }
 
 PETRONI = "Petroni et al. 2019, Language Models as Knowledge Bases? (EMNLP); Kandpal et al. 2023 (ICML)"
+# Per-probe scores of a model (or an oracle) on cloze probes, averaged.
+_cloze_metric = metric_family(
+    higher_is_better=True, aggregation="mean", inputs="probes+model", slow=True, citation=PETRONI
+)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -261,6 +265,8 @@ class BundleLM:
     def greedy(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
         import torch
 
+        from genlab.generate import generate_ids
+
         model, tok, dev = self.bundle.model, self.bundle.tokenizer, self.bundle.device
         ids = self._ids(prompts, bos=True)
         if any(len(x) == 0 for x in ids):
@@ -273,17 +279,18 @@ class BundleLM:
             # left padding: every row continues from the right edge (generate derives positions from the mask)
             input_ids = torch.tensor([[self.pad_id] * (width - len(ids[i])) + ids[i] for i in batch], device=dev)
             mask = torch.tensor([[0] * (width - len(ids[i])) + [1] * len(ids[i]) for i in batch], device=dev)
-            with torch.no_grad():
-                gen = model.generate(
-                    input_ids=input_ids,
-                    attention_mask=mask,
+            with torch.no_grad():  # generate_ids: prompt- and prefix-tuned peft models included
+                gen = generate_ids(
+                    model,
+                    input_ids,
+                    mask,
                     max_new_tokens=max_new_tokens,
                     do_sample=False,
                     num_beams=1,
                     pad_token_id=self.pad_id,
                     eos_token_id=tok.eos_token_id,
                 )
-            for i, text in zip(batch, tok.batch_decode(gen[:, width:], skip_special_tokens=True), strict=True):
+            for i, text in zip(batch, tok.batch_decode(gen, skip_special_tokens=True), strict=True):
                 out[i] = text
         return out
 
@@ -292,9 +299,14 @@ class BundleLM:
     ) -> list[list[float]]:
         import torch
 
+        from genlab.generate import virtual_prefix
+
         if len(prompts) != len(continuations):
             raise ValueError(f"got {len(prompts)} prompts but {len(continuations)} continuation lists")
         model, dev = self.bundle.model, self.bundle.device
+        prefix = virtual_prefix(model)  # prompt/prefix tuning: the base model runs after the cached virtual tokens
+        runner = model if prefix is None else prefix.base
+        n_virtual = 0 if prefix is None else prefix.length
         prompt_ids = self._ids(prompts, bos=True)
         if any(len(x) == 0 for x in prompt_ids):
             raise ValueError(
@@ -315,25 +327,30 @@ class BundleLM:
             input_ids, position_ids, allowed, gather = _tree_batch([rows[i] for i in batch], self.pad_id)
             bias = torch.zeros(allowed.shape, dtype=dtype)
             bias[~torch.from_numpy(allowed)] = torch.finfo(dtype).min  # additive mask: eager and sdpa alike
+            bias = torch.cat([bias.new_zeros(*bias.shape[:2], n_virtual), bias], dim=2)  # virtual: always seen
             row_idx, pos_idx, tok_idx, cont_idx = (torch.from_numpy(a).to(dev) for a in gather)
             keep = torch.zeros(input_ids.shape, dtype=torch.bool, device=dev)
             keep[row_idx, pos_idx] = True  # the LM head runs only where an option token is predicted
             inputs = {
                 "input_ids": torch.from_numpy(input_ids).to(dev),
                 "use_cache": False,
-                "position_ids": torch.from_numpy(position_ids).to(dev),
+                "position_ids": torch.from_numpy(position_ids + n_virtual).to(dev),
                 "attention_mask": bias[:, None].to(dev),
             }
+            if prefix is not None:
+                inputs.update({"use_cache": True, prefix.cache_key: prefix.cache(len(batch))})
             n_keep = int(keep.sum())
             with torch.no_grad():
                 try:
-                    logits = model(**inputs, logits_to_keep=keep).logits  # (K, V): the kept positions, row-major
+                    logits = runner(**inputs, logits_to_keep=keep).logits  # (K, V): the kept positions, row-major
                 except (TypeError, IndexError):  # a model without (boolean) logits_to_keep
                     logits = None
                 if logits is None or (
                     logits.shape[0] != n_keep if logits.ndim == 2 else logits.shape[:2] != keep.shape
                 ):
-                    logits = model(**inputs).logits  # full (B, T, V) logits
+                    if prefix is not None:  # the first call appended to the cache: start again from the prefix
+                        inputs[prefix.cache_key] = prefix.cache(len(batch))
+                    logits = runner(**inputs).logits  # full (B, T, V) logits
             if logits.ndim == 2:
                 flat = torch.full(keep.shape, -1, dtype=torch.long, device=dev)
                 flat[keep] = torch.arange(n_keep, device=dev)
@@ -860,9 +877,7 @@ def hallucination_rate(
 # ---------------------------------------------------------------------------------------------------------------
 # Registered per-probe metrics (the DataFrame functions above carry the details)
 # ---------------------------------------------------------------------------------------------------------------
-@register_metric(
-    "cloze_exact_match", higher_is_better=True, aggregation="mean", inputs="probes+model", slow=True, citation=PETRONI
-)
+@_cloze_metric("cloze_exact_match")
 def cloze_exact_match(
     model, probes: Sequence[ClozeProbe], *, max_new_tokens: int | None = None, batch_size: int = 64
 ) -> list[float]:
@@ -877,9 +892,7 @@ def cloze_exact_match(
     return df["exact_match"].astype(float).tolist()
 
 
-@register_metric(
-    "cloze_accuracy", higher_is_better=True, aggregation="mean", inputs="probes+model", slow=True, citation=PETRONI
-)
+@_cloze_metric("cloze_accuracy")
 def cloze_accuracy(
     model, probes: Sequence[ClozeProbe], *, batch_size: int = 32, with_suffix: bool = False
 ) -> list[float]:
@@ -894,14 +907,7 @@ def cloze_accuracy(
     return df["correct"].astype(float).tolist()
 
 
-@register_metric(
-    "cloze_reciprocal_rank",
-    higher_is_better=True,
-    aggregation="mean",
-    inputs="probes+model",
-    slow=True,
-    citation=PETRONI,
-)
+@_cloze_metric("cloze_reciprocal_rank")
 def cloze_reciprocal_rank(
     model, probes: Sequence[ClozeProbe], *, batch_size: int = 32, with_suffix: bool = False
 ) -> list[float]:

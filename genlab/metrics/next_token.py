@@ -31,7 +31,7 @@ import pandas as pd
 import torch
 
 from genlab.metrics.perplexity import _encode, scored_logits
-from genlab.metrics.registry import register_metric
+from genlab.metrics.registry import model_corpus_metric
 
 __all__ = [
     "CONTEXT_LENGTHS",
@@ -209,15 +209,12 @@ def _demo_bundle():
     return Bundle(model, tok, torch.device("cpu"), "causal")
 
 
-@register_metric(
-    "next_token_rep",
-    higher_is_better=False,
-    aggregation="corpus",
-    inputs="texts+model",
-    per_item=False,
-    citation=CITATION,
-    slow=True,
-)
+def _tiny_inputs(bundle):
+    """The fast path tests/metrics/test_common.py runs for these slow metrics: edge cases on a small model."""
+    return (bundle, ["the cat sat on the mat", "a", "", "naïve café 🙂"]), {}
+
+
+@model_corpus_metric("next_token_rep", higher_is_better=False, citation=CITATION, tiny_inputs=_tiny_inputs)
 def next_token_rep(bundle, texts: Sequence[str], *, context_length: int = 128) -> float:
     """rep/l: share of greedy next-token predictions on gold text that repeat one of the previous l gold tokens.
 
@@ -227,15 +224,7 @@ def next_token_rep(bundle, texts: Sequence[str], *, context_length: int = 128) -
     return next_token_metrics(bundle, texts, context_lengths=(context_length,)).rep[context_length]
 
 
-@register_metric(
-    "next_token_wrep",
-    higher_is_better=False,
-    aggregation="corpus",
-    inputs="texts+model",
-    per_item=False,
-    citation=CITATION,
-    slow=True,
-)
+@model_corpus_metric("next_token_wrep", higher_is_better=False, citation=CITATION, tiny_inputs=_tiny_inputs)
 def next_token_wrep(bundle, texts: Sequence[str], *, context_length: int = 128) -> float:
     """wrep/l: share of greedy next-token predictions that repeat one of the previous l gold tokens and are wrong.
 
@@ -246,15 +235,7 @@ def next_token_wrep(bundle, texts: Sequence[str], *, context_length: int = 128) 
     return next_token_metrics(bundle, texts, context_lengths=(context_length,)).wrep[context_length]
 
 
-@register_metric(
-    "next_token_acc",
-    higher_is_better=True,
-    aggregation="corpus",
-    inputs="texts+model",
-    per_item=False,
-    citation=CITATION,
-    slow=True,
-)
+@model_corpus_metric("next_token_acc", higher_is_better=True, citation=CITATION, tiny_inputs=_tiny_inputs)
 def next_token_accuracy(bundle, texts: Sequence[str]) -> float:
     """acc: share of gold tokens that are the model's greedy prediction given the gold prefix.
 
@@ -264,15 +245,7 @@ def next_token_accuracy(bundle, texts: Sequence[str]) -> float:
     return next_token_metrics(bundle, texts, context_lengths=(1,)).acc
 
 
-@register_metric(
-    "next_token_uniq",
-    higher_is_better=True,
-    aggregation="corpus",
-    inputs="texts+model",
-    per_item=False,
-    citation=CITATION,
-    slow=True,
-)
+@model_corpus_metric("next_token_uniq", higher_is_better=True, citation=CITATION, tiny_inputs=_tiny_inputs)
 def next_token_uniq(bundle, texts: Sequence[str]) -> int:
     """uniq: number of distinct greedy next-token predictions over all the texts (compare with the gold text's).
 
@@ -280,11 +253,3 @@ def next_token_uniq(bundle, texts: Sequence[str]) -> int:
     True
     """
     return next_token_metrics(bundle, texts, context_lengths=(1,)).uniq
-
-
-def _tiny_inputs(bundle):
-    return (bundle, ["the cat sat on the mat", "a", "", "naïve café 🙂"]), {}
-
-
-for _fn in (next_token_rep, next_token_wrep, next_token_accuracy, next_token_uniq):
-    _fn.tiny_inputs = _tiny_inputs  # the fast path tests/metrics/test_common.py runs for slow metrics

@@ -15,6 +15,9 @@ fused ``gelu(approximate="tanh")``: the same formula in one kernel (differences 
 the forward pass on a CPU. (The model's modules are swapped back afterwards; do not call the same model from
 another thread while it is being scored.)
 
+PEFT models score as they were trained: LoRA and IA3 adapters like their merged weights, prompt- and prefix-tuned
+models after their virtual tokens, whose positions come off the usable context (see :func:`scored_logits`).
+
 >>> import torch
 >>> from genlab.models import Bundle
 >>> from genlab.tokenizer import train_tokenizer
@@ -38,7 +41,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from genlab.metrics.registry import register_metric
+from genlab.metrics.registry import model_corpus_metric
 
 __all__ = ["PerplexityResult", "corpus_perplexity", "perplexity", "scored_logits", "windows"]
 
@@ -106,13 +109,9 @@ def _fused_activations(model):
 
 
 def _split_head(model):
-    """(body, head) when logits = head(body(...).last_hidden_state) exactly; None to use the full forward."""
-    inner = model
-    if hasattr(model, "get_base_model"):  # peft: LoRA layers live inside the base model's modules
-        config = model.peft_config.get(model.active_adapter) if hasattr(model, "peft_config") else None
-        if config is not None and getattr(config, "is_prompt_learning", False):
-            return None  # prompt learning changes the inputs inside PeftModel.forward
-        inner = model.get_base_model()
+    """(body, head) when logits = head(body(...).last_hidden_state) exactly; None to use the full forward.
+    ``model``: a transformers model or a weight-changing peft adapter (LoRA, IA3), not a prompt-learning one."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model  # peft: LoRA layers live inside
     config = getattr(inner, "config", None)
     if getattr(config, "model_type", None) not in _PLAIN_HEAD or getattr(config, "final_logit_softcapping", None):
         return None
@@ -138,13 +137,26 @@ def scored_logits(
     tokens before it (within its window). ``score_from[i]``: positions of sequence i before it are context only
     (e.g. a prompt). Used by :func:`perplexity`, :mod:`genlab.metrics.next_token` and
     :mod:`genlab.metrics.coherence`.
+
+    PEFT: LoRA and IA3 adapters score like their merged weights. Prompt- and prefix-tuned models score the tokens
+    after their virtual tokens, which take the first ``num_virtual_tokens`` positions (as in training): the base
+    model runs with them as a cached prefix (:func:`genlab.generate.virtual_prefix`), the logits are those of the
+    real tokens only, and the usable context is ``n_positions - num_virtual_tokens``. The same tokens are scored as
+    for the base model: a window's first token is not, although the virtual tokens precede it (peft's own
+    ``labels=`` loss does score it, from the last virtual position), so token counts stay comparable.
     """
+    from genlab.generate import virtual_prefix
+
     model = bundle.model
-    context = _context_length(model)
+    prefix = virtual_prefix(model)  # None unless prompt learning
+    runner = model if prefix is None else prefix.base
+    n_virtual = 0 if prefix is None else prefix.length
+    context = _context_length(runner) - n_virtual
     max_length = max_length or context
     stride = stride or max_length
     if not 0 < max_length <= context:
-        raise ValueError(f"max_length must be in (0, {context}] (the model's context), got {max_length}")
+        virtual = f" less its adapter's {n_virtual} virtual tokens" if n_virtual else ""
+        raise ValueError(f"max_length must be in (0, {context}] (the model's context{virtual}), got {max_length}")
     if not 0 < stride <= max_length:
         raise ValueError(f"stride must be in (0, max_length={max_length}], got {stride}")
     if batch_size < 1:
@@ -161,7 +173,7 @@ def scored_logits(
         if e > start[t]
     ]
     jobs.sort(key=lambda j: j[2] - j[1], reverse=True)  # longest first: similar lengths share a batch
-    split = _split_head(model)
+    split = _split_head(runner)
     device = bundle.device
     was_training = model.training
     model.eval()  # dropout off, or perplexity is noise
@@ -177,7 +189,8 @@ def scored_logits(
                     scored[row, f - b : e - b] = True
                 lengths = torch.tensor([e - b for _, b, e, _ in batch])
                 mask = (torch.arange(width)[None, :] < lengths[:, None]).long()  # (B, T)
-                positions = torch.arange(width).expand(len(batch), -1)  # right padding: real positions start at 0
+                # right padding: real positions start at 0, or after the virtual tokens
+                positions = (torch.arange(width) + n_virtual).expand(len(batch), -1)
                 rows, cols = scored.nonzero(as_tuple=True)  # (N,) each: token at (row, col) predicted from col - 1
                 text_index = torch.tensor([batch[r][0] for r in rows.tolist()], dtype=torch.long)
                 position = cols + torch.tensor([batch[r][1] for r in rows.tolist()], dtype=torch.long)
@@ -188,6 +201,9 @@ def scored_logits(
                     "position_ids": positions.to(device),
                     "use_cache": False,
                 }
+                if prefix is not None:  # the virtual tokens: a cached prefix, always attended to
+                    inputs.update(use_cache=True, attention_mask=prefix.extend_mask(inputs["attention_mask"]))
+                    inputs[prefix.cache_key] = prefix.cache(len(batch))
                 if split is not None:
                     # Causal attention never looks right, so right padding cannot reach a real token: without a
                     # mask, attention can take its causal fast path (it skips the upper triangle).
@@ -198,7 +214,7 @@ def scored_logits(
                         sl = slice(s, s + _CHUNK_TOKENS)
                         yield text_index[sl], position[sl], target[sl], head(hidden[sl]).float()
                 else:
-                    logits = model(**inputs).logits[rows.to(device), cols.to(device) - 1].float()  # (N, V)
+                    logits = runner(**inputs).logits[rows.to(device), cols.to(device) - 1].float()  # (N, V)
                     yield text_index, position, target, logits
     finally:
         model.train(was_training)
@@ -225,12 +241,14 @@ def perplexity(
     """Perplexity of ``texts`` under ``bundle.model``, per text and over the corpus (token-weighted).
 
     Args:
-        bundle: a :class:`genlab.models.Bundle` with a causal LM (a peft-wrapped model works too).
+        bundle: a :class:`genlab.models.Bundle` with a causal LM; a peft model of any kind genlab trains works too
+            (see :func:`scored_logits` for prompt and prefix tuning).
         texts: the texts to score.
         stride: how far each window moves; ``None``: ``max_length`` (no overlap). Smaller strides give each
             token more context and cost more passes (HF guide: GPT-2 Large on WikiText-2, 19.44 at stride 1024,
             16.44 at 512).
-        max_length: window size in tokens; ``None``: the model's context (``n_positions``).
+        max_length: window size in tokens; ``None``: the model's context (``n_positions``, less the virtual tokens
+            of a prompt- or prefix-tuned model).
         add_bos: prepend the BOS token, so the first word is scored too (genlab models were trained that way).
         batch_size: windows per forward pass.
 
@@ -258,14 +276,11 @@ def perplexity(
     )
 
 
-@register_metric(
+@model_corpus_metric(
     "perplexity",
     higher_is_better=False,
-    aggregation="corpus",
-    inputs="texts+model",
-    per_item=False,
     citation="Jelinek et al. 1977; strided evaluation: Hugging Face, 'Perplexity of fixed-length models'",
-    slow=True,
+    tiny_inputs=lambda bundle: ((bundle, ["the cat sat on the mat", "a", ""]), {}),
 )
 def corpus_perplexity(
     bundle,
@@ -296,6 +311,3 @@ def corpus_perplexity(
     return perplexity(
         bundle, texts, stride=stride, max_length=max_length, add_bos=add_bos, batch_size=batch_size
     ).perplexity
-
-
-corpus_perplexity.tiny_inputs = lambda bundle: ((bundle, ["the cat sat on the mat", "a", ""]), {})

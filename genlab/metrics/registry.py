@@ -14,18 +14,31 @@ False
 Traceback (most recent call last):
 ...
 KeyError: "no metric named 'demo_lenght'; did you mean 'demo_length'? Known: demo_length"
+
+A module that registers several metrics alike fixes the shared keywords once with :func:`metric_family`;
+:data:`model_corpus_metric` is the family of corpus values computed with a model on texts (perplexity, ...).
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Aggregation = Literal["mean", "corpus", "ratio", "max", "none"]
-Inputs = Literal["texts", "texts+model", "model", "predictions+references", "prefixes+continuations",
-                 "features", "pairs", "probes+model"]
+Inputs = Literal[
+    "texts",
+    "texts+model",
+    "model",
+    "predictions+references",
+    "prefixes+continuations",
+    "features",
+    "pairs",
+    "probes+model",
+]
+TinyInputs = Callable[[Any], tuple[tuple, dict]]  # model bundle -> (args, kwargs) of a call of a few seconds
 
 
 @dataclass(frozen=True)
@@ -47,20 +60,104 @@ class MetricInfo:
 METRICS: dict[str, MetricInfo] = {}
 
 
-def register_metric(name: str, *, higher_is_better: bool | None, aggregation: Aggregation, inputs: Inputs,
-                    citation: str, per_item: bool = True, slow: bool = False,
-                    registry: dict[str, MetricInfo] | None = None) -> Callable[[Callable], Callable]:
-    """Class the decorated function as metric ``name``. A name may be registered once."""
+def _where(fn: Callable) -> tuple[str, str, str]:
+    """(qualified name, module, file) of a function."""
+    code = getattr(fn, "__code__", None)
+    path = os.path.realpath(code.co_filename) if code is not None else ""
+    return getattr(fn, "__qualname__", repr(fn)), getattr(fn, "__module__", "") or "", path
+
+
+def _same_source(a: Callable, b: Callable) -> bool:
+    """Whether ``b`` is ``a`` defined again: the same qualified name in the same module or file. That happens when a
+    module is executed twice (pytest's ``--doctest-modules`` imports a file it is given under a second module
+    object), reloaded, or a notebook cell re-run."""
+    (name_a, module_a, file_a), (name_b, module_b, file_b) = _where(a), _where(b)
+    return a is b or (name_a == name_b and (module_a == module_b or (file_a != "" and file_a == file_b)))
+
+
+def register_metric(
+    name: str,
+    *,
+    higher_is_better: bool | None,
+    aggregation: Aggregation,
+    inputs: Inputs,
+    citation: str,
+    per_item: bool = True,
+    slow: bool = False,
+    tiny_inputs: TinyInputs | None = None,
+    registry: dict[str, MetricInfo] | None = None,
+) -> Callable[[Callable], Callable]:
+    """Class the decorated function as metric ``name``.
+
+    A name belongs to one function: registering another function under it raises ValueError. Registering the same
+    function again (the same qualified name in the same module or file: its module imported a second time or
+    reloaded, a notebook cell re-run) replaces the entry, like a reload.
+
+    ``tiny_inputs``: for slow metrics, a callable that takes a small model bundle and returns ``(args, kwargs)`` for
+    a call of a few seconds; set as ``fn.tiny_inputs``, which tests/metrics/test_common.py runs.
+
+    >>> reg = {}
+    >>> def score(texts: list[str]) -> list[float]:
+    ...     return [1.0 for _ in texts]
+    >>> first = register_metric("ones", higher_is_better=True, aggregation="mean", inputs="texts",
+    ...                         citation="(none: a demo)", registry=reg)(score)
+    >>> again = register_metric("ones", higher_is_better=True, aggregation="mean", inputs="texts",
+    ...                         citation="(none: a demo)", registry=reg)(score)   # same source: no error
+    >>> register_metric("ones", higher_is_better=True, aggregation="mean", inputs="texts",
+    ...                 citation="(none: a demo)", registry=reg)(lambda texts: [0.0 for _ in texts])
+    Traceback (most recent call last):
+    ...
+    ValueError: metric 'ones' is already registered by ...score; pick another name for ...<lambda>
+    """
     target = METRICS if registry is None else registry
 
     def decorate(fn: Callable) -> Callable:
-        if name in target and target[name].fn is not fn:
-            raise ValueError(f"metric {name!r} is already registered (by {target[name].fn.__module__})")
-        target[name] = MetricInfo(name=name, fn=fn, higher_is_better=higher_is_better, aggregation=aggregation,
-                                  inputs=inputs, citation=citation, per_item=per_item, slow=slow)
+        old = target.get(name)
+        if old is not None and not _same_source(old.fn, fn):
+            (old_name, old_module, _), (new_name, new_module, _) = _where(old.fn), _where(fn)
+            raise ValueError(
+                f"metric {name!r} is already registered by {old_module}.{old_name}; "
+                f"pick another name for {new_module}.{new_name}"
+            )
+        if tiny_inputs is not None:
+            fn.tiny_inputs = tiny_inputs
+        target[name] = MetricInfo(
+            name=name,
+            fn=fn,
+            higher_is_better=higher_is_better,
+            aggregation=aggregation,
+            inputs=inputs,
+            citation=citation,
+            per_item=per_item,
+            slow=slow,
+        )
         return fn
 
     return decorate
+
+
+def metric_family(**shared: Any) -> Callable[..., Callable[[Callable], Callable]]:
+    """:func:`register_metric` with ``shared`` keywords fixed; a call's own keywords add to them or override them.
+
+    >>> reg = {}
+    >>> demo = metric_family(aggregation="corpus", inputs="texts", per_item=False, citation="(none: a demo)",
+    ...                      registry=reg)
+    >>> @demo("n_texts", higher_is_better=None)
+    ... def n_texts(texts: list[str]) -> int:
+    ...     return len(texts)
+    >>> reg["n_texts"].aggregation, reg["n_texts"].per_item
+    ('corpus', False)
+    """
+
+    def register(name: str, **own: Any) -> Callable[[Callable], Callable]:
+        return register_metric(name, **(shared | own))
+
+    return register
+
+
+#: Corpus values computed with a model (a bundle's) on texts: ``@model_corpus_metric(name, higher_is_better=...,
+#: citation=..., tiny_inputs=...)``.
+model_corpus_metric = metric_family(aggregation="corpus", inputs="texts+model", per_item=False, slow=True)
 
 
 def get_metric(name: str, registry: dict[str, MetricInfo] | None = None) -> MetricInfo:

@@ -149,7 +149,8 @@ def test_bad_inputs_raise_clear_errors(world, probes, tiny_bundle):
 
 # --- the Bundle adapter on a real (random) model -------------------------------------------------------------------
 def _naive_logprobs(bundle, prompt: str, continuations: list[str]) -> list[float]:
-    """Reference: BOS + prompt + continuation as ordinary right-padded causal sequences, one per continuation."""
+    """Reference: BOS + prompt + continuation as ordinary right-padded causal sequences, one per continuation.
+    The logits of the last ``width`` positions: a prompt-tuned peft model puts its virtual tokens' first."""
     tok = bundle.tokenizer
     ids = [tok.bos_token_id] + tok(prompt, add_special_tokens=False)["input_ids"]
     conts = [tok(c, add_special_tokens=False)["input_ids"] for c in continuations]
@@ -157,7 +158,8 @@ def _naive_logprobs(bundle, prompt: str, continuations: list[str]) -> list[float
     batch = torch.tensor([ids + c + [tok.pad_token_id] * (width - len(ids) - len(c)) for c in conts])
     mask = torch.tensor([[1] * (len(ids) + len(c)) + [0] * (width - len(ids) - len(c)) for c in conts])
     with torch.no_grad():
-        logp = torch.log_softmax(bundle.model(input_ids=batch, attention_mask=mask).logits.float(), dim=-1)
+        logits = bundle.model(input_ids=batch, attention_mask=mask).logits[:, -width:]
+        logp = torch.log_softmax(logits.float(), dim=-1)
     return [sum(logp[r, len(ids) - 1 + k, t].item() for k, t in enumerate(c)) for r, c in enumerate(conts)]
 
 
@@ -207,6 +209,34 @@ def test_batched_greedy_equals_one_prompt_at_a_time(tiny_bundle, probes):
             ids, attention_mask=torch.ones_like(ids), max_new_tokens=5, do_sample=False, pad_token_id=tok.pad_token_id
         )
         assert text == tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
+
+
+@pytest.mark.parametrize("method", ["lora", "prompt_tuning", "prefix_tuning"])
+def test_peft_models_score_and_generate_like_their_own_forward(tiny_bundle, probes, method):
+    from peft import get_peft_model
+
+    from genlab.finetune import peft_config
+    from genlab.models import Bundle
+
+    torch.manual_seed(0)
+    options = {"init_lora_weights": False} if method == "lora" else {}
+    model = get_peft_model(copy.deepcopy(tiny_bundle.model), peft_config(method, tiny_bundle.model, **options))
+    bundle = Bundle(model.eval(), tiny_bundle.tokenizer, tiny_bundle.device, "causal")
+    picked = probes[::37]
+    prompts, conts = [p.prompt for p in picked], [[" " + o + p.suffix for o in p.options] for p in picked]
+    lm = F.BundleLM(bundle, batch_size=3)
+    for prompt, cs, scores in zip(prompts, conts, lm.continuation_logprobs(prompts, conts), strict=True):
+        assert scores == pytest.approx(_naive_logprobs(bundle, prompt, cs), abs=1e-4)
+    tok = bundle.tokenizer
+    for prompt, text in zip(prompts, lm.greedy(prompts, max_new_tokens=4), strict=True):  # by hand: argmax, 4 times
+        ids = torch.tensor([[tok.bos_token_id] + tok(prompt, add_special_tokens=False)["input_ids"]])
+        for _ in range(4):
+            with torch.no_grad():
+                nxt = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[:, -1].argmax(-1)
+            ids = torch.cat([ids, nxt[:, None]], dim=1)
+        new = ids[0, -4:].tolist()
+        new = new[: new.index(tok.eos_token_id)] if tok.eos_token_id in new else new
+        assert text == tok.decode(new, skip_special_tokens=True)
 
 
 def test_score_cloze_on_a_bundle_is_tidy(tiny_bundle, world):

@@ -22,6 +22,15 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
+def _loss(model, input_ids, labels) -> float:
+    """``model(input_ids, labels=labels).loss``, computed from the logits of the last T positions: the same for a
+    plain model; for a prompt-tuned peft model it leaves out the virtual tokens' logits (with ``labels=``, peft pads
+    the labels with -100 for them, so its loss also scores the window's first token from the last virtual token)."""
+    with torch.no_grad():
+        logits = model(input_ids=input_ids).logits[:, -input_ids.shape[1] :]  # (1, T, V)
+    return torch.nn.functional.cross_entropy(logits[0, :-1].float(), labels[0, 1:], ignore_index=-100).item()
+
+
 def hf_guide_strided(model, ids: list[int], max_length: int, stride: int, literal_count: bool = False):
     """The loop of "Perplexity of fixed-length models" (transformers docs/source/en/perplexity.md, commit 052b1dc),
     on one long token sequence. Returns (ppl, nll_sum, n_tokens).
@@ -40,8 +49,7 @@ def hf_guide_strided(model, ids: list[int], max_length: int, stride: int, litera
         input_ids = encodings[:, begin_loc:end_loc]
         target_ids = input_ids.clone()
         target_ids[:, :-trg_len] = -100
-        with torch.no_grad():
-            neg_log_likelihood = model(input_ids, labels=target_ids).loss.item()
+        neg_log_likelihood = _loss(model, input_ids, target_ids)
         if literal_count:
             num_loss_tokens = (target_ids != -100).sum().item() - target_ids.size(0)
         else:
@@ -172,3 +180,77 @@ def test_the_fused_activation_is_swapped_back(tiny_bundle, small_corpus):
     assert all(type(a) is NewGELUActivation for a in acts)
     perplexity(tiny_bundle, small_corpus.texts("test")[:2])
     assert [block.mlp.act for block in tiny_bundle.model.transformer.h] == acts  # the same module objects
+
+
+# --- PEFT models of every kind genlab.finetune makes -------------------------------------------------------------
+PEFT_OPTIONS = {
+    "lora": {"init_lora_weights": False},  # B != 0, so the adapter does something
+    "ia3": {"init_ia3_weights": False},  # random scales instead of ones
+    "prompt_tuning": {},  # 16 virtual tokens copied from vocabulary embeddings
+    "prefix_tuning": {},  # a random 16-position key/value prefix
+}
+
+
+def adapted(bundle, method: str, **options) -> Bundle:
+    from peft import get_peft_model
+
+    from genlab.finetune import peft_config
+
+    torch.manual_seed(0)
+    model = get_peft_model(copy.deepcopy(bundle.model), peft_config(method, bundle.model, **options)).eval()
+    return Bundle(model, bundle.tokenizer, bundle.device, "causal")
+
+
+def by_hand(model, ids: list[int]) -> tuple[float, int]:
+    """(NLL, tokens) of one sequence from one forward pass of the (peft) model: logits of the last len(ids)
+    positions (prompt tuning puts its virtual tokens' logits first), shifted by one."""
+    x = torch.tensor([ids])
+    with torch.no_grad():
+        logits = model(input_ids=x, attention_mask=torch.ones_like(x)).logits[0, -len(ids) :]  # (T, V)
+    logp = torch.log_softmax(logits[:-1].float(), dim=-1)
+    return -logp.gather(1, x[0, 1:, None]).sum().item(), len(ids) - 1
+
+
+@pytest.mark.parametrize("full_forward", [False, True], ids=["scored-head", "full-forward"])
+@pytest.mark.parametrize("method", list(PEFT_OPTIONS))
+def test_peft_model_matches_a_forward_pass_by_hand(
+    sharp_bundle, small_corpus, long_ids, method, full_forward, monkeypatch
+):
+    if full_forward:
+        monkeypatch.setattr(ppl_module, "_PLAIN_HEAD", set())
+    bundle = adapted(sharp_bundle, method, **PEFT_OPTIONS[method])
+    tok = bundle.tokenizer
+    texts = [t[:150] for t in small_corpus.texts("test")[:5]]  # short: one window each
+    r = perplexity(bundle, texts, batch_size=3)
+    for text, value, n in zip(texts, r.per_text, r.per_text_tokens, strict=True):
+        nll, count = by_hand(bundle.model, [tok.bos_token_id] + tok(text, add_special_tokens=False)["input_ids"])
+        assert n == count
+        assert value == pytest.approx(math.exp(nll / count), rel=1e-4)
+
+    # A long text, in windows of the default size: the model's context less the virtual tokens.
+    text, ids = long_ids
+    n_virtual = 16 if method.endswith("_tuning") else 0
+    ref_ppl, _, ref_n = hf_guide_strided(bundle.model, ids, 128 - n_virtual, 128 - n_virtual)
+    strided = perplexity(bundle, [text], add_bos=False, batch_size=2)
+    assert strided.n_tokens == ref_n
+    assert strided.perplexity == pytest.approx(ref_ppl, rel=1e-4)
+    assert strided.perplexity != pytest.approx(perplexity(sharp_bundle, [text], add_bos=False).perplexity, rel=1e-3)
+
+
+def test_virtual_tokens_change_the_perplexity_and_a_zero_lora_does_not(sharp_bundle, small_corpus):
+    texts = [t[:150] for t in small_corpus.texts("test")[:4]]  # within the prompt-tuned context: same windows
+    base = perplexity(sharp_bundle, texts)
+    prompt_tuned = perplexity(adapted(sharp_bundle, "prompt_tuning"), texts)  # untrained: vocabulary embeddings
+    zero_lora = perplexity(adapted(sharp_bundle, "lora"), texts)  # peft's default: B = 0, so W + BA = W
+    assert prompt_tuned.n_tokens == base.n_tokens
+    assert prompt_tuned.perplexity != pytest.approx(base.perplexity, rel=1e-3)
+    assert max(abs(a / b - 1) for a, b in zip(prompt_tuned.per_text, base.per_text, strict=True)) > 0.02
+    assert zero_lora.per_text == base.per_text
+
+
+def test_prompt_learning_shortens_the_context(sharp_bundle):
+    for method in ("prompt_tuning", "prefix_tuning"):
+        bundle = adapted(sharp_bundle, method, num_virtual_tokens=8)
+        perplexity(bundle, ["a b c"], max_length=120)
+        with pytest.raises(ValueError, match=r"\(0, 120\].*8 virtual tokens"):
+            perplexity(bundle, ["a b c"], max_length=128)
