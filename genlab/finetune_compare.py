@@ -6,6 +6,9 @@
 - :func:`robustness` / :func:`robustness_comparison`: task score on prompts perturbed by :func:`genlab.perturb.perturb`
   at several strengths, for clean vs adversarially trained models.
 - :func:`learning_curve`: task score against training-set size, with and without augmentation (EDA, CDA).
+- :func:`paired_tests`: any two rows of those tables that differ in one setting, compared item by item (paired
+  bootstrap interval of the difference, paired permutation p-value); each table keeps its per-item scores in
+  ``df.attrs["items"]``.
 - ``plot_*``: plotly figures of those tables.
 
 >>> import pandas as pd
@@ -17,49 +20,52 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Mapping, Sequence
-from types import SimpleNamespace
+from pathlib import Path
 
-import torch
+import numpy as np
 
 from genlab.adversarial import AdversarialConfig, describe
 from genlab.finetune import METHODS, RunRecord, finetune
 from genlab.models import Bundle
-from genlab.tasks import Task
+from genlab.tasks import Task, TaskScore
 
 PerturbFn = Callable[[str, str, float, int], str]  # (text, kind, strength, seed) -> text
 
 
+def item_scores(score: TaskScore) -> np.ndarray:
+    """One value per evaluation item whose mean is ``score.value``: 1/0 for exact match, the share of the three
+    requested attributes for story coverage. These are what paired tests compare.
+
+    >>> import pandas as pd
+    >>> from genlab.tasks import TaskScore
+    >>> s = TaskScore("story", "attribute_coverage", 0.5, 0, 1, 2, "", pd.DataFrame({"covered": [1, 2]}))
+    >>> item_scores(s).tolist()
+    [0.3333333333333333, 0.6666666666666666]
+    """
+    if "correct" in score.items:
+        return score.items["correct"].to_numpy(dtype=float)
+    if "covered" in score.items:
+        return score.items["covered"].to_numpy(dtype=float) / 3  # story_coverage: three attributes per prompt
+    raise ValueError(f"no per-item scores known for metric {score.metric!r} (need a 'correct' or 'covered' column)")
+
+
+def _with_items(df, items: dict, key: tuple[str, ...]):
+    """Attach per-item scores: ``df.attrs["items"][row key] -> tuple of floats``, the key's columns in ``item_key``.
+    Tuples, not arrays: pandas compares attrs with ``==`` when it concatenates frames."""
+    df.attrs["items"] = {k: tuple(float(x) for x in v) for k, v in items.items()}
+    df.attrs["item_key"] = key
+    return df
+
+
 # --- general-quality damage --------------------------------------------------------------------------------------
-class _DropVirtualTokens(torch.nn.Module):
-    """A prompt-tuned model seen as a plain LM: its logits without the positions of the virtual tokens."""
-
-    def __init__(self, model, n_virtual: int):
-        super().__init__()
-        self.inner, self.n_virtual = model, n_virtual
-        context = getattr(model.get_base_model().config, "n_positions", 1024)
-        self.config = SimpleNamespace(n_positions=context - n_virtual, model_type="prompt_tuned")
-
-    def forward(self, input_ids, attention_mask=None, **_):
-        out = self.inner(input_ids=input_ids, attention_mask=attention_mask)
-        return SimpleNamespace(logits=out.logits[:, self.n_virtual :])
-
-
 def heldout_perplexity(bundle: Bundle, texts: Sequence[str], batch_size: int = 16) -> float:
-    """Token-weighted perplexity of ``texts`` (:func:`genlab.metrics.perplexity.perplexity`), also for prompt-tuned
-    models, whose virtual tokens shift the logits and shorten the usable context."""
+    """Token-weighted perplexity of ``texts`` (:func:`genlab.metrics.perplexity.perplexity`, which places the
+    virtual tokens of prompt- and prefix-tuned models as training did)."""
     from genlab.metrics.perplexity import perplexity
 
-    cfg = getattr(bundle.model, "active_peft_config", None)
-    if cfg is not None and str(cfg.peft_type.value) == "PROMPT_TUNING":
-        bundle = Bundle(
-            _DropVirtualTokens(bundle.model, cfg.num_virtual_tokens),
-            bundle.tokenizer,
-            bundle.device,
-            bundle.kind,
-            bundle.provenance,
-        )
     return perplexity(bundle, list(texts), batch_size=batch_size).perplexity
 
 
@@ -77,6 +83,8 @@ def compare_methods(
     method_options: Mapping[str, dict] | None = None,
     include_base: bool = True,
     progress: bool | None = None,
+    live_plot: bool = False,
+    output_dir: str | os.PathLike | None = None,
     return_bundles: bool = False,
     **finetune_kwargs,
 ):
@@ -85,18 +93,24 @@ def compare_methods(
     Columns: method, trainable_params, trainable_share, wall_time_s, train_time_s, tokens_per_s, peak_memory_mb,
     eval_loss, score, score_low, score_high, n_eval, completion_perplexity, heldout_ppl, heldout_ppl_change (relative
     to the base model). A first row ``"base"`` scores the model before fine-tuning. ``df.attrs["records"]`` holds
-    each run's :class:`~genlab.finetune.RunRecord` as a dict (loss curves for :func:`plot_loss_curves`).
-    ``return_bundles=True`` returns ``(df, {method: bundle})``.
+    each run's :class:`~genlab.finetune.RunRecord` as a dict (loss curves for :func:`plot_loss_curves`) and
+    ``df.attrs["items"]`` the per-item task scores (for :func:`paired_tests`). ``live_plot=True`` draws each run's
+    loss curve live (:class:`~genlab.progress.LiveLossPlot`); ``output_dir`` saves run ``m`` to ``output_dir/m``
+    (adapter or model, checkpoints, ``run.json``). ``return_bundles=True`` returns ``(df, {method: bundle})``.
     """
     import pandas as pd
+
+    from genlab.progress import LiveLossPlot
 
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {METHODS}")
-    rows, records, bundles = [], {}, {}
+    rows, records, bundles, items = [], {}, {}, {}
+    callbacks = list(finetune_kwargs.pop("callbacks", ()))
     base_ppl = heldout_perplexity(bundle, heldout_texts) if heldout_texts is not None else float("nan")
     if include_base:
         score = task.evaluate(bundle)
+        items[("base",)] = item_scores(score)
         rows.append(
             {
                 "method": "base",
@@ -118,9 +132,12 @@ def compare_methods(
             learning_rate=(learning_rates or {}).get(method),
             method_options=(method_options or {}).get(method),
             progress=progress,
+            output_dir=Path(output_dir) / method if output_dir is not None else None,
+            callbacks=callbacks + ([LiveLossPlot(title=f"{method} on {task.name}: loss")] if live_plot else []),
             **finetune_kwargs,
         )
         score = task.evaluate(tuned)
+        items[(method,)] = item_scores(score)
         ppl = heldout_perplexity(tuned, heldout_texts) if heldout_texts is not None else float("nan")
         rows.append(
             {
@@ -139,7 +156,7 @@ def compare_methods(
         )
         records[method] = record.to_dict()
         bundles[method] = tuned
-    df = pd.DataFrame(rows)
+    df = _with_items(pd.DataFrame(rows), items, ("method",))
     df.attrs["records"] = records
     df.attrs["task"] = task.name
     return (df, bundles) if return_bundles else df
@@ -163,16 +180,23 @@ def robustness(
 ):
     """Task score of each model on the eval set with perturbed queries (the question or the story request; the
     prompt scaffold stays). Item ``i`` uses perturbation seed ``seed + i``, so every model sees the same perturbed
-    prompts. Columns: model, kind, strength, score, low, high, n, interval."""
+    prompts. Columns: model, kind, strength, score, low, high, n, interval; per-item scores in ``df.attrs["items"]``.
+
+    Greedy scoring is deterministic, so a model is scored once per distinct set of prompts: strength 0 (the clean
+    prompts, whatever the kind) costs one evaluation per model, not one per kind."""
     import pandas as pd
 
     perturb_fn = perturb_fn or _default_perturb()
-    rows = []
+    rows, items, scored = [], {}, {}
     for kind in kinds:
         for strength in strengths:
             data = task.map_queries(lambda q, i, k=kind, s=strength: perturb_fn(q, k, s, seed + i))
+            prompts = tuple(data["prompt"])
             for name, b in bundles.items():
-                s = task.evaluate(b, data)
+                if (name, prompts) not in scored:
+                    scored[(name, prompts)] = task.evaluate(b, data)
+                s = scored[(name, prompts)]
+                items[(name, kind, strength)] = item_scores(s)
                 rows.append(
                     {
                         "model": name,
@@ -185,7 +209,7 @@ def robustness(
                         "interval": s.interval,
                     }
                 )
-    return pd.DataFrame(rows)
+    return _with_items(pd.DataFrame(rows), items, ("model", "kind", "strength"))
 
 
 def robustness_comparison(
@@ -283,13 +307,14 @@ def learning_curve(
     """Task score against the number of training rows, with and without augmentation, same step budget each.
 
     Subsets are nested (the first n rows of one seeded shuffle), so a larger size adds rows. Columns: n_train,
-    augmentation, seed, n_examples (after augmentation), score, low, high, eval_loss.
+    augmentation, seed, n_examples (after augmentation), score, low, high, eval_loss; per-item scores in
+    ``df.attrs["items"]``.
     """
     import pandas as pd
 
     if max(sizes) > len(task.train):
         raise ValueError(f"the largest size {max(sizes)} exceeds the task's {len(task.train)} training rows")
-    rows = []
+    rows, items = [], {}
     for seed in seeds:
         order = list(range(len(task.train)))
         random.Random(f"genlab-learning-curve-{seed}").shuffle(order)
@@ -309,6 +334,7 @@ def learning_curve(
                     **finetune_kwargs,
                 )
                 s = task.evaluate(tuned)
+                items[(n, aug or "none", seed)] = item_scores(s)
                 rows.append(
                     {
                         "n_train": n,
@@ -321,6 +347,65 @@ def learning_curve(
                         "eval_loss": record.eval_loss,
                     }
                 )
+    return _with_items(pd.DataFrame(rows), items, ("n_train", "augmentation", "seed"))
+
+
+# --- paired comparisons ------------------------------------------------------------------------------------------
+def paired_tests(df, column: str, reference, *, confidence: float = 0.95, n_resamples: int = 9999, seed: int = 0):
+    """Each row of ``df`` against the row that differs only in ``column``, where it equals ``reference``.
+
+    ``df`` comes from :func:`compare_methods` (``column="method"``, e.g. against ``"base"``), :func:`robustness`
+    or :func:`robustness_comparison` (``"model"`` against ``"clean"``, or ``"strength"`` against ``0.0``: the drop
+    under perturbation) or :func:`learning_curve` (``"augmentation"`` against ``"none"``). Both rows were scored on
+    the same evaluation items, so the test is paired: the interval is a paired bootstrap of the mean difference
+    (Koehn 2004), the p-value a two-sided paired permutation test (exact for small n). ``significant`` is
+    ``p_value < 1 - confidence``. Columns: the key columns, reference, n, score, reference_score, difference,
+    low, high, p_value, significant.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"method": ["base", "lora"]})
+    >>> df.attrs = {"items": {("base",): [0, 0, 1, 0, 0, 0], ("lora",): [1, 1, 1, 1, 1, 0]}, "item_key": ("method",)}
+    >>> r = paired_tests(df, "method", "base").iloc[0].to_dict()
+    >>> r["method"], round(r["difference"], 3), r["p_value"], r["significant"]  # 8 of the 64 sign flips reach 4/6
+    ('lora', 0.667, 0.125, False)
+    """
+    import pandas as pd
+
+    from genlab.metrics.stats import paired_bootstrap, paired_permutation_test
+
+    items, key = df.attrs.get("items"), tuple(df.attrs.get("item_key", ()))
+    if not items or not key:
+        raise ValueError(
+            "this table carries no per-item scores; use one from compare_methods, robustness, "
+            "robustness_comparison or learning_curve"
+        )
+    if column not in key:
+        raise ValueError(f"column {column!r} does not identify a system here; choose one of {key}")
+    at = key.index(column)
+    if not any(k[at] == reference for k in items):
+        raise ValueError(f"no row has {column} == {reference!r}; values: {sorted({str(k[at]) for k in items})}")
+    rows = []
+    for k in dict.fromkeys(tuple(r) for r in df[list(key)].itertuples(index=False)):
+        ref_key = k[:at] + (reference,) + k[at + 1 :]
+        if k[at] == reference or k not in items or ref_key not in items:
+            continue
+        a, b = np.asarray(items[k], dtype=float), np.asarray(items[ref_key], dtype=float)
+        boot = paired_bootstrap(a, b, n_resamples=n_resamples, confidence=confidence, seed=seed)
+        perm = paired_permutation_test(a, b, n_resamples=n_resamples, seed=seed)
+        rows.append(
+            {
+                **dict(zip(key, k, strict=True)),
+                "reference": reference,
+                "n": len(a),
+                "score": float(a.mean()),
+                "reference_score": float(b.mean()),
+                "difference": float(boot.difference),
+                "low": float(boot.low),
+                "high": float(boot.high),
+                "p_value": float(perm.p_value),
+                "significant": bool(perm.p_value < 1 - confidence),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -210,6 +210,21 @@ class CompletionCollator:
 
 
 # --- generation and scoring helpers ------------------------------------------------------------------------------
+def _check_context(model, prompt_tokens: int, max_new_tokens: int) -> None:
+    """Refuse a generation that would run past the model's positions (an IndexError deep inside otherwise)."""
+    from genlab.generate import _context_length, virtual_prefix
+
+    prefix = virtual_prefix(model)
+    context = _context_length(model if prefix is None else prefix.base)
+    used = prompt_tokens + max_new_tokens + (0 if prefix is None else prefix.length)
+    if context and used > context:
+        raise ValueError(
+            f"prompts of {prompt_tokens} tokens plus max_new_tokens={max_new_tokens}"
+            + ("" if prefix is None else f" plus {prefix.length} virtual tokens")
+            + f" exceed the model's context of {context} positions; lower max_new_tokens"
+        )
+
+
 def generate_completions(bundle, prompts: Sequence[str], max_new_tokens: int, batch_size: int = 32) -> list[str]:
     """Greedy continuations of ``<|endoftext|> prompt`` (left-padded batches), without special tokens."""
     tok, model = bundle.tokenizer, bundle.model
@@ -221,6 +236,7 @@ def generate_completions(bundle, prompts: Sequence[str], max_new_tokens: int, ba
         for start in range(0, len(prompts), batch_size):
             batch = [tok.bos_token + p for p in prompts[start : start + batch_size]]
             enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=False).to(bundle.device)
+            _check_context(model, enc["input_ids"].shape[1], max_new_tokens)
             with torch.no_grad():  # generate_ids: prompt- and prefix-tuned peft models included
                 new = generate_ids(
                     model,

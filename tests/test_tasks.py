@@ -209,3 +209,14 @@ def test_map_queries_rebuilds_prompts(qa):
     shouted = qa.map_queries(lambda q, i: q.upper())
     assert shouted[0]["prompt"] == f"Question: {qa.eval[0]['query'].upper()}\nAnswer:"
     assert shouted["completion"] == qa.eval["completion"]
+
+
+def test_story_coverage_names_a_generation_longer_than_the_context(tiny_bundle):
+    """tiny_bundle has 128 positions: the default 120 new tokens after a story request do not fit."""
+    from genlab.tasks import build_task, story_coverage
+    from genlab.world import small_world
+
+    task = build_task("story", world=small_world(), n_train=4, n_eval=2)
+    with pytest.raises(ValueError, match="exceed the model's context of 128 positions; lower max_new_tokens"):
+        story_coverage(tiny_bundle, task.eval)
+    assert story_coverage(tiny_bundle, task.eval, max_new_tokens=8, n_resamples=50).n == 2
