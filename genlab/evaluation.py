@@ -10,11 +10,12 @@ resamples hypotheses, each still scored against all the other texts).
 
 >>> prefixes, refs = split_documents(["One two three four five six seven eight nine ten."], prefix_words=4)
 >>> prefixes, refs
-(['One two three four'], ['five six seven eight nine ten.'])
+(['One two three four'], [' five six seven eight nine ten.'])
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,17 +34,31 @@ HUMAN = "human"
 def split_documents(
     texts: Sequence[str], prefix_words: int = 8, continuation_words: int | None = None
 ) -> tuple[list[str], list[str]]:
-    """Cut each text after ``prefix_words`` words: (prompts, human continuations), whitespace kept simple."""
+    """Cut each text after ``prefix_words`` words: (prompts, human continuations).
+
+    The cut keeps the document's own characters: ``prefix + continuation`` is the start of the text, and the
+    continuation begins with the whitespace that followed the prefix. A continuation without it would be
+    tokenised as the inside of a word ("the" -> "t", "he" instead of " the") and scored as very unlikely.
+
+    >>> split_documents(["One two three four five\\nsix seven."], prefix_words=4, continuation_words=2)
+    (['One two three four'], [' five\\nsix'])
+    """
     if prefix_words < 1:
         raise ValueError("prefix_words must be at least 1")
+    if continuation_words is not None and continuation_words < 1:
+        raise ValueError("continuation_words must be at least 1 (or None for the rest of the text)")
     prefixes, continuations = [], []
     for text in texts:
-        words = text.split()
-        if len(words) <= prefix_words:
-            raise ValueError(f"a text has {len(words)} words, not more than prefix_words={prefix_words}: {text[:60]!r}")
-        end = None if continuation_words is None else prefix_words + continuation_words
-        prefixes.append(" ".join(words[:prefix_words]))
-        continuations.append(" ".join(words[prefix_words:end]))
+        spans = [m.span() for m in re.finditer(r"\S+", text)]
+        if len(spans) <= prefix_words:
+            raise ValueError(
+                f"a text has {len(spans)} words, not more than prefix_words={prefix_words}: {text[:60]!r}; "
+                "choose longer texts or a smaller prefix_words"
+            )
+        cut = spans[prefix_words - 1][1]
+        last = len(spans) if continuation_words is None else min(len(spans), prefix_words + continuation_words)
+        prefixes.append(text[:cut])
+        continuations.append(text[cut : spans[last - 1][1]])
     return prefixes, continuations
 
 
@@ -129,15 +144,27 @@ def _system_metrics(
     def put(name, est, low, high):
         row[name], row[f"{name}_low"], row[f"{name}_high"] = est, low, high
 
+    # an empty continuation (the model ended the text at once) has no log-probability and no coherence: those
+    # two metrics cover the non-empty texts, and the table says how many were empty
+    empty = np.array([not t.strip() for t in texts])
+    row["empty"] = int(empty.sum())
+    # perplexity: exp(-mean over texts of each continuation's mean token log-probability)
     put(
         "perplexity",
-        *corpus_bootstrap(n, lambda i: float(np.exp(-np.nanmean(logp[i]))), n_resamples=n_resamples, seed=seed),
+        *corpus_bootstrap(n, lambda i: float(np.exp(-np.nanmean(logp[i]))), n_resamples=n_resamples, seed=seed)
+        if np.isfinite(logp).sum() >= 2
+        else (np.nan, np.nan, np.nan),
     )
-    # Self-BLEU: resampling texts with replacement would pair a text with its own copy and inflate the score,
-    # so the interval is over hypotheses (each scored against all other texts), as Holtzman et al. sample them
-    put("self_bleu4", *_ci(np.array(self_bleu_score(texts, max_n=4).per_text), n_resamples, seed))
-    # Zipf and MAUVE: the jackknife, because duplicated texts in a bootstrap resample bias both (corpus_jackknife)
+    # Self-BLEU, Zipf and MAUVE: the jackknife, because the duplicated texts of a bootstrap resample bias all three
+    # (a duplicate matches its own copy; see corpus_jackknife)
     groups = min(10, n)
+    if n >= 4:  # every jackknife sample keeps at least 2 texts, each scored against the others
+        put(
+            "self_bleu4",
+            *corpus_jackknife(n, lambda i: self_bleu_score(list(arr[i]), max_n=4).score, groups=groups, seed=seed),
+        )
+    else:
+        put("self_bleu4", self_bleu_score(texts, max_n=4).score, np.nan, np.nan)
     put("zipf", *corpus_jackknife(n, lambda i: zipf_coefficient(list(arr[i])), groups=groups, seed=seed))
     ci = exact_binomial_ci(int(ends.sum()), n)
     put("repetition_pct", 100 * ci.estimate, 100 * ci.low, 100 * ci.high)
@@ -171,6 +198,7 @@ def _system_metrics(
 
 
 def _ci(values: np.ndarray, n_resamples: int, seed: int) -> tuple[float, float, float]:
+    values = values[np.isfinite(values)]  # nan: an item the metric cannot score (an empty text)
     if len(values) < 2 or np.allclose(values, values[0]):
         v = float(np.mean(values)) if len(values) else float("nan")
         return v, v, v
@@ -194,14 +222,27 @@ def decoding_study(
 
     ``configs``: preset names or :class:`genlab.generate.DecodingConfig` objects. The human row scores the
     given continuations the same way (perplexity under ``bundle``, repetition, diversity, coherence); its
-    MAUVE compares the human texts with themselves (1.0 by construction) and is left blank.
+    MAUVE compares the human texts with themselves (1.0 by construction) and is left blank. ``empty`` counts
+    continuations with no text (the model ended at once); perplexity and coherence cover the others.
+    ``mauve_groups``: jackknife groups for MAUVE's interval (each runs k-means); 0 skips MAUVE.
+
+    >>> prefixes, human = ["The fox", "A cat", "The cat", "A fox"], [" ran off.", " sat down.", " ran.", " sat."]
+    >>> study = decoding_study(_demo_bundle(), prefixes, human, ["greedy"], max_new_tokens=3, n_resamples=10,
+    ...                        mauve_groups=0)
+    >>> list(study.table.index), sorted(study.per_item.columns)[:3]
+    (['human', 'greedy'], ['coherence', 'end_repetition', 'mean_logprob'])
     """
     from genlab.generate import generate
 
     prefixes, human = list(prefixes), list(human_continuations)
     if len(prefixes) != len(human) or len(prefixes) < 2:
-        raise ValueError("need at least 2 prefixes, each with a human continuation")
+        raise ValueError(
+            f"need at least 2 prefixes, each with a human continuation; got {len(prefixes)} prefixes and "
+            f"{len(human)} continuations"
+        )
     gens = generate(bundle, prefixes, configs, max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size)
+    if HUMAN in set(gens["config"]):
+        raise ValueError(f"a decoding config is named {HUMAN!r}, the name of the human row; rename it")
     human_features = sentence_embeddings(human)
     rows, items = [], []
     systems = [(HUMAN, human)] + [
@@ -225,10 +266,20 @@ def decoding_study(
 
 
 def summary_table(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
-    """Each metric as ``estimate [low, high]`` strings, rounded: the table a paper would print."""
+    """Each metric as ``estimate [low, high]`` strings, rounded: the table a paper would print. Columns without an
+    interval (counts such as ``empty``) are kept as they are.
+
+    >>> t = pd.DataFrame({"rep_2": [3.14159], "rep_2_low": [2.0], "rep_2_high": [4.0], "empty": [0]})
+    >>> print(summary_table(t).to_string(index=False))
+                rep_2  empty
+    3.14 [2.00, 4.00]      0
+    """
     metrics = [c for c in table.columns if not c.endswith(("_low", "_high"))]
     out = pd.DataFrame(index=table.index)
     for m in metrics:
+        if f"{m}_low" not in table.columns:
+            out[m] = table[m]
+            continue
         out[m] = [
             ("–" if pd.isna(e) else f"{e:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]")
             for e, lo, hi in zip(table[m], table[f"{m}_low"], table[f"{m}_high"], strict=True)
@@ -239,7 +290,8 @@ def summary_table(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
 def compare_systems(per_item: pd.DataFrame, a: str, b: str, metric: str, *, seed: int = 0) -> pd.Series:
     """Paired comparison of systems ``a`` and ``b`` on the same prompts: bootstrap CI, permutation p, d_z.
 
-    Prompts where either system's value is missing (nan) are left out; ``n`` is the number of pairs kept.
+    Items are paired by ``prompt_id``; prompts that only one system has, or where either value is missing (nan),
+    are left out, and ``n`` is the number of pairs kept.
 
     >>> per_item = pd.DataFrame({"system": ["a"] * 4 + ["b"] * 4, "prompt_id": [0, 1, 2, 3] * 2,
     ...                          "score": [1.0, 2.0, 3.0, np.nan, 2.0, 3.0, 5.0, 1.0]})
@@ -247,13 +299,23 @@ def compare_systems(per_item: pd.DataFrame, a: str, b: str, metric: str, *, seed
     >>> r["n"], round(r["difference"], 4)
     (3, -1.3333)
     """
-    x = per_item[per_item.system == a].sort_values("prompt_id")[metric].to_numpy(dtype=float)
-    y = per_item[per_item.system == b].sort_values("prompt_id")[metric].to_numpy(dtype=float)
-    if len(x) != len(y) or len(x) == 0:
-        raise ValueError(f"systems {a!r} and {b!r} must be scored on the same prompts")
-    # a prompt where either system has no value (e.g. a text that makes no claim) cannot be paired: drop it
-    both = ~(np.isnan(x) | np.isnan(y))
-    x, y = x[both], y[both]
+    for column in ("system", "prompt_id", metric):
+        if column not in per_item.columns:
+            raise ValueError(f"per_item has no {column!r} column; its columns are {list(per_item.columns)}")
+    known = set(per_item["system"])
+    for name in (a, b):
+        if name not in known:
+            raise ValueError(f"no system {name!r} in per_item; known: {sorted(map(str, known))}")
+    sides = []
+    for name in (a, b):
+        rows = per_item[per_item.system == name]
+        if rows["prompt_id"].duplicated().any():
+            raise ValueError(f"system {name!r} has several rows for one prompt_id; aggregate to one per prompt first")
+        sides.append(rows.set_index("prompt_id")[metric].astype(float))
+    # pair by prompt id; a prompt that only one system has, or where either value is missing (e.g. a text that
+    # makes no claim), cannot be paired: it is left out
+    paired = pd.concat(sides, axis=1, join="inner", keys=["a", "b"]).dropna()
+    x, y = paired["a"].to_numpy(), paired["b"].to_numpy()
     if len(x) < 2:
         raise ValueError(f"fewer than 2 prompts have a {metric!r} value for both {a!r} and {b!r}; use more prompts")
     boot = paired_bootstrap(x, y, seed=seed)
@@ -275,15 +337,35 @@ def compare_systems(per_item: pd.DataFrame, a: str, b: str, metric: str, *, seed
     )
 
 
-def plot_tradeoff(table: pd.DataFrame):
-    """Repetition against diversity for each system, coloured by MAUVE, with 95% intervals."""
+_AXIS_TITLES = {
+    "rep_2": "rep-2: repeated 2-grams, % (Su et al. 2022)",
+    "rep_3": "rep-3: repeated 3-grams, % (Su et al. 2022)",
+    "rep_4": "rep-4: repeated 4-grams, % (Su et al. 2022)",
+    "seq_rep_4": "seq-rep-4: share of repeated 4-grams per text (Welleck et al. 2020)",
+    "repetition_pct": "texts ending in a repetition loop, % (Holtzman et al. 2020)",
+    "self_bleu4": "Self-BLEU-4 (higher: texts more alike)",
+}
+
+
+def plot_tradeoff(table: pd.DataFrame, y: str = "rep_2"):
+    """A repetition measure ``y`` against diversity for each system, coloured by MAUVE, with 95% intervals.
+
+    >>> t = pd.DataFrame({"diversity": [0.9, 0.2], "rep_2": [3.0, 60.0], "mauve": [np.nan, 0.1]},
+    ...                  index=pd.Index(["human", "greedy"], name="system"))
+    >>> for c in ("diversity", "rep_2"):
+    ...     t[f"{c}_low"], t[f"{c}_high"] = t[c] * 0.9, t[c] * 1.1
+    >>> plot_tradeoff(t).data[0].y.tolist()
+    [3.0, 60.0]
+    """
+    if y not in table.columns:
+        raise ValueError(f"the table has no column {y!r}; try one of {sorted(_AXIS_TITLES)}")
     import plotly.graph_objects as go
 
     df = table.reset_index()
     fig = go.Figure(
         go.Scatter(
             x=df["diversity"],
-            y=df["repetition_pct"],
+            y=df[y],
             mode="markers+text",
             text=df["system"],
             textposition="top center",
@@ -296,8 +378,8 @@ def plot_tradeoff(table: pd.DataFrame):
             error_y={
                 "type": "data",
                 "symmetric": False,
-                "array": df["repetition_pct_high"] - df["repetition_pct"],
-                "arrayminus": df["repetition_pct"] - df["repetition_pct_low"],
+                "array": df[f"{y}_high"] - df[y],
+                "arrayminus": df[y] - df[f"{y}_low"],
             },
             marker={
                 "size": 14,
@@ -310,9 +392,9 @@ def plot_tradeoff(table: pd.DataFrame):
         )
     )
     fig.update_layout(
-        title="Decoding strategies: repetition vs diversity (human text: MAUVE 1 by definition)",
+        title="Decoding strategies: repetition vs diversity (colour: MAUVE; the human row is 1 by definition)",
         xaxis_title="diversity (Su et al. 2022; 1 = no repeated n-grams)",
-        yaxis_title="texts ending in a repetition loop (%)",
+        yaxis_title=_AXIS_TITLES.get(y, y),
         template="plotly_white",
     )
     return fig
@@ -499,3 +581,18 @@ def hallucination_study(
         claims=pd.concat(claims, ignore_index=True),
         generations=gens,
     )
+
+
+def _demo_bundle():
+    """A tiny random GPT-2 with a genlab tokenizer, for the doctests of this module."""
+    import torch
+
+    from genlab.models import Bundle
+    from genlab.tokenizer import train_tokenizer
+    from genlab.train import ModelConfig, build_model
+
+    tok = train_tokenizer(["The fox ran off. A cat sat down."] * 20, vocab_size=300)
+    tok.padding_side = "left"
+    torch.manual_seed(0)
+    model = build_model(tok, ModelConfig(n_embd=16, n_layer=1, n_head=2, n_positions=64)).eval()
+    return Bundle(model, tok, torch.device("cpu"), "causal")

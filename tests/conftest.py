@@ -16,6 +16,18 @@ def no_network():
     yield
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch thread for a module of tiny-model tests (``pytestmark = pytest.mark.usefixtures("one_thread")``):
+    starting threads costs more than it saves for them, and on a shared 2-core machine they oversubscribe."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="session")
 def small_corpus():
     """A small world's corpus (a few hundred documents), for fast tests."""

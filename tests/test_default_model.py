@@ -41,7 +41,7 @@ def test_greedy_and_sampled_text_reads_as_the_worlds_sentences(default_bundle, v
     torch.manual_seed(0)
     for kwargs in ({"do_sample": False}, {"do_sample": True, "top_p": 0.9, "top_k": 0}):
         out = model.generate(**enc, max_new_tokens=60, pad_token_id=tok.pad_token_id, **kwargs)
-        texts = tok.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+        texts = tok.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
         words = [w for t in texts for w in _words(t)]
         known = sum(w in vocabulary for w in words) / len(words)
         assert known > 0.95, (kwargs, texts)
@@ -52,7 +52,14 @@ def test_the_model_learned_to_stop(default_bundle):
     tok, model = default_bundle.tokenizer, default_bundle.model
     enc = tok([tok.bos_token] * 8, return_tensors="pt", add_special_tokens=False)
     torch.manual_seed(1)
-    out = model.generate(**enc, do_sample=True, top_p=0.95, top_k=0, max_new_tokens=250,
-                         pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+    out = model.generate(
+        **enc,
+        do_sample=True,
+        top_p=0.95,
+        top_k=0,
+        max_new_tokens=250,
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id,
+    )
     finished = (out[:, 1:] == tok.eos_token_id).any(dim=1).float().mean().item()
     assert finished >= 0.75

@@ -22,13 +22,7 @@ from genlab.world import small_world
 FAST = {"batch_size": 8, "progress": False}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models: starting threads costs more than it saves, and a shared 2-core machine oversubscribes."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -9,21 +9,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from genlab import finetune_compare as FC
 from genlab.metrics.stats import paired_bootstrap, paired_permutation_test
 from genlab.tasks import build_task
 from genlab.world import small_world
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models: starting threads costs more than it saves, and a shared 2-core machine oversubscribes."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

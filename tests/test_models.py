@@ -88,8 +88,14 @@ def test_masked_lm_loads_and_is_detected(tmp_path, tiny_tokenizer):
     from transformers import BertConfig, BertForMaskedLM
 
     d = tmp_path / "mlm"
-    cfg = BertConfig(vocab_size=len(tiny_tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                     intermediate_size=32, max_position_embeddings=64)
+    cfg = BertConfig(
+        vocab_size=len(tiny_tokenizer),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+    )
     BertForMaskedLM(cfg).save_pretrained(d, safe_serialization=True)
     tiny_tokenizer.save_pretrained(d)
     b = load_model(d, device="cpu")

@@ -37,9 +37,24 @@ def test_every_notebook_is_in_the_index():
 
 def test_hygiene_catches_problems(tmp_path):
     bad = tmp_path / "7_Bad Name.ipynb"
-    bad.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "source": "1", "outputs": [
-        {"output_type": "stream", "name": "stdout", "text": "1"}], "execution_count": 3}], "metadata": {},
-        "nbformat": 4, "nbformat_minor": 4}))
+    bad.write_text(
+        json.dumps(
+            {
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "metadata": {},
+                        "source": "1",
+                        "outputs": [{"output_type": "stream", "name": "stdout", "text": "1"}],
+                        "execution_count": 3,
+                    }
+                ],
+                "metadata": {},
+                "nbformat": 4,
+                "nbformat_minor": 4,
+            }
+        )
+    )
     problems = " ".join(series.hygiene(bad))
     for expected in ("NN_snake_case", "first cell", "navigation", "parameters", "execution count", "keep_output"):
         assert expected in problems

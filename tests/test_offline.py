@@ -51,9 +51,11 @@ def test_guard_allows_loopback():
 
 def test_forbidding_the_network_reaches_notebook_kernels_through_the_environment():
     env = dict(os.environ, GENLAB_FORBID_NETWORK="1")
-    code = ("import socket, genlab\n"
-            "try:\n    socket.create_connection(('198.51.100.7', 443), timeout=1)\n"
-            "except genlab.offline.NetworkAccessError:\n    print('blocked')\n")
+    code = (
+        "import socket, genlab\n"
+        "try:\n    socket.create_connection(('198.51.100.7', 443), timeout=1)\n"
+        "except genlab.offline.NetworkAccessError:\n    print('blocked')\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "blocked"
 

@@ -1,8 +1,9 @@
 """environment.yml and pyproject.toml must declare the same packages with the same constraints."""
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +23,7 @@ def _pyproject() -> dict[str, str]:
 def _environment() -> dict[str, str]:
     lines = (ROOT / "environment.yml").read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip() == "- pip:")
-    reqs = [line.strip()[2:] for line in lines[start + 1:] if line.strip().startswith("- ")]
+    reqs = [line.strip()[2:] for line in lines[start + 1 :] if line.strip().startswith("- ")]
     return dict(_split(r) for r in reqs)
 
 

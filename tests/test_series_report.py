@@ -8,16 +8,31 @@ from genlab import series
 
 
 def _notebook(path, code: str, title: str = "Demo") -> None:
-    path.write_text(json.dumps({
-        "cells": [
-            {"cell_type": "markdown", "metadata": {}, "source": f"# {path.name[:2]} · {title}\nA <b>summary</b>."},
-            {"cell_type": "markdown", "metadata": {}, "source": "<!-- nav -->"},
-            {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "N = 2", "outputs": [],
-             "execution_count": None},
-            {"cell_type": "code", "metadata": {}, "source": code, "outputs": [], "execution_count": None},
-        ],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "nbformat": 4, "nbformat_minor": 4}))
+    path.write_text(
+        json.dumps(
+            {
+                "cells": [
+                    {
+                        "cell_type": "markdown",
+                        "metadata": {},
+                        "source": f"# {path.name[:2]} · {title}\nA <b>summary</b>.",
+                    },
+                    {"cell_type": "markdown", "metadata": {}, "source": "<!-- nav -->"},
+                    {
+                        "cell_type": "code",
+                        "metadata": {"tags": ["parameters"]},
+                        "source": "N = 2",
+                        "outputs": [],
+                        "execution_count": None,
+                    },
+                    {"cell_type": "code", "metadata": {}, "source": code, "outputs": [], "execution_count": None},
+                ],
+                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+                "nbformat": 4,
+                "nbformat_minor": 4,
+            }
+        )
+    )
 
 
 def test_report_writes_pages_and_an_index_and_escapes_output(tmp_path):
@@ -30,7 +45,12 @@ def test_report_writes_pages_and_an_index_and_escapes_output(tmp_path):
     page = (tmp_path / "out" / "01_ok.html").read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)</script>" not in page
     index = (tmp_path / "out" / "index.html").read_text()
-    assert 'href="01_ok.html"' in index and "failed: " in index and "&lt;b&gt;summary&lt;/b&gt;" in index and "<b>summary</b>" not in index
+    assert (
+        'href="01_ok.html"' in index
+        and "failed: " in index
+        and "&lt;b&gt;summary&lt;/b&gt;" in index
+        and "<b>summary</b>" not in index
+    )
     assert (tmp_path / "out" / "02_broken.html").exists()
 
 

@@ -14,14 +14,7 @@ from genlab import tasks as T
 from genlab.tasks import CompletionCollator, build_task, clopper_pearson, encode_pairs
 from genlab.world import small_world
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models: starting threads costs more than it saves, and a shared 2-core machine oversubscribes."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

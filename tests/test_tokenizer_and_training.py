@@ -32,10 +32,21 @@ def test_short_pretraining_lowers_validation_loss_and_learns_to_stop(small_corpu
     tok = copy.deepcopy(tiny_tokenizer)
     mc = ModelConfig(n_positions=128, n_embd=64, n_layer=2, n_head=2)
     texts, val = small_corpus.texts("train"), small_corpus.texts("validation")
-    untrained = pretrain(texts, val, tok, mc, PretrainConfig(max_steps=1, learning_rate=1e-9, batch_size=16,
-                                                            eval_steps=1, progress=False))
-    trained = pretrain(texts, val, tok, mc, PretrainConfig(max_steps=80, batch_size=16, eval_steps=80,
-                                                          warmup_steps=10, progress=False), output_dir=tmp_path)
+    untrained = pretrain(
+        texts,
+        val,
+        tok,
+        mc,
+        PretrainConfig(max_steps=1, learning_rate=1e-9, batch_size=16, eval_steps=1, progress=False),
+    )
+    trained = pretrain(
+        texts,
+        val,
+        tok,
+        mc,
+        PretrainConfig(max_steps=80, batch_size=16, eval_steps=80, warmup_steps=10, progress=False),
+        output_dir=tmp_path,
+    )
     assert trained.metrics["eval_loss"] < untrained.metrics["eval_loss"] - 2.0
     assert (tmp_path / "model.safetensors").is_file() and (tmp_path / "tokenizer.json").is_file()
     losses = [h["loss"] for h in trained.history if "loss" in h]
@@ -48,5 +59,10 @@ def test_pretrain_refuses_pad_equal_to_eos(small_corpus, tiny_tokenizer):
     tok = copy.deepcopy(tiny_tokenizer)
     tok.pad_token = tok.eos_token
     with pytest.raises(ValueError, match="pad token distinct from EOS"):
-        pretrain(["a b"], ["a b"], tok, ModelConfig(n_positions=16, n_embd=8, n_layer=1, n_head=1),
-                 PretrainConfig(max_steps=1, progress=False))
+        pretrain(
+            ["a b"],
+            ["a b"],
+            tok,
+            ModelConfig(n_positions=16, n_embd=8, n_layer=1, n_head=1),
+            PretrainConfig(max_steps=1, progress=False),
+        )

@@ -1,0 +1,162 @@
+import sys; from pathlib import Path; sys.path.insert(0, str(Path(__file__).parent))
+from nbbuild import *
+
+cells = [
+md("""# 10 · Fine-tuning and parameter-efficient methods
+Five ways to adapt the default model to a task (full fine-tuning, LoRA, IA3, prompt tuning and prefix tuning), run on the same data with the same step budget and compared on what they cost, how well they do the task, and what they do to the model's general quality. Then: saving an adapter, loading it back, folding it into the weights, and the launch commands for several GPUs or nodes.
+
+It builds on notebook 01 (the world and the default model). Notebook 11 uses the same machinery for adversarial training and data augmentation."""),
+nav(),
+param("""# Parameters: CI-sized defaults; realistic values in the comments (papermill -p NAME VALUE scales them up).
+MODEL = "genlab-tiny-world"  # a local folder, or e.g. "gpt2" online (call genlab.set_offline(False) first)
+TASK = "story"  # or "world_qa" (exact match on held-out facts; near 0 for this model, see the first section)
+METHODS = ["full", "lora", "ia3", "prompt_tuning", "prefix_tuning"]
+N_TRAIN, N_EVAL = 200, 16  # training / held-out attribute combinations (facts for world_qa); realistic: 400, 100
+STEPS = 12  # optimizer steps, the same for every method; realistic: 400
+BATCH_SIZE = 8  # sequences per step; realistic: 16
+HELDOUT_DOCS = 16  # validation documents for the general-quality perplexity; realistic: 500
+THREADS = 1  # torch CPU threads: 1 is fastest for this tiny model on a busy 2-core machine; realistic: None (all cores)
+SEED = 0"""),
+code("""import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+from transformers import set_seed
+
+import genlab
+from genlab.finetune import DEFAULT_LEARNING_RATES, load_finetuned, merge
+from genlab.finetune_compare import compare_methods, paired_tests, plot_comparison, plot_loss_curves
+from genlab.tasks import build_task, generate_completions
+from genlab.world import generate_corpus, load_world
+
+if THREADS:
+    torch.set_num_threads(THREADS)
+set_seed(SEED)
+bundle = genlab.load_model(MODEL)
+world = load_world()
+corpus = generate_corpus(world=world, seed=0)
+RUN_DIR = Path(tempfile.mkdtemp(prefix="genlab-nb10-"))  # every run is saved here; the last cell deletes it"""),
+md("""## Choosing the task: can the model answer questions about its world?
+`build_task("world_qa")` asks about facts the corpus states 1 to 64 times (`"Question: Where does Lirane live?\\nAnswer:"` → `" Ambermere"`), holding out whole facts, so a fine-tuned model can only score if pretraining stored the fact and QA fine-tuning teaches it to say it. Before comparing methods on it, score the base model: greedy answers, SQuAD-normalised exact match, Clopper–Pearson intervals, split by how often the fact was seen in pretraining."""),
+code("""qa = build_task("world_qa", world, seed=SEED)
+qa_base = qa.evaluate(bundle)
+qa_base.by("count").round(3)"""),
+check("""k = int(qa_base.items["correct"].sum())
+print(f"base model, held-out world questions: exact match {k}/{qa_base.n} "
+      f"(95% interval {qa_base.low:.2f} to {qa_base.high:.2f})")"""),
+md("""The default model barely knows its facts: its cloze accuracy is a few percent even for facts seen 16 times (notebook 21), so held-out exact match sits at or near zero before fine-tuning and, in the project's longer runs, stays there after it for every method. A comparison on a score that is zero everywhere says nothing about the methods.
+
+The **story** task separates them. The prompt asks for a story with three attributes (`"Write a story about a baker in Ambermere with a cat.\\n"`); the target is a corpus-style story that names all three; held-out prompts use attribute combinations never seen in training. The score is **attribute coverage**: the share of requested attributes that a greedy generation mentions, with a bootstrap interval over prompts. One training pair:"""),
+code("""task = build_task(TASK, world, seed=SEED, n_train=N_TRAIN, n_eval=N_EVAL)
+example = task.train[0]
+print(example["prompt"] + example["completion"])"""),
+check("""print(task.description)
+print("training rows:", len(task.train), "| held-out rows:", len(task.eval))
+if TASK == "story":
+    combos = lambda ds: set(zip(ds["occupation"], ds["place"], ds["animal"], strict=True))
+    print("held-out combinations seen in training:", len(combos(task.train) & combos(task.eval)))"""),
+md("""## Five methods, one budget
+Every run starts from a copy of the same model, sees the same batches (same seed), takes `STEPS` optimizer steps of `BATCH_SIZE` sequences and puts the loss on the completion tokens only (`genlab.finetune.finetune` on `transformers.Trainer`):
+
+- **full**: every weight is trained.
+- **LoRA** (Hu et al., ICLR 2022): frozen weights plus a low-rank update W + (α/r)·B·A on the attention and projection matrices (r = 8).
+- **IA3** (Liu et al., NeurIPS 2022): learned rescaling vectors on keys, values and feed-forward activations.
+- **prompt tuning** (Lester et al., EMNLP 2021): 16 trainable virtual tokens in front of the input.
+- **prefix tuning** (Li & Liang, ACL 2021): 16 trainable key/value positions in every layer.
+
+Methods that train fewer parameters take larger steps; each gets the default peak learning rate below (AdamW, 10% warm-up, linear decay). The same budget is not the same tuning effort: none of these rates was searched for this task. Each run draws its loss curve live while it trains, and is saved under a temporary folder."""),
+code("""DEFAULT_LEARNING_RATES"""),
+code("""heldout = corpus.texts("validation")[:HELDOUT_DOCS]
+table, tuned = compare_methods(
+    bundle, task, METHODS, steps=STEPS, batch_size=BATCH_SIZE, seed=SEED, heldout_texts=heldout,
+    live_plot=True, output_dir=RUN_DIR, return_bundles=True, eval_steps=max(STEPS // 2, 1),
+)"""),
+md("""## The comparison
+One row per method, plus the model before fine-tuning. **Cost**: trainable parameters and their share, wall time of the training call, training throughput (non-padding tokens per second inside optimizer steps) and the peak memory added while training (here the sampled resident-set growth of the process on CPU: a rough figure, see `genlab.finetune.PeakMemory`). **Fit**: the validation loss on the held-out completions. **Task**: attribute coverage with its 95% interval. **General quality**: perplexity of held-out corpus documents (validation split, text unlike the task's), and its change relative to the base model."""),
+code("""columns = ["trainable_params", "trainable_share", "wall_time_s", "tokens_per_s", "peak_memory_mb", "eval_loss",
+           "score", "score_low", "score_high", "heldout_ppl", "heldout_ppl_change"]
+table.set_index("method")[columns].round(3)"""),
+check("""for row in table.itertuples():
+    print(f"{row.method:14} {row.trainable_params:>9,} trainable parameters ({row.trainable_share:.2%})")
+peft = table[~table.method.isin(["base", "full"])]
+print("LoRA trains under 5% of the parameters:", bool(table.set_index("method").loc["lora", "trainable_share"] < 0.05))
+print("every PEFT method trains under 3%:", bool((peft.trainable_share < 0.03).all()))"""),
+code("""plot_comparison(table, "score", title=f"Attribute coverage after {STEPS} steps (95% bootstrap interval)")"""),
+code("""plot_loss_curves(table, title="Training (solid) and validation (dotted) loss by method")"""),
+md("""### Is any difference real?
+Every method is scored on the same held-out prompts as the base model, so the comparison is paired: for each prompt, the difference in coverage. `paired_tests` gives the mean difference with a paired-bootstrap 95% interval and a paired permutation p-value. An interval that contains 0 means this evaluation cannot tell the method from the base model, whatever the point estimates say."""),
+code("""versus_base = paired_tests(table, "method", "base", seed=SEED)
+versus_base.round(3)"""),
+code("""for r in versus_base.itertuples():
+    verdict = ("a difference this evaluation detects" if r.significant
+               else "the interval contains 0: no significant difference")
+    print(f"{r.method:14} {r.difference:+.3f} [{r.low:+.3f}, {r.high:+.3f}], p = {r.p_value:.3f}: {verdict}")"""),
+check("""print(f"base attribute coverage: {table.score[0]:.2f} on {table.n_eval[0]} prompts")"""),
+md("""What the models write for the first held-out prompt (greedy, first 40 tokens):"""),
+code("""print(task.eval[0]["prompt"])
+for name, b in {"base": bundle, **tuned}.items():
+    print(f"{name:>14}: {generate_completions(b, [task.eval[0]['prompt']], max_new_tokens=40)[0]!r}")"""),
+md("""**Reading it.** At the CI budget (a dozen steps) full fine-tuning, LoRA and IA3 lower the validation loss (full the most) but barely change coverage: full fine-tuning and LoRA start to write in the story format (see the samples) without yet copying the requested town and animal, and the base model, which names exactly one of the three attributes in every story, is matched almost prompt for prompt. Their paired intervals contain 0, so no method is shown to beat the base model here. Prompt and prefix tuning, whose virtual tokens start from sampled vocabulary embeddings (prompt tuning) or random key/value vectors (prefix tuning), first *disrupt* the model and at this budget score clearly below it: prompt tuning already writes stories, but often not about what was asked. With longer training, the project's development runs found full fine-tuning and LoRA ahead of the base model (coverage about 0.37 and 0.35 against 0.33). Rerun with the realistic settings of the parameters cell (and read the paired tests) before drawing conclusions: the numbers above are a smoke test of the method, not a result.
+
+**General quality.** Held-out perplexity is the price: training on one narrow format moves the model away from the corpus. Here it rises most for prompt and prefix tuning, whose learned prefix conditions every text on the story format, then for full fine-tuning; LoRA changes it a little and IA3 hardly at all. In the same development runs held-out perplexity rose by 39% for full fine-tuning and 22% for LoRA: the methods that gained coverage paid for it in general quality."""),
+md("""## Save, load, merge
+`finetune(..., output_dir=...)` wrote each run atomically: `adapter/` (peft methods) or `model/` (full), `run.json` with the whole `RunRecord`. The adapter records its base portably: the default model by name, a hub id, or a path *relative to the adapter folder*, never an absolute path, so the folder can be moved or shared."""),
+code("""adapter_dir = RUN_DIR / "lora" / "adapter"
+adapter_config = json.loads((adapter_dir / "adapter_config.json").read_text())
+sorted(p.name for p in adapter_dir.iterdir()), adapter_config["base_model_name_or_path"]"""),
+check("""text_files = [f.read_text() for f in adapter_dir.iterdir() if f.suffix in (".json", ".md")]
+machine_paths = [str(RUN_DIR), str(Path(bundle.provenance["path"]).parent)]
+print("base recorded as:", adapter_config["base_model_name_or_path"])
+print("an absolute path in the adapter's files:", any(p in t for t in text_files for p in machine_paths))"""),
+md("""`load_finetuned` resolves that record (here: loads the default model) and attaches the adapter; `merge` folds LoRA (or IA3) into the weights with peft's `merge_and_unload`, leaving a plain `GPT2LMHeadModel` with the base model's parameter count and no adapter overhead at inference. All three write the same greedy text."""),
+code("""reloaded = load_finetuned(adapter_dir)
+merged = merge(reloaded)
+prompts = list(task.eval["prompt"][:4])
+writes = {name: generate_completions(b, prompts, max_new_tokens=40)
+          for name, b in [("trained", tuned["lora"]), ("reloaded", reloaded), ("merged", merged)]}
+print(writes["merged"][0])"""),
+check("""print("reloaded adapter writes the same text:", writes["reloaded"] == writes["trained"])
+print("merged model writes the same text:", writes["merged"] == writes["trained"])
+print("merged model:", type(merged.model).__name__, "| same parameter count as the base:",
+      merged.n_parameters() == bundle.n_parameters())"""),
+md("""Prompt and prefix tuning add virtual tokens instead of changing weights, so there is nothing to merge; `merge` says so:"""),
+check("""try:
+    merge(tuned["prompt_tuning"])
+except ValueError as err:
+    print(err)"""),
+md("""## Scaling out: several GPUs or nodes
+`finetune` is an ordinary function on `transformers.Trainer`, so the same call runs unchanged under the standard launchers; put it in a script (`--steps` etc. as you like):
+
+```python
+# finetune_story.py
+import genlab
+from genlab.finetune import finetune
+from genlab.tasks import build_task
+
+bundle = genlab.load_model("genlab-tiny-world")
+finetune(bundle, build_task("story"), "lora", steps=400, batch_size=16, output_dir="runs/story-lora")
+```
+
+```bash
+accelerate launch --multi_gpu --num_processes 8 finetune_story.py          # one node, 8 GPUs
+accelerate launch --config_file multi_node.yaml finetune_story.py          # several nodes, by config
+torchrun --nproc_per_node 8 finetune_story.py
+```
+
+`batch_size` is per process, so 8 processes see 8 × 16 sequences per step; the `RunRecord` counts tokens over all processes and records `world_size`, and only rank 0 writes the adapter. On CPU, `accelerate launch --cpu --num_processes 2` silently starts one process; use `torchrun --nproc_per_node 2` (the test suite runs `finetune` that way, `tests/test_distributed.py`). Not run here: this notebook stays on one process."""),
+md("""## Clean up
+The runs (the full model is 17 MB) were written to a temporary folder; remove it."""),
+code("""shutil.rmtree(RUN_DIR, ignore_errors=True)"""),
+md("""## Limitations
+- **Budget, not tuning.** Every method got the same steps and its default learning rate. Methods differ in how fast they converge and how sensitive they are to the rate; a fair "best achievable" comparison needs a search per method, several seeds and far more steps than CI allows.
+- **Small evaluation.** `N_EVAL` prompts give wide intervals; differences of a few points need hundreds of prompts. One training seed per method: the spread between seeds is not measured.
+- **One metric per task.** Attribute coverage counts whole-word mentions of three words; a list of the three words scores 1.0 and fluency, coherence and plot are not judged. Exact match on world QA is a string test.
+- **General quality is one perplexity.** Held-out corpus perplexity shows drift away from the pretraining distribution; it does not measure forgetting of specific facts or skills (the cloze probes of notebook 21 would), and it has no interval here.
+- **Cost figures are from this machine.** Wall time and tokens/s on a shared CPU are noisy; peak memory on CPU is a sampled resident-set increase. On a GPU the ordering of methods by memory is the informative part, not the values.
+- **Prompt-learning quirks.** Prompt- and prefix-tuned models are scored and generate with their 16 virtual tokens placed as in training (genlab drives the base model with them as a prefix, since peft's own `generate` mishandles them under transformers 5), so their usable context is 16 tokens shorter than the base model's."""),
+md("""## Next
+Notebook 11 trains with adversarial perturbations of the input embeddings, measures robustness to typos and word edits, and tests whether data augmentation helps when training data is scarce."""),
+]
+write(str(Path(__file__).parents[2] / "notebooks") + "/10_finetuning_and_peft.ipynb", cells)

@@ -1,0 +1,149 @@
+import sys; from pathlib import Path; sys.path.insert(0, str(Path(__file__).parent))
+from nbbuild import *
+
+cells = [
+md("""# 11 · Adversarial training and data augmentation
+Two ideas for making fine-tuning sturdier: adversarial training, which perturbs the input embeddings during training (FGM and FreeLB), and data augmentation, which adds edited copies of the training data (EDA and counterfactual CDA). The first is tested by scoring models on prompts with typos and deleted words; the second by a learning curve in the low-data regime, with and without augmentation.
+
+It uses the story task and the `finetune` entry point of notebook 10."""),
+nav(),
+param("""# Parameters: CI-sized defaults; realistic values in the comments (papermill -p NAME VALUE scales them up).
+MODEL = "genlab-tiny-world"  # a local folder, or e.g. "gpt2" online (call genlab.set_offline(False) first)
+N_TRAIN, N_EVAL = 200, 24  # training / held-out story prompts; realistic: 400, 100
+METHOD = "full"  # what the adversarial comparison trains ("full", as in the FGM and FreeLB papers, or "lora")
+STEPS = 10  # optimizer steps per variant; realistic: 400
+BATCH_SIZE = 8  # realistic: 16
+EPSILON = 1.0  # FGM step length / FreeLB radius, L2 norm per sequence (see the embedding scale below)
+FREELB_STEPS = 2  # FreeLB ascent steps K (forward/backward passes per batch); realistic: 3
+KINDS = ["typo", "word_delete"]  # perturbations scored; realistic: ["typo", "word_swap", "word_delete"]
+STRENGTHS = [0.0, 0.15, 0.3]  # share of letters / words changed; realistic: [0.0, 0.05, 0.1, 0.2, 0.4]
+MAX_NEW_TOKENS = 48  # tokens generated per story when scoring; realistic: 120 (the task's default)
+CURVE_SIZES = [16, 64]  # training rows on the learning curve; realistic: [16, 32, 64, 128, 256]
+CURVE_STEPS = 8  # steps per learning-curve run, LoRA; realistic: 200
+AUGMENTATIONS = [None, "eda", "cda"]
+N_AUG = 4  # EDA variants per training row
+CURVE_SEEDS = [0]  # realistic: [0, 1, 2] (the spread between seeds is part of the answer)
+THREADS = 1  # torch CPU threads: 1 is fastest for this tiny model on a busy 2-core machine; realistic: None (all cores)
+SEED = 0"""),
+code("""import dataclasses
+from functools import partial
+
+import pandas as pd
+import torch
+from transformers import set_seed
+
+import genlab
+from genlab.adversarial import AdversarialConfig, describe, embedding_scale
+from genlab.augment import counterfactual, eda
+from genlab.finetune_compare import (
+    learning_curve,
+    paired_tests,
+    plot_learning_curve,
+    plot_robustness,
+    robustness_comparison,
+)
+from genlab.perturb import PERTURBATIONS, edit_rate, perturb
+from genlab.tasks import build_task, encode_pairs, story_coverage
+from genlab.world import load_world
+
+if THREADS:
+    torch.set_num_threads(THREADS)
+set_seed(SEED)
+bundle = genlab.load_model(MODEL)
+task = build_task("story", load_world(), seed=SEED, n_train=N_TRAIN, n_eval=N_EVAL)
+# score the first MAX_NEW_TOKENS tokens of each story: the same rule for every model
+task = dataclasses.replace(task, metric=partial(story_coverage, max_new_tokens=MAX_NEW_TOKENS))"""),
+md("""## The task and its perturbations
+The story task of notebook 10: a request names an occupation, a town and an animal (`"Write a story about a baker in Ambermere with a cat."`); the score is the share of the three that a greedy generation mentions, with a bootstrap interval over prompts. (Held-out QA would be the natural robustness test, but the default model answers almost none of its held-out questions, perturbed or not; see notebook 10.)
+
+`genlab.perturb.perturb(text, kind, strength, seed)` changes each letter (typos) or word with probability `strength`, with coupled draws: the edits at 0.15 are a subset of those at 0.3. Only the request is perturbed, never the prompt's scaffolding. What each kind does to the first held-out request, and the measured edit rate (Levenshtein distance per letter or word) over all of them:"""),
+code("""query = task.eval[0]["query"]
+for kind in ["typo", "word_swap", "word_delete", "synonym"]:
+    print(f"{kind:12} 0.3: {perturb(query, kind, 0.3, seed=SEED)}")"""),
+check("""def mean_edit_rate(kind, strength):  # seeds as in robustness(): item i uses SEED + i
+    edited = [perturb(q, kind, strength, seed=SEED + i) for i, q in enumerate(task.eval["query"])]
+    return sum(map(edit_rate, task.eval["query"], edited, [PERTURBATIONS[kind].unit] * len(edited))) / len(edited)
+
+
+kinds = ["typo", "word_swap", "word_delete", "synonym"]
+rates = pd.DataFrame({k: [mean_edit_rate(k, s) for s in (0.1, 0.3, 0.5)] for k in kinds}, index=[0.1, 0.3, 0.5])
+print("mean edit rate of the requests, by strength:")
+print(rates.round(2).to_string())"""),
+md("""Two things to take from this before training anything. A typo strength of 0.3 hits 30% of the letters (a measured edit rate of about a quarter), those of the three attribute words included: a model that copies the requested words can no longer copy them correctly, so part of any drop is information destroyed, not fragility. And `synonym` is a no-op on these requests: the synonym list (`data/augment/synonyms.json`) deliberately leaves out occupations, animals and towns, and has no entry for the rest of the request, so synonym substitution is shown here but not scored."""),
+md("""## Adversarial training in embedding space
+Text is discrete, so the adversary perturbs the input embeddings e instead of the tokens (`genlab.adversarial`):
+
+- **FGM** (Miyato, Dai & Goodfellow, ICLR 2017): one step of length ε along the loss gradient, r = ε · g / ‖g‖₂ with g = ∇ₑL, per sequence; the update uses L(e) + L(e + r). Two forward/backward passes per batch.
+- **FreeLB** (Zhu et al., ICLR 2020): K ascent steps on δ inside the ball ‖δ‖_F ≤ ε, δₜ = Π(δₜ₋₁ + α · g_δ/‖g_δ‖_F), with the parameter gradients of all K steps averaged ("free" adversarial training). K passes per batch.
+
+ε is a norm over a whole sequence of T tokens, so each token moves by about ε/√T. Compared with the size of a token embedding:"""),
+check("""scale = embedding_scale(bundle.model)
+T = round(sum(encode_pairs(bundle.tokenizer, task.train)["length"]) / len(task.train))  # tokens per sequence
+print(f"median token-embedding norm: {scale:.2f}")
+print(f"epsilon {EPSILON:g} over about {T} tokens moves each by about {EPSILON / T ** 0.5:.2f} "
+      f"({EPSILON / T ** 0.5 / scale:.0%} of a typical embedding)")"""),
+md("""Three models from the same start, data, seed and number of steps: clean training, FGM and FreeLB. Adversarial steps cost more passes; the table shows what that does to wall time and throughput (tokens per second counts each training token once)."""),
+code("""variants = {
+    "clean": None,
+    "fgm": AdversarialConfig("fgm", epsilon=EPSILON),
+    "freelb": AdversarialConfig("freelb", epsilon=EPSILON, alpha=0.3, steps=FREELB_STEPS),
+}
+robust = robustness_comparison(
+    bundle, task, variants, method=METHOD, steps=STEPS, batch_size=BATCH_SIZE, seed=SEED,
+    kinds=KINDS, strengths=STRENGTHS, eval_steps=STEPS + 1,  # validation loss once, after training
+)
+runs = pd.DataFrame([{"model": name, "variant": r["variant"], "wall_time_s": r["wall_time_s"],
+                      "tokens_per_s": r["tokens_per_s"], "validation_loss": r["eval_loss"]}
+                     for name, r in robust.attrs["records"].items()]).set_index("model")
+runs.round(3)"""),
+check("""for name, config in variants.items():
+    print(f"{name:7} {describe(config)}")"""),
+md("""The validation loss is measured on clean completions, so it shows whether the adversarial objective cost anything on unperturbed data at this budget. The logged *training* loss of an adversarial run is its adversarial objective (FGM: clean plus adversarial loss), so training curves are not comparable across variants.
+
+## Robustness under perturbations
+Each model scores the held-out requests at every strength of every kind; item i uses perturbation seed `SEED + i`, so all three models see exactly the same perturbed prompts."""),
+code("""plot_robustness(robust, title=f"Attribute coverage under perturbed requests ({N_EVAL} prompts, 95% intervals)")"""),
+code("""robust.pivot_table(index=["kind", "strength"], columns="model", values="score").round(3)"""),
+md("""Two paired questions, each answered item by item on the same prompts (paired bootstrap interval of the mean difference, paired permutation p-value). First, does a perturbation hurt each model (score at the strength minus score on the clean prompts)?"""),
+code("""SHOWN = ["score", "reference_score", "difference", "low", "high", "p_value", "significant"]
+drop = paired_tests(robust, "strength", 0.0, seed=SEED)
+drop[["model", "kind", "strength", *SHOWN]].round(3)"""),
+md("""Second, the question adversarial training is meant to answer: at each kind and strength, does FGM or FreeLB score higher than clean training?"""),
+code("""gain = paired_tests(robust, "model", "clean", seed=SEED)
+gain[["model", "kind", "strength", *SHOWN]].round(3)"""),
+check("""conditions = robust[["kind", "strength"]].drop_duplicates()
+print("prompts per condition:", robust.n.iloc[0], "| conditions per model:", len(conditions))
+better = gain.significant & (gain.difference > 0)
+print("an adversarial variant significantly above clean training anywhere:", bool(better.any()))"""),
+md("""**Reading it.** Typos hurt: at strength 0.3 about a quarter of the request's characters are edited, the attribute words included, and coverage falls towards 0 for every model; deleting words can remove an attribute outright, and costs less. Adversarial training buys no robustness to these edits here: wherever FGM or FreeLB differ from clean training the paired interval contains 0, while each adversarial step costs about twice the compute (table above). The project's longer development runs found the same, and the mechanism predicts it: a step that is a small fraction of an embedding's length (the scale above) stays closest to the same token, whereas a typo replaces the token sequence itself, a large, discrete move that embedding-space training never sees. FGM and FreeLB aim at smoothness around the clean input (and, in the papers, better clean accuracy on classification), not at spelling errors; for those, training on perturbed text is the direct route."""),
+md("""## Data augmentation in the low-data regime
+- **EDA** (Wei & Zou, EMNLP 2019): synonym replacement, random insertion, random swap and random deletion, `N_AUG` edited copies of each request (the story target is kept). WordNet is not available offline; the synonyms come from the project's hand-written list.
+- **CDA**, counterfactual data augmentation (Lu et al., 2018): one copy of each example with gendered words swapped (she ↔ he, her ↔ his/him, ...) and the two communities swapped (hill-folk ↔ river-folk), from `data/augment/cda_pairs.json`. In stories the request has no gendered words, so CDA copies the story with the other pronoun. Its purpose is to weaken the occupation–pronoun association planted in the corpus, a bias question; here we only check what it does to the task.
+
+What each does to one training example:"""),
+code("""row = task.train[0]
+print("EDA variants of the request:")
+for variant in eda(row["query"], num_aug=N_AUG, seed=SEED, clean=False)[:-1]:
+    print("  ", variant)
+print("\\nCDA copy of the story:\\n  ", counterfactual(row["completion"]))"""),
+md("""EDA's copies that come out identical to the original are dropped (`augment_dataset`), so fewer than `N_AUG` copies per row survive: with a synonym list that skips the attribute words, most of EDA's edits are swaps and deletions of the request's words. CDA adds a copy only where a swap changed something.
+
+The learning curve: LoRA runs on the first *n* rows of one seeded shuffle (nested subsets), with and without augmentation, the same number of steps for every run, scored on the same held-out prompts."""),
+code("""curve = learning_curve(
+    bundle, task, CURVE_SIZES, augmentations=AUGMENTATIONS, method="lora", steps=CURVE_STEPS,
+    batch_size=BATCH_SIZE, seeds=CURVE_SEEDS, n_aug=N_AUG, eval_steps=CURVE_STEPS + 1,
+)
+plot_learning_curve(curve, title=f"Attribute coverage against training rows ({CURVE_STEPS} LoRA steps each)")"""),
+code("""curve.round(3)"""),
+code("""versus_none = paired_tests(curve, "augmentation", "none", seed=SEED)
+versus_none[["n_train", "augmentation", "seed", *SHOWN]].round(3)"""),
+check("""print(curve[["n_train", "augmentation", "n_examples"]].drop_duplicates().to_string(index=False))"""),
+md("""**Reading it.** With `CURVE_STEPS` LoRA steps per run, every run ends with about the same coverage, and the paired intervals of augmented against plain training contain 0 at every size: no detectable effect at this budget, in either direction. In the project's longer development runs EDA helped only at the smallest size (16 rows) and not beyond, in line with Wei & Zou, who report the largest gains on their smallest training sets. CDA is not expected to change coverage (it edits pronouns, not requests); what it is for, weakening the occupation–pronoun association, needs a bias measurement. One seed per point: rerun with `CURVE_SEEDS = [0, 1, 2]` and more steps before reading a shape into the curve."""),
+md("""## Limitations
+- **CI budget.** About ten steps leave every model close to the base model; the realistic settings in the parameters cell are what a conclusion needs, with several seeds, since the spread between seeds is not measured here.
+- **Perturbations are synthetic.** Uniform keyboard typos and random deletions are not how people mistype or abbreviate; a strength is a per-unit probability, not a calibrated difficulty, and high typo strengths destroy the attribute words the task asks for. Synonym substitution does not touch these requests at all.
+- **Embedding-space adversaries.** genlab perturbs raw, tied GPT-2 embeddings (Miyato et al. normalise them first), with one ε and FreeLB step size, untuned; other settings might behave differently. The FGM/FreeLB formulas follow the project's metrics reference, flagged there as not yet checked against the papers.
+- **One task, one metric.** Attribute coverage counts whole-word mentions within the first `MAX_NEW_TOKENS` tokens; fluency and coherence are not judged, and stories cut at `MAX_NEW_TOKENS` tokens can miss an animal mentioned later (the same rule for every model).
+- **Augmentation resources.** EDA's synonyms are a small hand-written list (no WordNet); CDA knows two binary axes and swaps words by a list, with the failure modes listed in `genlab.augment`. Whether CDA reduces the planted occupation–pronoun association is not measured here."""),
+]
+write(str(Path(__file__).parents[2] / "notebooks") + "/11_adversarial_training_and_augmentation.ipynb", cells)
