@@ -505,28 +505,58 @@ def plot_robustness(df, title: str = "Task score under input perturbations"):
 
 
 def plot_learning_curve(df, title: str = "Learning curve with and without augmentation"):
-    """Score against training-set size, one line per augmentation (mean over seeds, interval of the first seed)."""
+    """Score against training-set size, one line per augmentation through the mean over seeds.
+
+    With one seed, each point carries its own 95% interval. With several, each seed's score is drawn as a point
+    with its own interval (an interval belongs to one run, not to the mean), and the line joins the means.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"augmentation": ["none"] * 2, "n_train": [16, 16], "seed": [0, 1],
+    ...                    "score": [0.2, 0.6], "low": [0.1, 0.5], "high": [0.3, 0.7]})
+    >>> fig = plot_learning_curve(df)
+    >>> [t.mode for t in fig.data], fig.data[0].y.round(2).tolist(), fig.data[1].error_y.array.round(2).tolist()
+    (['lines', 'markers'], [0.4], [0.1, 0.1])
+    """
     import plotly.graph_objects as go
 
     fig = go.Figure()
+    several = "seed" in df.columns and df["seed"].nunique() > 1
     for aug, g in df.groupby("augmentation", sort=False):
-        g = g.groupby("n_train", as_index=False).agg(
+        mean = g.groupby("n_train", as_index=False).agg(
             score=("score", "mean"), low=("low", "first"), high=("high", "first")
         )
+        interval = {
+            "type": "data",
+            "symmetric": False,
+            "array": mean["high"] - mean["score"],
+            "arrayminus": mean["score"] - mean["low"],
+        }
         fig.add_trace(
             go.Scatter(
-                x=g["n_train"],
-                y=g["score"],
+                x=mean["n_train"],
+                y=mean["score"],
                 name=aug,
-                mode="lines+markers",
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": g["high"] - g["score"],
-                    "arrayminus": g["score"] - g["low"],
-                },
+                legendgroup=aug,
+                mode="lines" if several else "lines+markers",
+                error_y=None if several else interval,
             )
         )
+        if several:
+            fig.add_trace(
+                go.Scatter(
+                    x=g["n_train"],
+                    y=g["score"],
+                    name=f"{aug} (each seed)",
+                    legendgroup=aug,
+                    mode="markers",
+                    error_y={
+                        "type": "data",
+                        "symmetric": False,
+                        "array": g["high"] - g["score"],
+                        "arrayminus": g["score"] - g["low"],
+                    },
+                )
+            )
     fig.update_layout(
         title=title,
         xaxis_title="training examples (before augmentation)",

@@ -74,7 +74,7 @@ table, tuned = compare_methods(
     live_plot=True, output_dir=RUN_DIR, return_bundles=True, eval_steps=max(STEPS // 2, 1),
 )"""),
 md("""## The comparison
-One row per method, plus the model before fine-tuning. **Cost**: trainable parameters and their share, wall time of the training call, training throughput (non-padding tokens per second inside optimizer steps) and the peak memory added while training (here the sampled resident-set growth of the process on CPU: a rough figure, see `genlab.finetune.PeakMemory`). **Fit**: the validation loss on the held-out completions. **Task**: attribute coverage with its 95% interval. **General quality**: perplexity of held-out corpus documents (validation split, text unlike the task's), and its change relative to the base model."""),
+One row per method, plus the model before fine-tuning. **Cost**: trainable parameters and their share, wall time of the training call, training throughput (non-padding tokens per second inside optimizer steps) and the peak memory added while training (here the sampled resident-set growth of the process on CPU: a rough figure, see `genlab.finetune.PeakMemory`). **Fit**: the validation loss on the held-out completions. **Task**: attribute coverage with its 95% interval. **General quality**: perplexity of held-out corpus documents (validation split: the pretraining distribution, not the task's request-and-story format), and its change relative to the base model."""),
 code("""columns = ["trainable_params", "trainable_share", "wall_time_s", "tokens_per_s", "peak_memory_mb", "eval_loss",
            "score", "score_low", "score_high", "heldout_ppl", "heldout_ppl_change"]
 table.set_index("method")[columns].round(3)"""),
@@ -86,21 +86,22 @@ print("every PEFT method trains under 3%:", bool((peft.trainable_share < 0.03).a
 code("""plot_comparison(table, "score", title=f"Attribute coverage after {STEPS} steps (95% bootstrap interval)")"""),
 code("""plot_loss_curves(table, title="Training (solid) and validation (dotted) loss by method")"""),
 md("""### Is any difference real?
-Every method is scored on the same held-out prompts as the base model, so the comparison is paired: for each prompt, the difference in coverage. `paired_tests` gives the mean difference with a paired-bootstrap 95% interval and a paired permutation p-value. An interval that contains 0 means this evaluation cannot tell the method from the base model, whatever the point estimates say."""),
+Every method is scored on the same held-out prompts as the base model, so the comparison is paired: for each prompt, the difference in coverage. `paired_tests` gives the mean difference with a paired-bootstrap 95% interval and a paired permutation p-value; `significant` means p < 0.05. The two procedures usually agree; when they do not (an interval that just excludes 0 with p above 0.05, say, which small samples produce), treat the difference as unsettled."""),
 code("""versus_base = paired_tests(table, "method", "base", seed=SEED)
 versus_base.round(3)"""),
 code("""for r in versus_base.itertuples():
-    verdict = ("a difference this evaluation detects" if r.significant
-               else "the interval contains 0: no significant difference")
-    print(f"{r.method:14} {r.difference:+.3f} [{r.low:+.3f}, {r.high:+.3f}], p = {r.p_value:.3f}: {verdict}")"""),
+    interval = "excludes 0" if (r.low > 0 or r.high < 0) else "contains 0"
+    verdict = "significant (p < 0.05)" if r.significant else "not significant"
+    print(f"{r.method:14} {r.difference:+.3f} [{r.low:+.3f}, {r.high:+.3f}] (interval {interval}), "
+          f"p = {r.p_value:.3f}: {verdict}")"""),
 check("""print(f"base attribute coverage: {table.score[0]:.2f} on {table.n_eval[0]} prompts")"""),
 md("""What the models write for the first held-out prompt (greedy, first 40 tokens):"""),
 code("""print(task.eval[0]["prompt"])
 for name, b in {"base": bundle, **tuned}.items():
     print(f"{name:>14}: {generate_completions(b, [task.eval[0]['prompt']], max_new_tokens=40)[0]!r}")"""),
-md("""**Reading it.** At the CI budget (a dozen steps) full fine-tuning, LoRA and IA3 lower the validation loss (full the most) but barely change coverage: full fine-tuning and LoRA start to write in the story format (see the samples) without yet copying the requested town and animal, and the base model, which names exactly one of the three attributes in every story, is matched almost prompt for prompt. Their paired intervals contain 0, so no method is shown to beat the base model here. Prompt and prefix tuning, whose virtual tokens start from sampled vocabulary embeddings (prompt tuning) or random key/value vectors (prefix tuning), first *disrupt* the model and at this budget score clearly below it: prompt tuning already writes stories, but often not about what was asked. With longer training, the project's development runs found full fine-tuning and LoRA ahead of the base model (coverage about 0.37 and 0.35 against 0.33). Rerun with the realistic settings of the parameters cell (and read the paired tests) before drawing conclusions: the numbers above are a smoke test of the method, not a result.
+md("""**Reading it.** The table and the paired tests above are the result; what follows is how to read them, not a claim about this run. At the CI budget (a dozen steps) the methods have barely moved from where they started. Full fine-tuning, LoRA and IA3 start from the base model's behaviour (LoRA's update starts at zero), so their coverage can only drift slowly away from the base row; the validation-loss column shows how far each has begun to fit the story format. Prompt and prefix tuning start from virtual tokens drawn from sampled vocabulary embeddings (prompt tuning) or random key/value vectors (prefix tuning): before they are trained, these *disrupt* the model, so at a small budget they can score below the base model, as the paired tests show when they do. A method is ahead of the base model only where its paired difference is significant and positive; the numbers above are a smoke test of the method, so rerun with the realistic settings of the parameters cell before drawing conclusions.
 
-**General quality.** Held-out perplexity is the price: training on one narrow format moves the model away from the corpus. Here it rises most for prompt and prefix tuning, whose learned prefix conditions every text on the story format, then for full fine-tuning; LoRA changes it a little and IA3 hardly at all. In the same development runs held-out perplexity rose by 39% for full fine-tuning and 22% for LoRA: the methods that gained coverage paid for it in general quality."""),
+**General quality.** Held-out perplexity is the price of adaptation: training on one narrow format moves the model away from the corpus it was pretrained on. The `heldout_ppl_change` column shows how much each method paid; a method that touches fewer weights (IA3 rescales activations, LoRA adds a low-rank update) usually pays less, and prompt-learning methods pay through the prefix that conditions every text on the task."""),
 md("""## Save, load, merge
 `finetune(..., output_dir=...)` wrote each run atomically: `adapter/` (peft methods) or `model/` (full), `run.json` with the whole `RunRecord`. The adapter records its base portably: the default model by name, a hub id, or a path *relative to the adapter folder*, never an absolute path, so the folder can be moved or shared."""),
 code("""adapter_dir = RUN_DIR / "lora" / "adapter"
