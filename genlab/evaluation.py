@@ -22,11 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from genlab.metrics.coherence import coherence, coherence_logprob, sentence_embeddings
+from genlab.metrics.coherence import coherence_from_embeddings, coherence_logprob, sentence_embeddings
 from genlab.metrics.mauve import mauve_from_features
 from genlab.metrics.repetition import diversity, end_repetition, rep_n, seq_rep_n, zipf_coefficient
 from genlab.metrics.selfbleu import self_bleu_score
 from genlab.metrics.stats import bootstrap_ci, exact_binomial_ci, paired_bootstrap, paired_permutation_test
+from genlab.plotting import error_bars
 
 HUMAN = "human"
 
@@ -125,7 +126,8 @@ def _system_metrics(
     bundle,
     prefixes: list[str],
     texts: list[str],
-    human: list[str],
+    prefix_features: np.ndarray,
+    feats: np.ndarray,  # MiniLM embeddings of texts, shared by coherence and MAUVE
     human_features: np.ndarray,
     *,
     n_resamples: int,
@@ -135,10 +137,9 @@ def _system_metrics(
     n = len(texts)
     arr = np.array(texts, dtype=object)
     logp = np.array(coherence_logprob(bundle, prefixes, texts))
-    coh = np.array(coherence(prefixes, texts))
+    coh = np.array(coherence_from_embeddings(prefix_features, feats, prefixes, texts))
     ends = np.array(end_repetition(texts), dtype=bool)
     seqrep = np.array(seq_rep_n(texts, n=4))
-    feats = sentence_embeddings(texts)
     row: dict = {}
 
     def put(name, est, low, high):
@@ -243,6 +244,8 @@ def decoding_study(
     gens = generate(bundle, prefixes, configs, max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size)
     if HUMAN in set(gens["config"]):
         raise ValueError(f"a decoding config is named {HUMAN!r}, the name of the human row; rename it")
+    # each text is embedded once: prefixes for every system's coherence, each system's texts for coherence and MAUVE
+    prefix_features = sentence_embeddings(prefixes)
     human_features = sentence_embeddings(human)
     rows, items = [], []
     systems = [(HUMAN, human)] + [
@@ -253,7 +256,8 @@ def decoding_study(
             bundle,
             prefixes,
             texts,
-            human,
+            prefix_features,
+            human_features if name == HUMAN else sentence_embeddings(texts),
             human_features,
             n_resamples=n_resamples,
             seed=seed,
@@ -369,18 +373,8 @@ def plot_tradeoff(table: pd.DataFrame, y: str = "rep_2"):
             mode="markers+text",
             text=df["system"],
             textposition="top center",
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": df["diversity_high"] - df["diversity"],
-                "arrayminus": df["diversity"] - df["diversity_low"],
-            },
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": df[f"{y}_high"] - df[y],
-                "arrayminus": df[y] - df[f"{y}_low"],
-            },
+            error_x=error_bars(df["diversity"], df["diversity_low"], df["diversity_high"]),
+            error_y=error_bars(df[y], df[f"{y}_low"], df[f"{y}_high"]),
             marker={
                 "size": 14,
                 "color": df["mauve"].fillna(1.0),
@@ -422,12 +416,7 @@ def plot_rate_by_count(
                 y=df[y],
                 mode="lines+markers",
                 name=str(name),
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": df["ci_high"] - df[y],
-                    "arrayminus": df[y] - df["ci_low"],
-                },
+                error_y=error_bars(df[y], df["ci_low"], df["ci_high"]),
             )
         )
     fig.update_layout(

@@ -30,6 +30,7 @@ import numpy as np
 from genlab.adversarial import AdversarialConfig, describe
 from genlab.finetune import METHODS, RunRecord, finetune
 from genlab.models import Bundle
+from genlab.plotting import error_bars
 from genlab.tasks import Task, TaskScore
 
 PerturbFn = Callable[[str, str, float, int], str]  # (text, kind, strength, seed) -> text
@@ -449,12 +450,7 @@ def plot_comparison(df, y: str = "score", title: str | None = None):
 
     error = None
     if y == "score" and {"score_low", "score_high"} <= set(df.columns):
-        error = {
-            "type": "data",
-            "symmetric": False,
-            "array": df["score_high"] - df["score"],
-            "arrayminus": df["score"] - df["score_low"],
-        }
+        error = error_bars(df["score"], df["score_low"], df["score_high"])
     labels = {
         "score": "task score (95% interval)",
         "tokens_per_s": "training throughput (tokens/s)",
@@ -487,12 +483,7 @@ def plot_robustness(df, title: str = "Task score under input perturbations"):
                 y=g["score"],
                 name=f"{model}, {kind}",
                 mode="lines+markers",
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": g["high"] - g["score"],
-                    "arrayminus": g["score"] - g["low"],
-                },
+                error_y=error_bars(g["score"], g["low"], g["high"]),
             )
         )
     fig.update_layout(
@@ -525,12 +516,7 @@ def plot_learning_curve(df, title: str = "Learning curve with and without augmen
         mean = g.groupby("n_train", as_index=False).agg(
             score=("score", "mean"), low=("low", "first"), high=("high", "first")
         )
-        interval = {
-            "type": "data",
-            "symmetric": False,
-            "array": mean["high"] - mean["score"],
-            "arrayminus": mean["score"] - mean["low"],
-        }
+        interval = error_bars(mean["score"], mean["low"], mean["high"])
         fig.add_trace(
             go.Scatter(
                 x=mean["n_train"],
@@ -549,12 +535,7 @@ def plot_learning_curve(df, title: str = "Learning curve with and without augmen
                     name=f"{aug} (each seed)",
                     legendgroup=aug,
                     mode="markers",
-                    error_y={
-                        "type": "data",
-                        "symmetric": False,
-                        "array": g["high"] - g["score"],
-                        "arrayminus": g["score"] - g["low"],
-                    },
+                    error_y=error_bars(g["score"], g["low"], g["high"]),
                 )
             )
     fig.update_layout(

@@ -12,13 +12,7 @@ PAD, EOS = 1, 0
 PROMPTS = [[0, 5, 9, 9, 12], [0, 17], [0, 3, 4, 30, 31, 32, 7, 8]]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models gain nothing from threads, and on a busy machine thread hand-offs cost 10-20x: use one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,7 @@ from genlab.models import Bundle
 PROMPTS = ["Tyrhild keeps", "The baker of Lirane said", "a", '"Hello, friend," said the old', ""]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models gain nothing from threads, and on a busy machine thread hand-offs cost 10-20x: use one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def hf_one_at_a_time(bundle, prompt: str, **kwargs) -> list[int]:

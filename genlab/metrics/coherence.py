@@ -89,7 +89,25 @@ def coherence(prefixes: Sequence[str], continuations: Sequence[str], *, batch_si
         return []
     emb = sentence_embeddings(list(prefixes) + list(continuations), batch_size=batch_size)
     n = len(prefixes)
-    cos = np.sum(emb[:n] * emb[n:], axis=1)  # both L2-normalised
+    return coherence_from_embeddings(emb[:n], emb[n:], prefixes, continuations)
+
+
+def coherence_from_embeddings(
+    prefix_embeddings: np.ndarray,
+    continuation_embeddings: np.ndarray,
+    prefixes: Sequence[str],
+    continuations: Sequence[str],
+) -> list[float]:
+    """:func:`coherence` from precomputed :func:`sentence_embeddings` (a study that scores several systems on the
+    same prefixes embeds them once). The texts only decide which pairs are empty (nan).
+
+    >>> e = sentence_embeddings(["The baker baked.", "She sold bread."])
+    >>> coherence_from_embeddings(e[:1], e[1:], ["The baker baked."], ["She sold bread."]) == coherence(
+    ...     ["The baker baked."], ["She sold bread."])
+    True
+    """
+    _check_pairs(prefixes, continuations)
+    cos = np.sum(np.asarray(prefix_embeddings) * np.asarray(continuation_embeddings), axis=1)  # both L2-normalised
     return [
         float(c) if p.strip() and q.strip() else float("nan")
         for c, p, q in zip(cos, prefixes, continuations, strict=True)

@@ -9,14 +9,7 @@ import torch
 
 from genlab.metrics.mauve import mauve, mauve_from_features, mauve_score, model_features
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models gain nothing from threads, and on a busy machine thread hand-offs cost 10-20x: use one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def gaussian(n: int, shift: float = 0.0, seed: int = 0, dim: int = 16) -> np.ndarray:

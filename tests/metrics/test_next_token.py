@@ -9,14 +9,7 @@ import torch
 
 from genlab.metrics.next_token import next_token_metrics, token_repetition
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models gain nothing from threads, and on a busy machine thread hand-offs cost 10-20x: use one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def authors_repeat_at_1(logits: torch.Tensor, targets: torch.Tensor, context_length: int):

@@ -12,14 +12,7 @@ from genlab.metrics import perplexity as ppl_module
 from genlab.metrics.perplexity import corpus_perplexity, perplexity, windows
 from genlab.models import Bundle
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models gain nothing from threads, and on a busy machine thread hand-offs cost 10-20x: use one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _loss(model, input_ids, labels) -> float:
