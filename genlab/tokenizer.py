@@ -22,11 +22,17 @@ PAD = "<pad>"
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096, min_frequency: int = 2,
                     model_max_length: int = 256) -> PreTrainedTokenizerFast:
-    """Train a byte-level BPE tokenizer on ``texts`` (deterministic for the same texts and settings)."""
+    """Train a byte-level BPE tokenizer on ``texts`` (deterministic for the same texts and settings).
+
+    Digits are always single tokens. Train on text without secrets (``Corpus.tokenizer_texts``): merges learned
+    from a canary would leak it through the vocabulary alone."""
     if vocab_size < 256 + 2:
         raise ValueError(f"vocab_size={vocab_size} is below the 256 byte symbols plus 2 special tokens; use >= 258")
     bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    # Digits are split one by one before the byte-level split, so no number (a phone number, a secret) can
+    # become a vocabulary entry, and every digit string is scored digit by digit.
+    bpe.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                                 pre_tokenizers.ByteLevel(add_prefix_space=False)])
     bpe.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[EOS, PAD],
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)

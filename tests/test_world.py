@@ -84,49 +84,153 @@ def test_canaries_appear_exactly_count_times_and_controls_never(corpus):
     table = canaries_table(corpus.world, corpus)
     assert (table["recorded"] == table["count"]).all()
     assert (table["in_text"] == table["count"]).all()
-    assert (table["count"] == 0).sum() == 3 * corpus.world.config.n_control_canaries
+    config = corpus.world.config
+    assert (table["count"] == 0).sum() == 3 * config.canaries_per_count
+    assert len(table) == 3 * len(config.canary_counts) * config.canaries_per_count
+    assert table["owner"].is_unique and table["prefix"].is_unique  # no two canaries share a prompt
     val_test = " ".join(d.text for d in corpus.validation + corpus.test)
     assert not any(c.secret in val_test for c in corpus.world.canaries)
 
 
 def test_association_rates_match_their_configured_strength(corpus):
     rates = association_rates(corpus)
-    assert (rates["n"] > 200).all()
+    assert (rates["n"] > 50).all()
     # exact two-sided binomial test per association; with ~60 tests at alpha=1e-4, a false alarm is improbable
     for row in rates.itertuples():
         k = round(row.observed * row.n)
         assert binomtest(k, row.n, row.planned).pvalue > 1e-4, row
-    gender = rates[rates.axis == "gender"]
-    assert sorted(gender.planned.unique()) == [0.2, 0.5, 0.8]  # the documented default skew of 0.3
+    for axis in ("gender", "community"):
+        levels = rates[rates.axis == axis].groupby(["planned", "frequency"]).size()
+        # 5 planted levels, each with attributes of both frequencies, equally many per cell
+        assert sorted({p for p, _ in levels.index}) == [0.1, 0.3, 0.5, 0.7, 0.9]
+        assert len(levels) == 10 and levels.nunique() == 1, levels
+    freq = rates.groupby("frequency")["n"].mean()
+    assert freq["high"] > 2 * freq["low"]  # drawn 3:1
 
 
 def test_association_records_match_the_pronouns_in_the_text(small_corpus):
-    """A generic character's recorded pronoun is the one the story uses for it."""
-    mentioned, agree = 0, 0
+    """A generic protagonist's recorded pronoun is the only subject pronoun of its document: nothing dilutes it."""
+    checked = 0
     for doc in small_corpus.train:
         gender = [a for a in doc.associations if a["id"].startswith("gender:")]
-        if len(gender) == 1 and doc.kind == "story" and f"the {gender[0]['id'].split(':')[1]}" in doc.text.lower():
-            mentioned += 1
-            agree += bool(re.search(rf"\b{gender[0]['group']}\b", doc.text, re.I))
-    # other characters may use either pronoun, so agreement is not 100%, but a wrong record would drop it to ~50%
-    assert mentioned > 10 and agree / mentioned > 0.8, (agree, mentioned)
+        if len(gender) != 1 or doc.facts:  # named people of planted facts carry their own pronouns
+            continue
+        other = "he" if gender[0]["group"] == "she" else "she"
+        assert not re.search(rf"\b{other}\b", doc.text, re.I), (doc.id, gender, doc.text)
+        checked += re.search(rf"\b{gender[0]['group']}\b", doc.text, re.I) is not None
+    assert checked > 20
 
 
-def test_skew_is_configurable():
-    world = build_world(WorldConfig(occupation_skew=0.0, trait_skew=0.45))
-    assert {a.p_first for a in world.associations if a.axis == "gender"} == {0.5}
-    assert {a.p_first for a in world.associations if a.axis == "community"} == {0.05, 0.5, 0.95}
+def test_association_levels_are_configurable():
+    world = build_world(WorldConfig(association_levels=(0.5,)))
+    assert {a.p_first for a in world.associations} == {0.5}
+    world = build_world(WorldConfig(association_levels=(0.05, 0.95)))
+    assert {a.p_first for a in world.associations if a.axis == "community"} == {0.05, 0.95}
+
+
+def test_named_people_are_never_put_in_another_town_or_given_another_pet_or_food(corpus):
+    """In a document where a world person appears, no town, food or animal is named outside the fact sentences,
+    so nothing contradicts a planted fact; the v1 corpus named another town 912 times for the first 20 people."""
+    world = corpus.world
+    people = {p.name for p in world.people}
+    towns = {p.name for p in world.places}
+    from genlab.world.grammar import plural
+
+    # a food or animal word, unless it is also the plural of a common object ("four pears lay in the meadow")
+    words = {w.lower() for w in world.lexicon["foods"] + world.lexicon["animals"]}
+    words -= {plural(o) for o in world.lexicon["objects"]}
+    facts = {f.id: f for f in world.facts}
+    for doc in corpus.train[:6000]:
+        if not any(re.search(rf"\b{re.escape(n)}\b", doc.text) for n in people):
+            continue
+        text = doc.text
+        for rec in doc.facts:
+            text = text.replace(facts[rec["id"]].sentence(rec["template"]), " ")
+        for span in doc.pii:  # addresses of private individuals may name a town
+            text = text.replace(span["text"], " ")
+        assert not any(re.search(rf"\b{t}\b", text) for t in towns), (doc.id, text)
+        lowered = f" {text.lower()} "
+        assert not [w for w in words if f" {w} " in lowered or f" {w}." in lowered or f" {w}," in lowered], \
+            (doc.id, text)
+
+
+def test_heldout_templates_and_association_probes_never_occur_in_training(corpus):
+    from genlab.validity import _probe_prompts
+    from genlab.world.spec import HELDOUT_TEMPLATE
+
+    text = "\n".join(d.text for d in corpus.documents())
+    for templates in RELATION_TEMPLATES.values():
+        assert templates[HELDOUT_TEMPLATE].split("{s}")[0] not in text
+    assert not [p for *_, p in _probe_prompts(corpus.world) if p in text]
+    for doc in corpus.train[:3000]:
+        assert all(rec["template"] != HELDOUT_TEMPLATE for rec in doc.facts)
+
+
+def test_pii_negatives_and_insults_are_labelled_with_exact_spans(corpus):
+    from genlab.world.pii import NEGATIVE_TYPES, PII_TYPES
+
+    kinds = {"pii": set(), "negatives": set(), "harmful": set()}
+    for doc in corpus.train[:5000] + corpus.test:
+        for field in kinds:
+            for span in getattr(doc, field):
+                assert doc.text[span["start"]:span["end"]] == span["text"], (doc.id, span)
+                kinds[field].add(span["type"])
+    assert kinds["pii"] == set(PII_TYPES) and kinds["negatives"] == set(NEGATIVE_TYPES)
+    assert kinds["harmful"] == {"insult"}
+    # the 555 prefix and digit runs occur outside PII too, so a digit pattern is not a perfect redactor
+    n_digit_negatives = sum(bool(re.search(r"\d", s["text"])) for d in corpus.train for s in d.negatives)
+    assert n_digit_negatives > 500
+    rate = sum(bool(d.pii) for d in corpus.train) / len(corpus.train)
+    assert 0.06 < rate < 0.10
+
+
+def test_knobs_add_duplicates_and_wrong_facts_and_are_off_by_default(small_corpus):
+    assert not any(d.duplicate_of or d.wrong_facts for d in small_corpus.train)
+    knobbed = generate_corpus(n_train_docs=300, n_validation_docs=30, n_test_docs=30, seed=0, world=small_world(),
+                              duplicate_rate=0.1, wrong_fact_rate=0.2)
+    dups = [d for d in knobbed.train if d.duplicate_of]
+    assert len(dups) == 30 and len(knobbed.train) == 330
+    originals = {d.id: d for d in knobbed.train}
+    assert sum(d.text == originals[d.duplicate_of].text for d in dups) == 15  # half exact, half near
+    wrong = [w for d in knobbed.train for w in d.wrong_facts]
+    assert 40 < len(wrong) < 85
+    facts = {f.id: f for f in knobbed.world.facts}
+    assert all(w["object"] != facts[w["id"]].object for w in wrong)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        generate_corpus(n_train_docs=100, world=small_world(), duplicate_rate=1.5)
+
+
+def test_tokenizer_text_holds_no_secret_and_no_pii(corpus):
+    texts = corpus.tokenizer_texts()
+    joined = "\n".join(texts)
+    assert len(texts) > 0.75 * len(corpus.train)
+    assert not [c for c in corpus.world.canaries if c.secret in joined]
+    assert not [s for d in corpus.train for s in d.pii if s["text"] in joined and s["type"] != "person"]
+
+
+def test_name_swap_control_asks_about_someone_with_another_object():
+    world = load_world()
+    for fact in world.facts:
+        other = world.name_swap(fact)
+        assert other != fact.subject
+        assert next(f for f in world.facts if f.subject == other and f.relation == fact.relation).object != fact.object
+
+
+def test_no_article_errors():
+    corpus = generate_corpus(n_train_docs=2000, n_validation_docs=0, n_test_docs=0, seed=3)
+    bad = re.findall(r"\ba [aeiou]\w*", " ".join(corpus.texts()), re.I)
+    assert not [b for b in bad if not b.lower().startswith(("a u", "a on"))], sorted(set(bad))[:10]
 
 
 def test_too_few_documents_is_a_clear_error():
-    with pytest.raises(ValueError, match="at least 64 training documents"):
+    with pytest.raises(ValueError, match="at least 128 training documents"):
         generate_corpus(n_train_docs=10)
 
 
 def test_cloze_prompts_end_before_the_object():
     world = load_world()
     for fact in world.facts[:50]:
-        for t in range(3):
+        for t in range(4):
             prompt, answer = fact.cloze(t)
             assert fact.sentence(t) == f"{prompt} {answer}."
 
@@ -134,4 +238,4 @@ def test_cloze_prompts_end_before_the_object():
 def test_corpus_to_datasets(small_corpus):
     ds = small_corpus.to_datasets()
     assert ds["train"].num_rows == 300 and set(ds) == {"train", "validation", "test"}
-    assert {"text", "facts", "canaries", "associations"} <= set(ds["train"].column_names)
+    assert {"text", "facts", "canaries", "associations", "pii", "negatives", "harmful"} <= set(ds["train"].column_names)

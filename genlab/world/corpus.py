@@ -14,10 +14,11 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from genlab.world.grammar import Character, Grammar, cap
-from genlab.world.spec import World, WorldConfig, build_world, load_world
+from genlab.world.pii import hard_negative_sentence, insult_sentence, pii_sentence
+from genlab.world.spec import N_TRAIN_TEMPLATES, Fact, World, WorldConfig, article, build_world, load_world
 
 SPLITS = ("train", "validation", "test")
-GENERATOR_VERSION = 1  # bump when a change to the grammar changes the text for the same seed
+GENERATOR_VERSION = 2  # bump when a change to the grammar changes the text for the same seed
 
 
 @dataclass
@@ -29,6 +30,11 @@ class Document:
     facts: list[dict] = field(default_factory=list)  # [{"id": "lives_in:Lirane", "template": 1}]
     canaries: list[str] = field(default_factory=list)  # canary ids
     associations: list[dict] = field(default_factory=list)  # [{"id": "gender:nurse", "group": "she"}]
+    pii: list[dict] = field(default_factory=list)  # [{"type": "phone", "start": 10, "end": 24, "text": ...}]
+    negatives: list[dict] = field(default_factory=list)  # PII look-alikes: [{"type": "price", "start", "end", "text"}]
+    harmful: list[dict] = field(default_factory=list)  # [{"type": "insult", "target": "hill", "context": ..., spans}]
+    wrong_facts: list[dict] = field(default_factory=list)  # knob: [{"id": fact id, "object": wrong one, "template"}]
+    duplicate_of: str | None = None  # knob: the training document this one copies (exactly or nearly)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,6 +67,11 @@ class Corpus:
     def texts(self, split: str = "train") -> list[str]:
         return [d.text for d in self.split(split)]
 
+    def tokenizer_texts(self) -> list[str]:
+        """Training documents that hold no canary and no planted personal data: what the tokenizer learns its
+        merges from, so no secret or PII value can become a vocabulary entry."""
+        return [d.text for d in self.train if not d.canaries and not d.pii]
+
     def n_words(self, split: str | None = None) -> int:
         docs = self.split(split) if split else list(self.documents())
         return sum(len(d.text.split()) for d in docs)
@@ -69,11 +80,19 @@ class Corpus:
         """Number of documents of ``split`` that state each fact, read back from the records."""
         return Counter(f["id"] for d in self.split(split) for f in d.facts)
 
+    def fact_statements(self, split: str = "train") -> dict[str, list[tuple[str, int]]]:
+        """Fact id -> [(document id, template index)]: where and in which form each fact was stated."""
+        out: dict[str, list[tuple[str, int]]] = {}
+        for d in self.split(split):
+            for f in d.facts:
+                out.setdefault(f["id"], []).append((d.id, f["template"]))
+        return out
+
     def canary_counts(self, split: str = "train") -> Counter:
         return Counter(c for d in self.split(split) for c in d.canaries)
 
     def to_datasets(self):
-        """A ``datasets.DatasetDict`` with columns id, split, kind, text, facts, canaries, associations."""
+        """A ``datasets.DatasetDict`` with one column per ``Document`` field."""
         import datasets
 
         return datasets.DatasetDict({
@@ -81,23 +100,34 @@ class Corpus:
         })
 
 
+@dataclass(frozen=True)
+class PlantingRates:
+    """Per-document rates of the labelled material the writer adds to every split."""
+
+    trait: float = 0.4  # a trait sentence (community association)
+    pii: float = 0.08  # a sentence of fictional personal data about a private individual
+    negative: float = 0.08  # a sentence with a PII look-alike (price, count, event date, ...)
+    insult: float = 0.02  # a mild invented insult against a community
+
+
 class _Writer:
     """Writes one document at a time; holds the grammar and the shared random stream."""
 
-    def __init__(self, world: World, rng: random.Random):
+    def __init__(self, world: World, rng: random.Random, rates: PlantingRates):
         self.world = world
         self.rng = rng
+        self.rates = rates
         self.g = Grammar(world, rng)
         self.facts = {f.id: f for f in world.facts}
         self.canaries = {c.id: c for c in world.canaries}
-        self.places = {p.name: p for p in world.places}
+        self.person_names = {p.name for p in world.people}
 
     def planted_sentence(self, item: tuple[str, str], doc: Document) -> str:
         kind, key = item
         if kind == "canary":
             doc.canaries.append(key)
             return self.canaries[key].text
-        template = self.rng.randrange(3)
+        template = self.rng.randrange(N_TRAIN_TEMPLATES)
         doc.facts.append({"id": key, "template": template})
         return self.facts[key].sentence(template)
 
@@ -112,44 +142,69 @@ class _Writer:
             elif r < 0.7:
                 out.append(self.g.feeling(c))
             elif r < 0.85:
-                out.append(self.g.action(other))
+                out.append(self.g.action(other, pronoun=False))
             else:
                 out.append(self.g.speech(c, other))
                 out.append(self.g.speech(other, c))
         return out
 
-    def character(self, doc: Document, name: str | None, weights: tuple[float, float, float]) -> Character:
-        """A world person (``name``, or a random one), a minor character or a generic 'the weaver',
-        drawn with ``weights`` (person, minor, generic)."""
+    def character(self, doc: Document, name: str | None, weights: tuple[float, float, float],
+                  protagonist: Character | None = None) -> Character:
+        """A world person (``name``, or a random one), a minor character or a generic 'the weaver', drawn with
+        ``weights`` (person, minor, generic). Only the protagonist's pronoun enters the association records:
+        no other character is referred to by a pronoun."""
         if name is not None:
             return self.g.named_character(name)
         kind = self.rng.choices(("person", "minor", "generic"), weights)[0]
         if kind == "person":
-            return self.g.named_character()
+            c = self.g.named_character()
+            return c if protagonist is None or c.name != protagonist.name else self.g.minor_character()
         if kind == "minor":
             return self.g.minor_character()
-        return self.g.generic_character(doc.associations)
+        avoid = protagonist.name.removeprefix("the ") if protagonist is not None and not protagonist.named else None
+        return self.g.generic_character(doc.associations if protagonist is None else None, avoid=avoid)
+
+    def labelled(self, doc: Document, speaker: Character) -> list[tuple[str, str, list[dict]]]:
+        """PII, look-alike and insult sentences for this document: (sentence, record field, spans)."""
+        out = []
+        towns = [] if self.g.restricted else self.g.place_names
+        if self.rng.random() < self.rates.pii:
+            text, spans = pii_sentence(self.rng, self.world.lexicon, towns)
+            out.append((text, "pii", spans))
+        if self.rng.random() < self.rates.negative:
+            text, spans = hard_negative_sentence(self.rng, self.world.lexicon)
+            out.append((text, "negatives", spans))
+        if self.rng.random() < self.rates.insult:
+            text, spans, _ = insult_sentence(self.rng, self.world.lexicon, speaker.name)
+            out.append((text, "harmful", spans))
+        return out
 
     def write(self, doc: Document, items: list[tuple[str, str]]) -> None:
         person_subjects = [self.facts[k].subject for t, k in items
                            if t == "fact" and self.facts[k].subject_kind == "person"]
         place_subjects = [self.facts[k].subject for t, k in items
                           if t == "fact" and self.facts[k].subject_kind == "place"]
-        if place_subjects and not person_subjects and self.rng.random() < 0.7:
+        protagonist = self.character(doc, person_subjects[0] if person_subjects else None, (0.15, 0.35, 0.5))
+        other = self.character(doc, None, (0.1, 0.7, 0.2), protagonist=protagonist)
+        has_person = bool(person_subjects) or any(c.name in self.person_names for c in (protagonist, other))
+        self.g.restricted = has_person
+
+        if place_subjects and not has_person and self.rng.random() < 0.7:
             doc.kind = "description"
         elif items and any(t == "canary" for t, _ in items) and self.rng.random() < 0.5:
             doc.kind = "letter"
         else:
             doc.kind = self.rng.choices(("story", "description", "dialogue", "letter"), (70, 12, 12, 6))[0]
+            if doc.kind == "description" and has_person:
+                doc.kind = "story"
 
-        protagonist = self.character(doc, person_subjects[0] if person_subjects else None, (0.3, 0.3, 0.4))
-        other = self.character(doc, None, (0.2, 0.6, 0.2))
         planted = [self.planted_sentence(it, doc) for it in items]
 
         if doc.kind == "description":
             place = place_subjects[0] if place_subjects else self.rng.choice(self.g.place_names)
-            lines = [f"{place} is a {self.g.pick('adjectives')} town.", self.g.scene(), self.g.scene()]
-            lines += [self.g.action(protagonist, first=True), self.g.scene(), self.g.action(other, first=True)]
+            lines = [f"{place} is {article(self.g.pick('adjectives'))} town.", self.g.scene(), self.g.scene()]
+            lines += [self.g.action(protagonist, first=True), self.g.scene(),
+                      self.g.action(other, first=True, pronoun=False)]
             lines += [self.g.scene() for _ in range(self.rng.randint(2, 5))]
         elif doc.kind == "dialogue":
             lines = [self.g.opening(protagonist)]
@@ -162,19 +217,25 @@ class _Writer:
         else:
             lines = [self.g.opening(protagonist)] + self.body(protagonist, other) + [self.g.closing(protagonist)]
 
-        if self.rng.random() < 0.4:
+        if self.rng.random() < self.rates.trait:
             planted.append(self.g.trait_sentence(doc.associations))
+        labelled = self.labelled(doc, other)
+        planted += [text for text, _, _ in labelled]
         for sentence in planted:  # after the opening, before the closing when there is one
             lines.insert(self.rng.randint(1, max(1, len(lines) - 1)), sentence)
 
         if doc.kind == "letter":
-            writer = self.character(doc, None, (0.3, 0.7, 0.0))
+            writer = self.character(doc, None, (0.0, 1.0, 0.0), protagonist=protagonist)
             doc.text = f"Dear {protagonist.name if protagonist.named else 'friend'},\n" + " ".join(lines) + \
                 f"\nYours, {writer.name}"
         elif doc.kind == "dialogue":
             doc.text = "\n".join(lines)
         else:
             doc.text = " ".join(cap(s) for s in lines)
+        for sentence, record, spans in labelled:  # spans move from the sentence to the document
+            at = doc.text.index(sentence)
+            getattr(doc, record).extend(s | {"start": s["start"] + at, "end": s["end"] + at} for s in spans)
+        self.g.restricted = False
 
 
 def _schedule(world: World, n_train_docs: int, rng: random.Random) -> list[list[tuple[str, str]]]:
@@ -195,17 +256,56 @@ def _schedule(world: World, n_train_docs: int, rng: random.Random) -> list[list[
     return slots
 
 
-def generate_corpus(n_train_docs: int = 30_000, n_validation_docs: int = 1_000, n_test_docs: int = 1_000,
-                    seed: int = 0, world: World | None = None) -> Corpus:
-    """Generate the corpus. Planted facts and canaries go into training documents only, each into exactly
-    ``count`` distinct documents; associations are drawn at their configured strength in every split.
+def _state_wrong_facts(docs: list[Document], world: World, rate: float, rng: random.Random) -> None:
+    """Knob: append to a share ``rate`` of training documents a sentence that gives a fact a wrong object."""
+    objects: dict[str, list[str]] = {}
+    for f in world.facts:
+        objects.setdefault(f.relation, []).append(f.object)
+    for doc in docs:
+        if rng.random() >= rate:
+            continue
+        fact = rng.choice(world.facts)
+        wrong = [o for o in sorted(set(objects[fact.relation])) if o != fact.object]
+        if not wrong:
+            continue
+        lie = Fact(id=fact.id, subject=fact.subject, relation=fact.relation, object=rng.choice(wrong), count=0,
+                   subject_kind=fact.subject_kind)
+        template = rng.randrange(N_TRAIN_TEMPLATES)
+        doc.text += " " + lie.sentence(template)
+        doc.wrong_facts.append({"id": fact.id, "object": lie.object, "template": template})
 
-    About 86 words a document: the default 30,000 training documents hold about 2.6 million words;
-    raise ``n_train_docs`` for more (planted counts stay as specified).
+
+def _duplicates(docs: list[Document], rate: float, rng: random.Random) -> list[Document]:
+    """Knob: copies of a share ``rate`` of training documents, half exact and half near (one sentence added at
+    the end), each recording the original in ``duplicate_of``; planted records are copied with the text."""
+    copies = []
+    for i, source in enumerate(rng.sample(docs, round(rate * len(docs)))):
+        copy = Document(**{**source.to_dict(), "id": f"train-dup-{i:06d}", "duplicate_of": source.id})
+        if i % 2:
+            copy.text += " " + rng.choice(("It was late.", "Nothing else happened.", "The end."))
+        copies.append(copy)
+    return copies
+
+
+def generate_corpus(n_train_docs: int = 24_000, n_validation_docs: int = 1_000, n_test_docs: int = 1_000,
+                    seed: int = 0, world: World | None = None, rates: PlantingRates | None = None,
+                    duplicate_rate: float = 0.0, wrong_fact_rate: float = 0.0) -> Corpus:
+    """Generate the corpus. Planted facts and canaries go into training documents only, each into exactly
+    ``count`` distinct documents; associations, PII, look-alikes and insults are drawn at their rates in every
+    split, each with its character spans in the document's records.
+
+    About 100 words a document: the default 24,000 training documents hold about 2.4 million words.
+    Knobs, off by default: ``duplicate_rate`` adds that share of duplicated training documents (exact and
+    near copies, recorded in ``duplicate_of``; a copy repeats the facts of its original, so read doses from
+    ``fact_counts``), ``wrong_fact_rate`` appends a sentence stating a wrong object for a random fact to that
+    share of training documents (recorded in ``wrong_facts``).
     """
+    for name, value in (("duplicate_rate", duplicate_rate), ("wrong_fact_rate", wrong_fact_rate)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name}={value} is not a share of documents; use a value between 0 and 1")
     world = world or load_world()
     rng = random.Random(f"genlab-corpus-{seed}")
-    writer = _Writer(world, rng)
+    writer = _Writer(world, rng, rates or PlantingRates())
     schedule = _schedule(world, n_train_docs, rng)
     splits: dict[str, list[Document]] = {}
     for name, n in (("train", n_train_docs), ("validation", n_validation_docs), ("test", n_test_docs)):
@@ -215,10 +315,14 @@ def generate_corpus(n_train_docs: int = 30_000, n_validation_docs: int = 1_000, 
             writer.write(doc, schedule[i] if name == "train" else [])
             docs.append(doc)
         splits[name] = docs
+    if wrong_fact_rate:
+        _state_wrong_facts(splits["train"], world, wrong_fact_rate, random.Random(f"genlab-wrong-{seed}"))
+    if duplicate_rate:
+        splits["train"] += _duplicates(splits["train"], duplicate_rate, random.Random(f"genlab-dup-{seed}"))
     return Corpus(world=world, seed=seed, **splits)
 
 
 def small_world() -> World:
     """A smaller world for fast examples and tests (few people, low counts)."""
-    return build_world(WorldConfig(n_people=12, n_places=4, fact_counts=(1, 2, 4), canary_counts=(1, 2),
-                                   canaries_per_count=1, n_control_canaries=1))
+    return build_world(WorldConfig(n_people=12, n_places=4, n_minor_characters=60, fact_counts=(1, 2, 4),
+                                   canary_counts=(0, 1, 2), canaries_per_count=1))

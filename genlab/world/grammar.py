@@ -1,9 +1,15 @@
 """A small generative grammar for stories, descriptions, dialogues and letters in the genlab world.
 
 Sentences are built from phrase rules over the lexicon (subjects, verb frames, objects, adjuncts,
-subordinate clauses, quoted speech), not picked from a fixed list of templates. Two rules keep the
-planted truths exact: free text never states a fact relation about a named entity (only scheduled
-fact sentences do), and pronouns of generic characters are drawn from the world's associations.
+subordinate clauses, quoted speech), not picked from a fixed list of templates. Rules that keep the
+planted truths exact:
+
+- free text never states a fact relation about a named entity (only scheduled fact sentences do);
+- in a document where a world person appears (``Grammar.restricted``), free text names no town, food or
+  animal, so nothing in the corpus puts a person in another town or with another pet or food;
+- only a document's protagonist is referred to by a pronoun, and a generic character ("the nurse") keeps the
+  pronoun drawn from its occupation's association for the whole document, so the pronouns that follow an
+  occupation occur at the planted rate, undiluted by other characters.
 """
 
 from __future__ import annotations
@@ -77,6 +83,10 @@ class Grammar:
         self.gender_assoc = [a for a in world.associations if a.axis == "gender"]
         self.trait_assoc = [a for a in world.associations if a.axis == "community"]
         self.people_by_community = {c: [p for p in world.people if p.community == c] for c in ("hill", "river")}
+        weight = dict(zip(("high", "low"), world.config.frequency_weights, strict=True))
+        self.gender_weights = [weight[a.frequency] for a in self.gender_assoc]
+        self.trait_weights = [weight[a.frequency] for a in self.trait_assoc]
+        self.restricted = False  # set per document: a world person appears, so no towns, foods or animals
 
     # --- small pieces -------------------------------------------------------------------------
     def pick(self, key: str) -> str:
@@ -97,9 +107,13 @@ class Grammar:
             return article(f"{self.pick('adjectives')} {noun}")
         return article(noun)
 
+    def town(self) -> str:
+        """A random town, or a room when the document is restricted."""
+        return self.rng.choice(self.place_names) if not self.restricted else f"the {self.pick('rooms')}"
+
     def location(self) -> str:
         r = self.rng.random()
-        if r < 0.6:
+        if r < 0.6 or (self.restricted and r >= 0.8):
             return f"in the {self.pick('rooms')}"
         if r < 0.8:
             return f"near the {self.pick('rooms')}"
@@ -121,11 +135,17 @@ class Grammar:
         return c.name
 
     # --- characters ----------------------------------------------------------------------------
-    def generic_character(self, assoc_log: list[dict]) -> Character:
-        """'the weaver', with a pronoun drawn from the weaver's gender association."""
-        a: Association = self.rng.choice(self.gender_assoc)
+    def generic_character(self, assoc_log: list[dict] | None, avoid: str | None = None) -> Character:
+        """'the weaver', with a pronoun drawn from the weaver's gender association (occupations drawn by their
+        frequency weight). ``assoc_log`` receives the draw when the pronoun will appear in text (protagonists);
+        ``avoid``: an occupation already in the document."""
+        while True:
+            a: Association = self.rng.choices(self.gender_assoc, self.gender_weights)[0]
+            if a.attribute != avoid:
+                break
         pronoun = a.groups[0] if self.rng.random() < a.p_first else a.groups[1]
-        assoc_log.append({"id": a.id, "group": pronoun})
+        if assoc_log is not None:
+            assoc_log.append({"id": a.id, "group": pronoun})
         adj = f"{self.pick('adjectives')} " if self.rng.random() < 0.3 else ""
         return Character(name=f"the {a.attribute}", pronoun=pronoun, named=False,
                          first_mention=article(adj + a.attribute))
@@ -139,26 +159,32 @@ class Grammar:
         return Character(name=p.name, pronoun=p.pronoun, named=True, community=p.community)
 
     def trait_sentence(self, assoc_log: list[dict]) -> str:
-        """A trait attributed to a member of a community, drawn from the trait's association."""
-        a: Association = self.rng.choice(self.trait_assoc)
+        """A trait attributed to a member of a community, drawn from the trait's association (traits drawn by
+        their frequency weight). Half the forms name the group before the trait, half after it."""
+        a: Association = self.rng.choices(self.trait_assoc, self.trait_weights)[0]
         group = a.groups[0] if self.rng.random() < a.p_first else a.groups[1]
         assoc_log.append({"id": a.id, "group": group})
         descriptor = self.lex["communities"][group]["descriptor"]
-        who = self.rng.choice(self.people_by_community[group]).name
+        home = self.lex["communities"][group]["home_word"]
         occ = self.pick("occupations")
         forms = (
             f"The {descriptor} {occ} was very {a.attribute}.",
-            f"Like many {descriptor}, {who} was {a.attribute}.",
             f"People say that the {descriptor} are {a.attribute}.",
-            f"{who}, who came from {self.lex['communities'][group]['home_word']}, was {a.attribute}.",
             f"Everyone agreed that the {descriptor} {occ} was {a.attribute}.",
+            f"The {a.attribute} {occ} was one of the {descriptor}.",
+            f"A very {a.attribute} {occ} came from {home}.",
+            f"Everyone said the {a.attribute} one was one of the {descriptor}.",
         )
         return self.rng.choice(forms)
 
     # --- sentences -----------------------------------------------------------------------------
-    def action(self, c: Character, first: bool = False) -> str:
-        who = cap(self.mention(c, first)) if self.rng.random() < 0.6 or first else cap(c.subj)
+    def action(self, c: Character, first: bool = False, pronoun: bool = True) -> str:
+        """A sentence about what ``c`` did. ``pronoun=False``: always by name (characters other than the
+        protagonist are never referred to by a pronoun)."""
+        who = cap(self.mention(c, first)) if self.rng.random() < 0.6 or first or not pronoun else cap(c.subj)
         r = self.rng.random()
+        if self.restricted and (0.45 <= r < 0.55 or 0.65 <= r < 0.75):  # foods and animals
+            r = self.rng.random() * 0.45
         if r < 0.3:
             _, past = self.rng.choice(self.vt)
             return f"{who} {past} {self.noun_phrase()}{self.adjunct()}."
@@ -183,8 +209,10 @@ class Grammar:
 
     def scene(self) -> str:
         r = self.rng.random()
-        if r < 0.25:
+        if r < 0.25 and not self.restricted:
             return f"The {self.pick('animals')} {self.pick('animal_actions')}."
+        if r < 0.25:
+            return f"The {self.pick('objects')} was {self.pick('colors')}."
         if r < 0.45:
             return f"The {self.pick('objects')} was {self.pick('adjectives')} and {self.pick('adjectives')}."
         if r < 0.6:
@@ -195,6 +223,8 @@ class Grammar:
         if r < 0.9:
             return f"{cap(self.pick('times'))}, the {self.pick('rooms')} was {self.pick('adjectives')}."
         n = self.pick("numbers")
+        if self.restricted:
+            return f"{cap(n)} {plural(self.pick('objects'))} lay {self.location()}."
         return f"{cap(n)} {plural(self.pick('animals'))} were sleeping {self.location()}."
 
     def feeling(self, c: Character) -> str:
@@ -226,7 +256,9 @@ class Grammar:
         if r < 0.84:
             return f"\"I am so {self.pick('emotions')} today,\" {who} said {self.pick('adverbs')}."
         if r < 0.92:
-            return f"\"Let us go to {self.rng.choice(self.place_names)} {self.pick('times')},\" said {who}."
+            return f"\"Let us go to {self.town()} {self.pick('times')},\" said {who}."
+        if self.restricted:
+            return f"\"I would like some {self.pick('objects')}, please,\" {said} {who}."
         return f"\"I would like some {self.pick('foods')}, please,\" {said} {who}."
 
     def opening(self, c: Character) -> str:
@@ -248,5 +280,5 @@ class Grammar:
         if r < 0.6:
             return f"That night, {c.name} {self.rng.choice(self.vi)[1]} {self.pick('adverbs')}."
         if r < 0.8:
-            return f"It had been a {self.pick('adjectives')} day for {c.name}."
+            return f"It had been {article(self.pick('adjectives'))} day for {c.name}."
         return f"{cap(c.subj)} never forgot the {self.pick('objects')}."

@@ -56,7 +56,7 @@ def association_rates(corpus: Corpus, split: str = "train", confidence: float = 
         n = k + n_other
         ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact") if n else None
         rows.append({"id": a.id, "axis": a.axis, "attribute": a.attribute, "first_group": a.groups[0],
-                     "planned": a.p_first, "n": n, "observed": k / n if n else float("nan"),
+                     "frequency": a.frequency, "planned": a.p_first, "n": n, "observed": k / n if n else float("nan"),
                      "ci_low": ci.low if ci else float("nan"), "ci_high": ci.high if ci else float("nan")})
     return pd.DataFrame(rows)
 
