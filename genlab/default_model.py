@@ -1,7 +1,11 @@
 """Build genlab's embedded default model from scratch: corpus -> tokenizer -> pretraining -> manifest.
 
-    python -m genlab.default_model build [--out DIR] [--steps N]   # about 25 min on 2 CPU cores
-    python -m genlab.default_model check                            # does the shipped model match the corpus?
+    python -m genlab.default_model build [--out DIR] [--steps N]   # about 80 min on 2 CPU cores, resumable
+    python -m genlab.default_model measure [--model DIR]            # world validity into the manifest (~10 min)
+    python -m genlab.default_model check [--quick]                  # matches the corpus? meets its targets?
+
+The build checkpoints every ``SAVE_STEPS`` steps under ``build/default-model-checkpoints/``; run the same
+command again after an interruption and it resumes from the newest checkpoint (of the same corpus).
 
 The manifest records everything needed to reproduce and audit the model: seeds, steps, the corpus
 hash, the world spec hash, validation perplexity and greedy / nucleus samples.
@@ -19,12 +23,28 @@ from dataclasses import asdict
 from pathlib import Path
 
 from genlab.paths import data_dir, default_model_dir
-from genlab.train import ModelConfig, PretrainConfig, pretrain
+from genlab.train import pretrain
 from genlab.world import generate_corpus, load_world
 from genlab.world.corpus import GENERATOR_VERSION
 
 CORPUS_SEED = 0
-DEFAULT_STEPS = 1200
+DEFAULT_STEPS = 1200  # 1200 x 32 blocks x 256 tokens = 9.8M tokens, about 3.4 passes over the 2.85M-token corpus
+SAVE_STEPS = 100
+
+
+def recipe(steps: int = DEFAULT_STEPS):
+    """The default model's recipe: (ModelConfig, PretrainConfig). Packed 256-token blocks, no dropout (the
+    model must memorise planted facts), peak learning rate 2e-3 with cosine decay."""
+    from genlab.train import ModelConfig, PretrainConfig
+
+    return ModelConfig(), PretrainConfig(max_steps=steps, batch_size=32, learning_rate=2e-3, warmup_steps=100,
+                                         weight_decay=0.1, eval_steps=200, save_steps=SAVE_STEPS, packing=True)
+
+
+def checkpoint_root() -> Path:
+    from genlab.paths import REPO_DIR
+
+    return REPO_DIR / "build" / "default-model-checkpoints"
 
 
 def world_spec_path() -> Path:
@@ -58,8 +78,11 @@ def samples(bundle, prompts: tuple[str, ...] | None = None, max_new_tokens: int 
     return out
 
 
-def build(out_dir: Path, steps: int = DEFAULT_STEPS) -> dict:
-    """Generate the corpus, train tokenizer and model, and write model + manifest to ``out_dir``."""
+def build(out_dir: Path, steps: int = DEFAULT_STEPS, checkpoints: Path | None = None) -> dict:
+    """Generate the corpus, train tokenizer and model, and write model + manifest to ``out_dir``.
+
+    ``checkpoints``: where resumable training checkpoints go (default ``checkpoint_root()``); a folder left by an
+    earlier build of another corpus is refused, not mixed in."""
     from genlab.metrics.perplexity import perplexity
     from genlab.tokenizer import train_tokenizer
 
@@ -67,12 +90,18 @@ def build(out_dir: Path, steps: int = DEFAULT_STEPS) -> dict:
     world = load_world()
     world_spec_path().write_text(world.to_json(), encoding="utf-8")
     corpus = generate_corpus(seed=CORPUS_SEED, world=world)
-    model_config = ModelConfig()
-    tokenizer = train_tokenizer(corpus.texts("train"), vocab_size=model_config.vocab_size,
+    model_config, config = recipe(steps)
+    checkpoints = Path(checkpoints or checkpoint_root())
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    stamp = checkpoints / "corpus.sha256"
+    if stamp.exists() and stamp.read_text().strip() != corpus.sha256():
+        raise RuntimeError(f"{checkpoints} holds checkpoints of another corpus; delete the folder to start afresh")
+    stamp.write_text(corpus.sha256() + "\n")
+    # the tokenizer never sees a canary or planted PII, so no secret can become a vocabulary entry
+    tokenizer = train_tokenizer(corpus.tokenizer_texts(), vocab_size=model_config.vocab_size,
                                 model_max_length=model_config.n_positions)
-    config = PretrainConfig(max_steps=steps)
     result = pretrain(corpus.texts("train"), corpus.texts("validation")[:200], tokenizer, model_config, config,
-                      output_dir=out_dir)
+                      output_dir=out_dir, checkpoint_dir=checkpoints)
     val = perplexity(result.bundle, corpus.texts("validation"))
     manifest = {
         "name": "genlab-tiny-world",
@@ -82,14 +111,20 @@ def build(out_dir: Path, steps: int = DEFAULT_STEPS) -> dict:
         "pretrain_config": asdict(config),
         "corpus": {"seed": CORPUS_SEED, "sha256": corpus.sha256(), "generator_version": GENERATOR_VERSION,
                    "n_train_docs": len(corpus.train), "n_train_words": corpus.n_words("train"),
-                   "train_tokens_per_epoch": result.metrics["train_tokens_per_epoch"]},
+                   "train_tokens_per_epoch": result.metrics["train_tokens_per_epoch"],
+                   "epochs": round(steps * config.batch_size * model_config.n_positions
+                                   / result.metrics["train_tokens_per_epoch"], 2)},
+        "recipe": "packed 256-token blocks; tokenizer trained on documents without canaries or PII; digits split; "
+                  "no dropout; AdamW, peak lr 2e-3, 100 warm-up steps, cosine decay",
         "world": {"seed": world.config.seed, "spec_sha256": sha256_text(world.to_json())},
-        "tokenizer": {"type": "byte-level BPE", "vocab_size": len(tokenizer), "bos_eos": tokenizer.eos_token,
-                      "pad": tokenizer.pad_token},
+        "tokenizer": {"type": "byte-level BPE, digits split one by one", "vocab_size": len(tokenizer),
+                      "bos_eos": tokenizer.eos_token, "pad": tokenizer.pad_token,
+                      "trained_on": "training documents without canaries or planted PII"},
         "validation": {"perplexity": round(val.perplexity, 4), "n_docs": len(corpus.validation),
                        "n_tokens": val.n_tokens, "method": "genlab.metrics.perplexity, BOS prepended, token-weighted"},
         "train_loss_final": result.metrics["train_loss"],
         "train_runtime_s": round(result.metrics["train_runtime_s"], 1),
+        "resumed_from": result.metrics["resumed_from"],
         "samples": samples(result.bundle),
         "environment": {"python": platform.python_version(), "torch": __import__("torch").__version__,
                         "transformers": __import__("transformers").__version__},
@@ -99,6 +134,40 @@ def build(out_dir: Path, steps: int = DEFAULT_STEPS) -> dict:
     for junk in ("training_args.bin",):
         (out_dir / junk).unlink(missing_ok=True)
     return manifest
+
+
+def measure(model_dir: Path | None = None, canaries_per_count: int | None = 2, n_references: int = 10_000) -> dict:
+    """Measure what the model at ``model_dir`` learned of its world (``genlab.validity.world_validity``), write the
+    tables to ``model_dir/validity/*.csv`` and the summary into the manifest's ``validity`` entry."""
+    from genlab.models import load_model
+    from genlab.validity import validity_summary, world_validity
+
+    model_dir = Path(model_dir or default_model_dir())
+    bundle = load_model(str(model_dir))
+    corpus = generate_corpus(seed=CORPUS_SEED, world=load_world())
+    start = time.time()
+    results = world_validity(bundle, corpus, canaries_per_count=canaries_per_count, n_references=n_references)
+    summary = validity_summary(results)
+    summary["settings"] = {"canaries_per_count": canaries_per_count, "n_references": n_references,
+                           "wall_s": round(time.time() - start, 1)}
+    tables = model_dir / "validity"
+    tables.mkdir(exist_ok=True)
+    for name in ("facts_by_count", "associations", "exposure"):
+        results[name].round(6).to_csv(tables / f"{name}.csv", index=False)
+    path = model_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["validity"] = summary
+    path.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return summary
+
+
+def target_problems(model_dir: Path | None = None) -> list[str]:
+    """The targets the manifest's measured validity misses (empty: all met); a missing measurement is a problem."""
+    model_dir = Path(model_dir or default_model_dir())
+    validity = json.loads((model_dir / "manifest.json").read_text()).get("validity")
+    if validity is None:
+        return ["the manifest holds no validity measurement: run `python -m genlab.default_model measure`"]
+    return [f"target missed: {name}" for name, met in validity["targets_met"].items() if not met]
 
 
 def check(model_dir: Path | None = None) -> list[str]:
@@ -124,8 +193,16 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="rebuild the default model from scratch")
     b.add_argument("--out", type=Path, default=None, help="output folder (default: the embedded model's folder)")
     b.add_argument("--steps", type=int, default=DEFAULT_STEPS)
-    sub.add_parser("check", help="check the shipped model against the current corpus generator")
+    m = sub.add_parser("measure", help="measure what the model learned of its world; write it into the manifest")
+    m.add_argument("--model", type=Path, default=None, help="model folder (default: the embedded model)")
+    m.add_argument("--canaries-per-count", type=int, default=2, help="canaries per kind and count (0: all)")
+    c = sub.add_parser("check", help="check the shipped model against the corpus generator and its targets")
+    c.add_argument("--quick", action="store_true", help="consistency only: skip the measured targets")
     args = parser.parse_args(argv)
+    if args.command == "measure":
+        summary = measure(args.model, canaries_per_count=args.canaries_per_count or None)
+        print(json.dumps(summary, indent=1))
+        return 0
     if args.command == "build":
         out = args.out or default_model_dir()
         if args.out is None and (out / "model.safetensors").exists():
@@ -133,8 +210,11 @@ def main(argv: list[str] | None = None) -> int:
         out.mkdir(parents=True, exist_ok=True)
         manifest = build(out, steps=args.steps)
         print(json.dumps({k: manifest[k] for k in ("validation", "train_runtime_s", "samples")}, indent=1))
+        print(json.dumps(measure(out), indent=1))
         return 0
     problems = check()
+    if not args.quick:
+        problems += target_problems()
     for p in problems:
         print("problem:", p)
     print("consistent" if not problems else f"{len(problems)} problem(s)")

@@ -8,8 +8,8 @@ The same function runs in a notebook, in a script, and under ``accelerate launch
 >>> tok = train_tokenizer(texts, vocab_size=300)
 >>> result = pretrain(texts, texts[:8], tok, ModelConfig(n_embd=32, n_layer=1, n_head=2, n_positions=32),
 ...                   PretrainConfig(max_steps=2, batch_size=8, eval_steps=2, progress=False))
->>> sorted(result.metrics)[:2]
-['eval_loss', 'eval_perplexity']
+>>> result.metrics["documents_truncated"], result.metrics["train_tokens_per_epoch"] % 32  # packed: whole blocks
+(0, 0)
 """
 
 from __future__ import annotations
@@ -49,6 +49,11 @@ class PretrainConfig:
     eval_steps: int = 500  # validation loss every this many steps
     logging_steps: int = 25
     seed: int = 0
+    #: True: documents are concatenated (each between <|endoftext|> tokens) and cut into full context-length
+    #: blocks, so no document loses its tail (the last partial block is dropped and counted). False: one example
+    #: per document, truncated to the context length (the count of truncated tokens is reported).
+    packing: bool = True
+    save_steps: int = 0  # with a checkpoint_dir: a resumable checkpoint every this many steps (0: at eval_steps)
     progress: bool | None = None  # tqdm bar; None: on, unless CI or TQDM_DISABLE is set
     extra_args: dict = field(default_factory=dict)  # passed to TrainingArguments as they are
 
@@ -66,19 +71,41 @@ def progress_enabled(progress: bool | None = None) -> bool:
     return not (os.environ.get("CI") or os.environ.get("TQDM_DISABLE"))
 
 
-def tokenize_documents(tokenizer, texts: Sequence[str], max_length: int):
-    """One example per document: ``<|endoftext|> text <|endoftext|>``, truncated to ``max_length``."""
+def tokenize_documents(tokenizer, texts: Sequence[str], max_length: int, packing: bool = False):
+    """Training examples from documents, and how many of their tokens the examples keep.
+
+    ``packing=False``: one example per document, ``<|endoftext|> text <|endoftext|>``, truncated to
+    ``max_length``. ``packing=True``: the standard ``group_texts`` recipe: every document's tokens followed by
+    ``<|endoftext|>``, after one leading ``<|endoftext|>``, concatenated and cut into blocks of exactly
+    ``max_length``; only the last partial block is dropped.
+
+    Returns ``(dataset, usage)`` with ``usage = {"tokens": all tokens, "tokens_used": tokens in the examples,
+    "documents_truncated": documents that lost tokens}``.
+
+    >>> from genlab.tokenizer import train_tokenizer
+    >>> tok = train_tokenizer(["one two three four five six"] * 10, vocab_size=300)
+    >>> ds, usage = tokenize_documents(tok, ["one two three four five six"] * 3, max_length=8, packing=True)
+    >>> len(ds), set(ds["length"]), usage
+    (3, {8}, {'tokens': 28, 'tokens_used': 24, 'documents_truncated': 0})
+    """
     import datasets
 
     bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
-
-    def encode(batch):
-        ids = tokenizer(batch["text"], add_special_tokens=False)["input_ids"]
-        ids = [([bos] + x + [eos])[:max_length] for x in ids]
-        return {"input_ids": ids, "length": [len(x) for x in ids]}
-
-    ds = datasets.Dataset.from_dict({"text": list(texts)})
-    return ds.map(encode, batched=True, remove_columns=["text"])
+    encoded = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+    if packing:
+        stream = [bos]
+        for x in encoded:
+            stream += x + [eos]
+        n_blocks = len(stream) // max_length
+        blocks = [stream[i * max_length:(i + 1) * max_length] for i in range(n_blocks)]
+        usage = {"tokens": len(stream), "tokens_used": n_blocks * max_length, "documents_truncated": 0}
+    else:
+        docs = [[bos] + x + [eos] for x in encoded]
+        blocks = [d[:max_length] for d in docs]
+        usage = {"tokens": sum(map(len, docs)), "tokens_used": sum(map(len, blocks)),
+                 "documents_truncated": sum(len(d) > max_length for d in docs)}
+    ds = datasets.Dataset.from_dict({"input_ids": blocks, "length": [len(b) for b in blocks]})
+    return ds, usage
 
 
 def build_model(tokenizer, config: ModelConfig):
@@ -93,11 +120,15 @@ def build_model(tokenizer, config: ModelConfig):
 
 def pretrain(train_texts: Sequence[str], eval_texts: Sequence[str], tokenizer, model_config: ModelConfig | None = None,
              config: PretrainConfig | None = None, output_dir: str | os.PathLike | None = None,
-             callbacks: Sequence[Any] = ()) -> PretrainResult:
+             callbacks: Sequence[Any] = (), checkpoint_dir: str | os.PathLike | None = None) -> PretrainResult:
     """Train a fresh GPT-2 on ``train_texts``; report validation loss and perplexity on ``eval_texts``.
 
     ``output_dir``: where the final model and tokenizer are saved (safetensors); ``None`` keeps them in memory.
     ``callbacks``: extra ``TrainerCallback`` objects, e.g. :class:`genlab.progress.LiveLossPlot`.
+    ``checkpoint_dir``: Trainer checkpoints (model, optimizer, scheduler, random state) go here every
+    ``config.save_steps`` steps, and a run started again with the same folder resumes from the newest one.
+    The metrics report ``train_tokens_per_epoch`` (tokens in the examples) and ``tokens_dropped`` (what packing
+    or truncation left out).
     """
     import tempfile
 
@@ -111,17 +142,25 @@ def pretrain(train_texts: Sequence[str], eval_texts: Sequence[str], tokenizer, m
     set_seed(config.seed)
     tokenizer.model_max_length = model_config.n_positions
     model = build_model(tokenizer, model_config)
-    train_ds = tokenize_documents(tokenizer, train_texts, model_config.n_positions)
-    eval_ds = tokenize_documents(tokenizer, eval_texts, model_config.n_positions)
+    train_ds, usage = tokenize_documents(tokenizer, train_texts, model_config.n_positions, packing=config.packing)
+    eval_ds, _ = tokenize_documents(tokenizer, eval_texts, model_config.n_positions, packing=config.packing)
+    if len(train_ds) == 0:
+        raise ValueError(f"the training texts hold {usage['tokens']} tokens, less than one block of "
+                         f"{model_config.n_positions}; give more text or set PretrainConfig(packing=False)")
+    saving = {"save_strategy": "no"}
+    if checkpoint_dir is not None:
+        saving = {"save_strategy": "steps", "save_steps": config.save_steps or config.eval_steps,
+                  "save_total_limit": 2}
 
     with tempfile.TemporaryDirectory(prefix="genlab-pretrain-") as scratch:
         args = TrainingArguments(
-            output_dir=scratch, max_steps=config.max_steps, per_device_train_batch_size=config.batch_size,
+            output_dir=str(checkpoint_dir or scratch), max_steps=config.max_steps,
+            per_device_train_batch_size=config.batch_size,
             per_device_eval_batch_size=config.batch_size, learning_rate=config.learning_rate,
             warmup_steps=config.warmup_steps, lr_scheduler_type="cosine", weight_decay=config.weight_decay,
             logging_steps=config.logging_steps, eval_strategy="steps", eval_steps=config.eval_steps,
-            save_strategy="no", report_to=[], seed=config.seed, data_seed=config.seed,
-            train_sampling_strategy="group_by_length", length_column_name="length",
+            report_to=[], seed=config.seed, data_seed=config.seed, **saving,
+            train_sampling_strategy="random" if config.packing else "group_by_length", length_column_name="length",
             disable_tqdm=not progress_enabled(config.progress), use_cpu=not torch.cuda.is_available(),
             ddp_find_unused_parameters=False, **config.extra_args)
         trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
@@ -131,13 +170,17 @@ def pretrain(train_texts: Sequence[str], eval_texts: Sequence[str], tokenizer, m
             from transformers.trainer_callback import PrinterCallback
 
             trainer.remove_callback(PrinterCallback)
+        resume = None
+        if checkpoint_dir is not None:
+            from transformers.trainer_utils import get_last_checkpoint
+
+            resume = get_last_checkpoint(str(checkpoint_dir)) if Path(checkpoint_dir).is_dir() else None
         start = time.perf_counter()
-        train_out = trainer.train()
+        train_out = trainer.train(resume_from_checkpoint=resume)
         runtime = time.perf_counter() - start
         eval_metrics = trainer.evaluate()
 
     model.eval()
-    n_tokens = sum(train_ds["length"])
     metrics = {
         "eval_loss": eval_metrics["eval_loss"],
         "eval_perplexity": math.exp(eval_metrics["eval_loss"]),
@@ -145,7 +188,10 @@ def pretrain(train_texts: Sequence[str], eval_texts: Sequence[str], tokenizer, m
         "train_runtime_s": runtime,
         "steps": config.max_steps,
         "n_parameters": model.num_parameters(),
-        "train_tokens_per_epoch": n_tokens,
+        "train_tokens_per_epoch": usage["tokens_used"],
+        "tokens_dropped": usage["tokens"] - usage["tokens_used"],
+        "documents_truncated": usage["documents_truncated"],
+        "resumed_from": Path(resume).name if resume else None,
     }
     provenance = {"name": "pretrained", "source": "genlab.train.pretrain", "local": True, "path": None,
                   "model_config": asdict(model_config), "pretrain_config": asdict(config)}
