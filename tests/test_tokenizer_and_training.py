@@ -66,3 +66,53 @@ def test_pretrain_refuses_pad_equal_to_eos(small_corpus, tiny_tokenizer):
             ModelConfig(n_positions=16, n_embd=8, n_layer=1, n_head=1),
             PretrainConfig(max_steps=1, progress=False),
         )
+
+
+def test_digits_never_merge_so_no_number_becomes_a_vocabulary_entry():
+    secrets = [f"The phone number of Ana is 555-{i:04d}-{i * 7 % 10000:04d}." for i in range(50)] * 20
+    tok = train_tokenizer(secrets, vocab_size=400)
+    assert not [t for t in tok.get_vocab() if sum(ch.isdigit() for ch in t) > 1]
+    ids = tok("555-0042-0294", add_special_tokens=False)["input_ids"]
+    assert len(ids) == 13 and tok.decode(ids) == "555-0042-0294"
+
+
+def test_packing_keeps_every_document_whole(small_corpus, tiny_tokenizer):
+    from genlab.train import tokenize_documents
+
+    texts = small_corpus.texts("train")[:40]
+    packed, usage = tokenize_documents(tiny_tokenizer, texts, max_length=64, packing=True)
+    truncated, cut = tokenize_documents(tiny_tokenizer, texts, max_length=64, packing=False)
+    eos = tiny_tokenizer.eos_token_id
+    stream = [t for block in packed["input_ids"] for t in block]
+    assert set(packed["length"]) == {64} and usage["tokens"] - usage["tokens_used"] < 64
+    # the blocks are the documents, in order, each closed by <|endoftext|>, cut only at the end
+    expected = [eos]
+    for text in texts:
+        expected += tiny_tokenizer(text, add_special_tokens=False)["input_ids"] + [eos]
+    assert stream == expected[: len(stream)] and usage["tokens"] == len(expected)
+    assert cut["documents_truncated"] == sum(len(tiny_tokenizer(t)["input_ids"]) + 2 > 64 for t in texts) > 0
+    assert cut["tokens_used"] == sum(truncated["length"]) < cut["tokens"]
+
+
+def test_an_interrupted_pretraining_resumes_where_it_stopped(small_corpus, tiny_tokenizer, tmp_path):
+    """Checkpoints every 2 steps; the newest is deleted to simulate a crash between saves. The restarted run picks
+    up at step 2 and ends with the same weights as a run that was never interrupted."""
+    import copy
+    import shutil
+
+    import torch
+
+    def run(checkpoints):
+        return pretrain(small_corpus.texts("train")[:120], small_corpus.texts("validation")[:8],
+                        copy.deepcopy(tiny_tokenizer), ModelConfig(n_positions=64, n_embd=32, n_layer=1, n_head=2),
+                        PretrainConfig(max_steps=4, batch_size=4, eval_steps=4, save_steps=2, progress=False),
+                        checkpoint_dir=checkpoints)
+
+    straight = run(None)
+    first = run(tmp_path)
+    assert first.metrics["resumed_from"] is None and (tmp_path / "checkpoint-4").is_dir()
+    shutil.rmtree(tmp_path / "checkpoint-4")
+    again = run(tmp_path)
+    assert again.metrics["resumed_from"] == "checkpoint-2"
+    for a, b in zip(straight.bundle.model.parameters(), again.bundle.model.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
