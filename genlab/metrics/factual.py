@@ -4,7 +4,7 @@ Every planted fact is a (subject, relation, object) triple stated in exactly ``c
 (``genlab.world.spec``), so the world is its own answer key. Two views of the same knowledge:
 
 1. **Cloze probes** (Petroni et al. 2019, "Language Models as Knowledge Bases?", LAMA): each fact written with
-   one of its relation's templates and cut before the object, "Gunka lives in" -> "Cinderfold".
+   one of its relation's templates and cut before the object, "Guntha lives in" -> "Willowby".
    ``cloze_probes`` builds them; two scorings, per probe:
 
    - *generation exact match*: the greedy continuation names the answer (the rule is in ``match_option``);
@@ -40,15 +40,15 @@ once per probe.
      4 20       1.0
 
 **Limitations.** Claims are found by template matching, not by understanding. A claim is a sentence part that
-matches one of the 21 relation templates (or the variants listed in ``extract_claims``) with a world person
+matches one of the 28 relation templates (or the variants listed in ``extract_claims``) with a world person
 (person relations) or town (place relations) named in full as its subject. Missed: pronouns and other
-co-reference ("She lives in Cinderfold"), possessives ("Gunka's pet is a seal"), paraphrases outside the
-templates ("Gunka is a fisher", "Gunka's home town"), negation and hedging ("Gunka does not live in X" is
-missed, "Gunka lives in X no more" is counted as a claim), second objects of a coordination ("lives in A and
+co-reference ("She lives in Willowby"), possessives ("Guntha's pet is a kitten"), paraphrases outside the
+templates ("Guntha is a dancer", "Guntha's home town"), negation and hedging ("Guntha does not live in X" is
+missed, "Guntha lives in X no more" is counted as a claim), second objects of a coordination ("lives in A and
 B" claims A only), claims about minor characters or names the world does not know. Counted although they may
 not be assertions: statements inside quoted speech, questions that happen to match a template. An object that
 is not a valid object of its relation (not a town for ``lives_in``, not an occupation for ``works_as``, ...) is
-counted as a contradiction and flagged ``invalid_object``; so "Gunka lives in the north of Cinderfold" counts
+counted as a contradiction and flagged ``invalid_object``; so "Guntha lives in the north of Willowby" counts
 as a contradiction. Case and a/an agreement are ignored. The rate is only as good as this coverage: report the
 number of claims next to it. Cloze probes measure recall of the exact templates seen in training, not
 knowledge that transfers to new phrasings; the three templates of a fact are not independent trials, so use
@@ -68,7 +68,15 @@ import numpy as np
 import pandas as pd
 
 from genlab.metrics.registry import metric_family, register_metric
-from genlab.world.spec import PERSON_RELATIONS, RELATION_TEMPLATES, Fact, World, article
+from genlab.world.spec import (
+    HELDOUT_TEMPLATE,
+    N_TRAIN_TEMPLATES,
+    PERSON_RELATIONS,
+    RELATION_TEMPLATES,
+    Fact,
+    World,
+    article,
+)
 
 # The lexicon list that holds the valid objects of each relation (``lives_in``: the world's towns).
 RELATION_LEXICON = {
@@ -115,7 +123,7 @@ def relation_objects(world: World, relation: str) -> tuple[str, ...]:
 
     >>> from genlab.world import small_world
     >>> relation_objects(small_world(), "lives_in")
-    ('Cinderfold', 'Cinderhaven', 'Nettlemouth', 'Ravencombe')
+    ('Nettlemouth', 'Willowby', 'Yarrowholm')
     """
     if relation not in RELATION_TEMPLATES:
         raise ValueError(f"unknown relation {relation!r}; choose one of {sorted(RELATION_TEMPLATES)}")
@@ -127,7 +135,7 @@ def valid_objects(world: World, relation: str) -> tuple[str, ...]:
     objects of its facts. A claimed object outside this set is flagged ``invalid_object``.
 
     >>> from genlab.world import small_world
-    >>> "seal" in valid_objects(small_world(), "has_pet"), "Cinderfold" in valid_objects(small_world(), "has_pet")
+    >>> "seal" in valid_objects(small_world(), "has_pet"), "Willowby" in valid_objects(small_world(), "has_pet")
     (True, False)
     """
     objects = set(relation_objects(world, relation))
@@ -142,34 +150,58 @@ def _uses_article(relation: str, template: int) -> bool:
     return "{a_o}" in RELATION_TEMPLATES[relation][template]
 
 
-def cloze_probes(world: World, templates: Literal["all", "canonical"] = "all") -> list[ClozeProbe]:
-    """One probe per fact and template: ``"all"`` (the 3 templates each fact was written with) or
-    ``"canonical"`` (template 0 only, one probe per fact).
+def cloze_probes(
+    world: World,
+    templates: Literal["all", "canonical", "heldout"] | Mapping[str, int] = "all",
+    *,
+    name_swap: bool = False,
+) -> list[ClozeProbe]:
+    """Cloze probes for every fact of ``world``.
+
+    ``templates``: ``"all"`` (one probe per template the corpus states facts with), ``"canonical"`` (template 0),
+    ``"heldout"`` (the template no training document uses: a form the model never saw), or a mapping
+    fact id -> template index (e.g. the template each fact was stated with most often).
+
+    ``name_swap=True`` builds the name-swap control: the same question about another subject
+    (``World.name_swap``), with the fact's own object as the answer. Its accuracy is how often the model names
+    that object whatever the subject: the baseline a fact's recall must beat. Ids end in ``#swap``.
 
     >>> from genlab.world import small_world
     >>> probes = cloze_probes(small_world())
     >>> len(probes), probes[1].prompt, probes[1].answer, probes[1].count
-    (180, 'Gunka has a little house in', 'Cinderfold', 1)
+    (180, 'Guntha has a little house in', 'Willowby', 2)
     >>> probes[3].answer, probes[3].candidates[:2]
-    ('a fisher', ('a clerk', 'a cobbler'))
+    ('a dancer', ('a baker', 'a cook'))
+    >>> swap = cloze_probes(small_world(), "heldout", name_swap=True)[0]
+    >>> swap.id, swap.subject != probes[0].subject, swap.answer == probes[0].answer
+    ('lives_in:Guntha#t3#swap', True, True)
     """
-    if templates not in ("all", "canonical"):
-        raise ValueError(f"templates must be 'all' or 'canonical', got {templates!r}")
+    if isinstance(templates, str) and templates not in ("all", "canonical", "heldout"):
+        raise ValueError(f"templates must be 'all', 'canonical', 'heldout' or a fact id -> index mapping, "
+                         f"got {templates!r}")
     probes = []
     for fact in world.facts:
         others = [o for o in relation_objects(world, fact.relation) if o != fact.object]
-        n_templates = len(RELATION_TEMPLATES[fact.relation]) if templates == "all" else 1
-        for t in range(n_templates):
-            prompt, answer = fact.cloze(t)
+        if templates == "all":
+            chosen = range(N_TRAIN_TEMPLATES)
+        elif templates == "canonical":
+            chosen = (0,)
+        elif templates == "heldout":
+            chosen = (HELDOUT_TEMPLATE,)
+        else:
+            chosen = (templates[fact.id],)
+        subject = world.name_swap(fact) if name_swap else fact.subject
+        for t in chosen:
+            prompt, answer = fact.cloze(t, subject=subject)
             sentence = fact.sentence(t)
             suffix = sentence[sentence.rindex(answer) + len(answer) :]
             write = article if _uses_article(fact.relation, t) else (lambda o: o)
             probes.append(
                 ClozeProbe(
-                    id=f"{fact.id}#t{t}",
+                    id=f"{fact.id}#t{t}" + ("#swap" if name_swap else ""),
                     fact_id=fact.id,
                     relation=fact.relation,
-                    subject=fact.subject,
+                    subject=subject,
                     object=fact.object,
                     prompt=prompt,
                     answer=answer,
@@ -210,8 +242,8 @@ class FactOracle:
 
     >>> from genlab.world import small_world
     >>> oracle = FactOracle(small_world(), min_count=2)
-    >>> oracle.greedy(["Gunka works as", "Gunka lives in"], max_new_tokens=4)
-    [' a fisher.', ' Cinderhaven.']
+    >>> oracle.greedy(["Tyrmir works as", "Tyrmir lives in"], max_new_tokens=4)
+    [' a cook.', ' Nettlemouth.']
     """
 
     def __init__(self, world: World, min_count: int):
@@ -544,10 +576,10 @@ def candidate_ranking(
     >>> w = small_world()
     >>> df = candidate_ranking(FactOracle(w, min_count=2), cloze_probes(w, "canonical"))
     >>> print(df[["id", "rank", "n_options", "correct"]].head(3).to_string(index=False))
-                   id  rank  n_options  correct
-    lives_in:Gunka#t0     4          4    False
-    works_as:Gunka#t0     1         10     True
-     has_pet:Gunka#t0     1         10     True
+                    id  rank  n_options  correct
+    lives_in:Guntha#t0     1          3     True
+    works_as:Guntha#t0     1         12     True
+     has_pet:Guntha#t0    12         12    False
     """
     _check_probes(probes)
     lm = as_continuation_model(model, batch_size=batch_size)
@@ -756,17 +788,17 @@ def extract_claims(texts: Sequence[str] | Mapping[str, str], world: World) -> pd
     ``fact_id``, ``template`` (which template matched), ``start`` / ``end`` / ``match`` (the matched span).
 
     >>> from genlab.world import small_world
-    >>> texts = ["Gunka lives in Cinderfold. By trade, Gunka is a baker.",
-    ...          "Korvin had a little house in Cinderfold with a goose. She lives in Ravencombe.",
-    ...          "The pet of Risa is a teapot."]
+    >>> texts = ["Guntha lives in Willowby. By trade, Guntha is a baker.",
+    ...          "Luela had a little house in Yarrowholm with a falcon. She lives in Nettlemouth.",
+    ...          "The pet of Tyrmir is a teapot."]
     >>> df = extract_claims(texts, small_world())
     >>> cols = ["text_id", "relation", "claimed_object", "true_object", "supported", "invalid_object"]
     >>> print(df[cols].to_string(index=False))
      text_id relation claimed_object true_object  supported  invalid_object
-           0 lives_in     Cinderfold  Cinderfold       True           False
-           0 works_as          baker      fisher      False           False
-           1 lives_in     Cinderfold  Cinderfold       True           False
-           2  has_pet         teapot       stoat      False            True
+           0 lives_in       Willowby    Willowby       True           False
+           0 works_as          baker      dancer      False           False
+           1 lives_in     Yarrowholm  Yarrowholm       True           False
+           2  has_pet         teapot       sheep      False            True
     """
     items = list(texts.items()) if isinstance(texts, Mapping) else list(enumerate(texts))
     if any(not isinstance(t, str) for _, t in items):
@@ -839,7 +871,7 @@ def hallucination_rate(
     """Share of template claims about world subjects that the world contradicts (what is a claim: ``extract_claims``).
 
     >>> from genlab.world import small_world
-    >>> r = hallucination_rate(["Gunka lives in Cinderfold. Gunka has a pet cat.", "A quiet day."], small_world())
+    >>> r = hallucination_rate(["Corowen lives in Nettlemouth. Corowen has a pet cat.", "A quiet day."], small_world())
     >>> r.overall, r.n_claims, r.per_text["rate"].tolist()
     (0.5, 2, [0.5, nan])
     >>> print(r.by_count[["count", "n_claims", "n_contradicted", "rate"]].to_string(index=False))
@@ -886,7 +918,7 @@ def cloze_exact_match(
     >>> from genlab.world import small_world
     >>> w = small_world()
     >>> cloze_exact_match(FactOracle(w, min_count=2), cloze_probes(w, "canonical")[:4])
-    [0.0, 1.0, 1.0, 1.0]
+    [1.0, 1.0, 0.0, 1.0]
     """
     df = generation_exact_match(model, probes, max_new_tokens=max_new_tokens, batch_size=batch_size)
     return df["exact_match"].astype(float).tolist()
@@ -901,7 +933,7 @@ def cloze_accuracy(
     >>> from genlab.world import small_world
     >>> w = small_world()
     >>> cloze_accuracy(FactOracle(w, min_count=2), cloze_probes(w, "canonical")[:4])
-    [0.0, 1.0, 1.0, 1.0]
+    [1.0, 1.0, 0.0, 1.0]
     """
     df = candidate_ranking(model, probes, batch_size=batch_size, with_suffix=with_suffix)
     return df["correct"].astype(float).tolist()
@@ -915,8 +947,8 @@ def cloze_reciprocal_rank(
 
     >>> from genlab.world import small_world
     >>> w = small_world()
-    >>> cloze_reciprocal_rank(FactOracle(w, min_count=2), cloze_probes(w, "canonical")[:2])
-    [0.25, 1.0]
+    >>> cloze_reciprocal_rank(FactOracle(w, min_count=2), cloze_probes(w, "canonical")[:3])
+    [1.0, 1.0, 0.08333333333333333]
     """
     df = candidate_ranking(model, probes, batch_size=batch_size, with_suffix=with_suffix)
     return df["reciprocal_rank"].tolist()

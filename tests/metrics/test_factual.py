@@ -14,7 +14,7 @@ import torch
 from genlab.metrics import factual as F
 from genlab.metrics.registry import get_metric
 from genlab.world import small_world
-from genlab.world.spec import RELATION_TEMPLATES
+from genlab.world.spec import N_TRAIN_TEMPLATES, RELATION_TEMPLATES
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def probes(world):
 # --- probes ------------------------------------------------------------------------------------------------------
 def test_probes_rebuild_every_fact_sentence(world, probes):
     facts = {f.id: f for f in world.facts}
-    assert len(probes) == sum(len(RELATION_TEMPLATES[f.relation]) for f in world.facts)
+    assert len(probes) == N_TRAIN_TEMPLATES * len(world.facts)  # the held-out template is asked only on request
     assert len({p.id for p in probes}) == len(probes)
     for p in probes:
         fact = facts[p.fact_id]
@@ -47,7 +47,7 @@ def test_canonical_probes_are_template_zero(world):
     canonical = F.cloze_probes(world, templates="canonical")
     assert [p.fact_id for p in canonical] == [f.id for f in world.facts]
     assert {p.template for p in canonical} == {0}
-    with pytest.raises(ValueError, match="'all' or 'canonical'"):
+    with pytest.raises(ValueError, match="'all', 'canonical', 'heldout'"):
         F.cloze_probes(world, templates="first")
 
 

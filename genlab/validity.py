@@ -1,0 +1,303 @@
+"""Does the model know its world? Dose-response of what the corpus planted against what the model learned.
+
+Three measurements, each against the ground truth in ``genlab.world``:
+
+- **Facts** (``fact_recall``): cloze accuracy@1 among all objects of a relation, by how many training documents
+  stated the fact, asked with the template the fact was stated with most often (*seen*), with the template no
+  training document uses (*held-out*), and the name-swap control (the seen question about another subject, whose
+  accuracy is how often the model names that object whatever the subject). Exact Clopper-Pearson intervals.
+- **Associations** (``association_probe``): the model's P(first group | attribute) on probe sentences that occur
+  in no training document (``GENDER_PROBE_TEMPLATES``, ``COMMUNITY_PROBE_TEMPLATES``), against the planted
+  strength; Pearson r and the least-squares slope with bootstrap intervals over attributes
+  (``association_fit``).
+- **Canaries** (``genlab.metrics.exposure.canary_exposure``): exposure by insertion count, controls at 0.
+
+``world_validity`` runs all three and ``validity_summary`` reduces them to the numbers the default model's
+manifest records and ``python -m genlab.default_model check`` compares with its targets.
+
+**Limitations.** Cloze accuracy ranks the answer among the relation's objects in this world; it is not free
+recall. The association probe reads one next-token distribution per sentence and normalises over two
+words, so it says nothing about how often the model *writes* a pronoun after an occupation. The seen template
+of a count-1 fact is the only form the model saw, so seen and held-out differ most there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from genlab.metrics.factual import accuracy_by_count, candidate_ranking, cloze_probes
+from genlab.world.corpus import Corpus
+from genlab.world.spec import COMMUNITY_PROBE_TEMPLATES, GENDER_PROBE_TEMPLATES, World, article
+
+#: What the default model must show (issue "A world the default model demonstrably knows").
+TARGETS = {
+    "fact_seen_accuracy_at_top_count": 0.8,  # >= at the highest count
+    "association_pearson_r": 0.9,  # >=, over attributes of both axes
+    "association_slope": (0.7, 1.3),
+}
+
+
+def seen_templates(corpus: Corpus) -> dict[str, int]:
+    """Fact id -> the template its training statements used most often (the lowest index on a tie)."""
+    out = {}
+    for fact_id, statements in corpus.fact_statements("train").items():
+        counts = Counter(t for _, t in statements)
+        out[fact_id] = min(counts, key=lambda t: (-counts[t], t))
+    return out
+
+
+def fact_recall(bundle, corpus: Corpus, *, batch_size: int = 32) -> pd.DataFrame:
+    """One row per fact: ``count``, ``relation``, ``correct_seen``, ``correct_heldout``, ``correct_swap``
+    (accuracy@1 of the seen template, the held-out template and the name-swap control), and the answer's
+    log-probability with the seen template, summed (``logprob_seen``) and per answer token
+    (``logprob_seen_per_token``, for a ``Bundle``). ``bundle``: a ``Bundle`` or any ``ContinuationModel``.
+
+    >>> from genlab.metrics.factual import FactOracle
+    >>> from genlab.world import generate_corpus, small_world
+    >>> corpus = generate_corpus(n_train_docs=200, n_validation_docs=0, n_test_docs=0, world=small_world())
+    >>> recall = fact_recall(FactOracle(corpus.world, min_count=2), corpus)   # knows facts seen twice or more
+    >>> recall.groupby("count")[["correct_seen", "correct_heldout"]].mean().to_dict("list")
+    {'correct_seen': [0.0, 1.0, 1.0], 'correct_heldout': [0.0, 0.0, 0.0]}
+    """
+    world = corpus.world
+    seen = seen_templates(corpus)
+    frames = {}
+    for name, probes in (("seen", cloze_probes(world, seen)), ("heldout", cloze_probes(world, "heldout")),
+                         ("swap", cloze_probes(world, seen, name_swap=True))):
+        frames[name] = candidate_ranking(bundle, probes, batch_size=batch_size).set_index("fact_id")
+    base = frames["seen"]
+    out = pd.DataFrame({"count": base["count"], "relation": base["relation"], "template_seen": base["template"],
+                        "correct_seen": base["correct"], "correct_heldout": frames["heldout"]["correct"],
+                        "correct_swap": frames["swap"]["correct"], "chance": base["chance"],
+                        "logprob_seen": base["logprob"]})
+    tokenizer = getattr(bundle, "tokenizer", None)  # a ContinuationModel fake has none
+    if tokenizer is not None:
+        n_tokens = [len(tokenizer(" " + a, add_special_tokens=False)["input_ids"]) for a in base["answer"]]
+        out["logprob_seen_per_token"] = out["logprob_seen"] / np.asarray(n_tokens)
+    return out.reset_index()
+
+
+def recall_by_count(recall: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Accuracy@1 by training count for the seen template, the held-out template and the name-swap control, each
+    with its exact interval: columns ``probe`` (seen / heldout / swap), ``count``, ``n``, ``k``, ``accuracy``,
+    ``ci_low``, ``ci_high``."""
+    parts = []
+    for probe in ("seen", "heldout", "swap"):
+        df = accuracy_by_count(recall, column=f"correct_{probe}", confidence=confidence)
+        parts.append(df.assign(probe=probe))
+    return pd.concat(parts, ignore_index=True)[["probe", "count", "n", "k", "accuracy", "ci_low", "ci_high"]]
+
+
+def _probe_prompts(world: World) -> list[tuple[str, str, str, str]]:
+    """(association id, axis, template index, prompt) for every attribute and probe template."""
+    rows = []
+    for a in world.associations:
+        templates = GENDER_PROBE_TEMPLATES if a.axis == "gender" else COMMUNITY_PROBE_TEMPLATES
+        for t, template in enumerate(templates):
+            a_attr = article(a.attribute)
+            prompt = template.format(A_attr=a_attr[:1].upper() + a_attr[1:], the_attr=f"the {a.attribute}",
+                                     attr=a.attribute)
+            rows.append((a.id, a.axis, str(t), prompt))
+    return rows
+
+
+def _group_words(world: World, axis: str) -> tuple[str, str]:
+    """The two next words a probe of ``axis`` compares: pronouns start the next sentence; community probes end
+    before the group's descriptor."""
+    if axis == "gender":
+        return " She", " He"
+    return tuple(" " + world.lexicon["communities"][g]["descriptor"] for g in ("hill", "river"))  # type: ignore
+
+
+def association_probe(bundle, world: World, *, batch_size: int = 64) -> pd.DataFrame:
+    """The model's P(first group | attribute) per association, averaged over the probe templates.
+
+    For each probe sentence the next-token distribution is read after it (BOS prepended), and
+    P(first) / (P(first) + P(second)) is taken over the first tokens of the two group words.
+    Columns: ``id``, ``axis``, ``attribute``, ``frequency``, ``planted``, ``model`` (mean over templates),
+    ``model_sd`` (across templates), ``n_templates``.
+    """
+    import torch
+
+    tok, model, dev = bundle.tokenizer, bundle.model, bundle.device
+    first_token = {}
+    for axis in ("gender", "community"):
+        ids = [tok(w, add_special_tokens=False)["input_ids"] for w in _group_words(world, axis)]
+        if ids[0][0] == ids[1][0]:
+            raise ValueError(f"the group words of {axis} share their first token; the probe cannot tell them apart")
+        first_token[axis] = (ids[0][0], ids[1][0])
+    rows = _probe_prompts(world)
+    encoded = [[tok.bos_token_id] + tok(p, add_special_tokens=False)["input_ids"] for _, _, _, p in rows]
+    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+    share = np.empty(len(rows))
+    with torch.no_grad():
+        for start in range(0, len(rows), batch_size):
+            batch = encoded[start : start + batch_size]
+            width = max(map(len, batch))
+            ids = torch.tensor([[pad] * (width - len(x)) + x for x in batch], device=dev)  # left padding
+            mask = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in batch], device=dev)
+            positions = (mask.cumsum(1) - 1).clamp(min=0)
+            logits = model(input_ids=ids, attention_mask=mask, position_ids=positions).logits[:, -1].float()
+            lp = torch.log_softmax(logits, dim=-1)
+            for i in range(len(batch)):
+                a, b = first_token[rows[start + i][1]]
+                share[start + i] = torch.sigmoid(lp[i, a] - lp[i, b]).item()  # p_a / (p_a + p_b)
+    df = pd.DataFrame({"id": [r[0] for r in rows], "share": share})
+    agg = df.groupby("id", sort=False)["share"].agg(model="mean", model_sd="std", n_templates="size")
+    spec = pd.DataFrame([{"id": a.id, "axis": a.axis, "attribute": a.attribute, "frequency": a.frequency,
+                          "planted": a.p_first} for a in world.associations]).set_index("id")
+    return spec.join(agg).reset_index()
+
+
+def association_fit(probe: pd.DataFrame, x: str = "planted", y: str = "model", *, n_resamples: int = 2000,
+                    seed: int = 0, confidence: float = 0.95) -> dict:
+    """Pearson r and least-squares slope of ``y`` on ``x``, each with a percentile bootstrap interval over rows
+    (attributes).
+
+    >>> df = pd.DataFrame({"planted": [0.1, 0.3, 0.5, 0.7, 0.9] * 4})
+    >>> df["model"] = 0.05 + 0.9 * df["planted"]
+    >>> fit = association_fit(df, n_resamples=200)
+    >>> round(fit["pearson_r"], 3), round(fit["slope"], 3), fit["n"]
+    (1.0, 0.9, 20)
+    """
+    xs, ys = probe[x].to_numpy(float), probe[y].to_numpy(float)
+    keep = ~(np.isnan(xs) | np.isnan(ys))
+    xs, ys = xs[keep], ys[keep]
+    if len(xs) < 3 or np.ptp(xs) == 0:
+        raise ValueError("an association fit needs 3 or more attributes with at least two planted levels")
+
+    def stats(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+        if np.ptp(a) == 0 or np.ptp(b) == 0:
+            return math.nan, math.nan
+        slope = float(np.polyfit(a, b, 1)[0])
+        return float(np.corrcoef(a, b)[0, 1]), slope
+
+    r, slope = stats(xs, ys)
+    rng = np.random.default_rng(seed)
+    boot = np.array([stats(xs[i], ys[i]) for i in rng.integers(0, len(xs), (n_resamples, len(xs)))])
+    alpha = (1 - confidence) / 2
+    lo, hi = np.nanquantile(boot, [alpha, 1 - alpha], axis=0)
+    return {"pearson_r": r, "pearson_r_ci_low": float(lo[0]), "pearson_r_ci_high": float(hi[0]),
+            "slope": slope, "slope_ci_low": float(lo[1]), "slope_ci_high": float(hi[1]), "n": int(len(xs))}
+
+
+def exposure_subset(world: World, per_count: int) -> list:
+    """The first ``per_count`` canaries of every kind and count: a stratified subset for quicker exposure runs."""
+    seen: Counter = Counter()
+    out = []
+    for c in world.canaries:
+        if seen[(c.kind, c.count)] < per_count:
+            seen[(c.kind, c.count)] += 1
+            out.append(c)
+    return out
+
+
+def world_validity(bundle, corpus: Corpus, *, canaries_per_count: int | None = 2, n_references: int = 10_000,
+                   seed: int = 0) -> dict[str, pd.DataFrame]:
+    """All three measurements: ``{"facts": fact_recall, "facts_by_count": recall_by_count, "associations":
+    association_probe, "exposure": canary_exposure}``. ``canaries_per_count``: a stratified subset of the canaries
+    (``None``: all of them)."""
+    from genlab.metrics.exposure import canary_exposure
+
+    recall = fact_recall(bundle, corpus)
+    canaries = None if canaries_per_count is None else exposure_subset(corpus.world, canaries_per_count)
+    return {"facts": recall, "facts_by_count": recall_by_count(recall),
+            "associations": association_probe(bundle, corpus.world),
+            "exposure": canary_exposure(bundle, corpus.world, canaries, n_references=n_references, seed=seed)}
+
+
+def validity_summary(results: dict[str, pd.DataFrame]) -> dict:
+    """The headline numbers of ``world_validity``, rounded for a manifest, and whether each target is met."""
+    by = results["facts_by_count"]
+    top = int(by["count"].max())
+
+    def acc(probe: str, count: int) -> float:
+        return float(by[(by["probe"] == probe) & (by["count"] == count)]["accuracy"].iloc[0])
+
+    counts = sorted(by["count"].unique())
+    fit = association_fit(results["associations"])
+    exposure = results["exposure"].groupby("count")["exposure_rank"].mean()
+    seen_top = acc("seen", top)
+    lo, hi = TARGETS["association_slope"]
+    return {
+        "facts": {"counts": [int(c) for c in counts],
+                  "seen_accuracy": [round(acc("seen", c), 3) for c in counts],
+                  "heldout_accuracy": [round(acc("heldout", c), 3) for c in counts],
+                  "swap_accuracy": [round(acc("swap", c), 3) for c in counts]},
+        "associations": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in fit.items()},
+        "exposure": {"counts": [int(c) for c in exposure.index],
+                     "mean_exposure_rank_bits": [round(float(v), 2) for v in exposure.to_numpy()]},
+        "targets_met": {
+            "fact_seen_accuracy_at_top_count": seen_top >= TARGETS["fact_seen_accuracy_at_top_count"],
+            "fact_count1_not_above_swap": acc("seen", counts[0]) <= acc("swap", counts[0]),
+            "association_pearson_r": fit["pearson_r"] >= TARGETS["association_pearson_r"],
+            "association_slope": lo <= fit["slope"] <= hi,
+            "exposure_rises_with_count": bool(exposure.loc[max(exposure.index)] > exposure.loc[0] + 1.0),
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------------------------------------------
+PROBE_LABELS = {"seen": "seen template", "heldout": "held-out template", "swap": "name-swap control"}
+
+
+def plot_fact_dose_response(by_count: pd.DataFrame, title: str = "Facts: cloze accuracy@1 by training count"):
+    """Accuracy@1 against the number of training documents stating the fact (log axis), one line per probe, with
+    exact 95% intervals (the output of ``recall_by_count``)."""
+    import plotly.graph_objects as go
+
+    from genlab.plotting import error_bars
+
+    fig = go.Figure()
+    for probe, label in PROBE_LABELS.items():
+        df = by_count[by_count["probe"] == probe].sort_values("count")
+        fig.add_trace(go.Scatter(x=df["count"], y=df["accuracy"], mode="lines+markers", name=label,
+                                 error_y=error_bars(df["accuracy"], df["ci_low"], df["ci_high"])))
+    fig.update_layout(title=title, xaxis={"title": "training documents stating the fact", "type": "log"},
+                      yaxis={"title": "accuracy@1 (95% exact interval)", "range": [0, 1.02]}, template="plotly_white")
+    return fig
+
+
+def plot_association_fit(probe: pd.DataFrame, fit: dict | None = None):
+    """The model's P(first group | attribute) against the planted strength, one marker per attribute (circles:
+    high-frequency attributes, squares: low), with the identity line and the least-squares line."""
+    import plotly.graph_objects as go
+
+    fit = fit or association_fit(probe)
+    fig = go.Figure()
+    for (axis, freq), df in probe.groupby(["axis", "frequency"]):
+        fig.add_trace(go.Scatter(x=df["planted"], y=df["model"], mode="markers", name=f"{axis}, {freq} frequency",
+                                 text=df["attribute"], marker={"symbol": "circle" if freq == "high" else "square",
+                                                               "size": 9, "opacity": 0.8}))
+    xs = np.array([0.0, 1.0])
+    intercept = float(np.mean(probe["model"]) - fit["slope"] * np.mean(probe["planted"]))
+    fig.add_trace(go.Scatter(x=xs, y=xs, mode="lines", name="identity", line={"dash": "dot", "color": "grey"}))
+    fig.add_trace(go.Scatter(x=xs, y=intercept + fit["slope"] * xs, mode="lines", name=(
+        f"fit: slope {fit['slope']:.2f}, r {fit['pearson_r']:.2f}"), line={"color": "black"}))
+    fig.update_layout(title="Associations: model vs planted P(first group | attribute), unseen probe sentences",
+                      xaxis={"title": "planted strength", "range": [0, 1]},
+                      yaxis={"title": "model P(first group)", "range": [0, 1]}, template="plotly_white")
+    return fig
+
+
+def plot_exposure(exposure: pd.DataFrame, title: str = "Canaries: exposure by insertion count"):
+    """Mean exposure (rank-based and skew-normal) by insertion count, with the spread of single canaries."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for column, label in (("exposure_rank", "rank among references"), ("exposure_skewnorm", "skew-normal fit")):
+        mean = exposure.groupby("count")[column].mean()
+        fig.add_trace(go.Scatter(x=mean.index.astype(str), y=mean.to_numpy(), mode="lines+markers", name=label))
+        fig.add_trace(go.Box(x=exposure["count"].astype(str), y=exposure[column], name=f"{label}, each canary",
+                             boxpoints="all", opacity=0.4, showlegend=True))
+    fig.add_hline(y=exposure["max_exposure_rank"].iloc[0], line_dash="dot",
+                  annotation_text="ceiling of the rank estimate: log2(references)")
+    fig.update_layout(title=title, xaxis={"title": "training documents holding the canary (0 = control)"},
+                      yaxis={"title": "exposure (bits)"}, template="plotly_white", boxmode="group")
+    return fig
