@@ -551,7 +551,10 @@ _WORD = re.compile(r"[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*")
 
 
 @functools.lru_cache(maxsize=16)
-def _swapper(pairs: CDAPairs, axes: tuple[str, ...], names: tuple[tuple[str, str], ...]) -> Callable[[str], str]:
+def _swapper(
+    pairs: CDAPairs, axes: tuple[str, ...], names: tuple[tuple[str, str], ...]
+) -> Callable[[str], list[tuple[int, int, str]]]:
+    """The swap as a function text -> edits: (start, end, replacement) of every swapped word or phrase, in order."""
     for axis in axes:
         _check_axis(axis)
     table = pairs.mapping(axes)
@@ -574,9 +577,9 @@ def _swapper(pairs: CDAPairs, axes: tuple[str, ...], names: tuple[tuple[str, str
             return match_case(found, table[key])
         return None
 
-    def swap(text: str) -> str:
+    def edits(text: str) -> list[tuple[int, int, str]]:
         # One left-to-right pass, so a replacement is never swapped again.
-        out: list[str] = []
+        out: list[tuple[int, int, str]] = []
         pos = 0
         for m in _WORD.finditer(text):
             if m.start() < pos:  # inside a phrase already replaced
@@ -587,18 +590,27 @@ def _swapper(pairs: CDAPairs, axes: tuple[str, ...], names: tuple[tuple[str, str
             for pattern, key in phrases.get(lowered, ()):
                 pm = pattern.match(text, m.start())
                 if pm:
-                    out += [text[pos : pm.start()], replacement(pm.group(0), key, text, pm.end())]
+                    out.append((pm.start(), pm.end(), replacement(pm.group(0), key, text, pm.end())))
                     pos = pm.end()
                     break
             else:
                 new = replacement(m.group(0), lowered, text, m.end())
                 if new is not None:
-                    out += [text[pos : m.start()], new]
+                    out.append((m.start(), m.end(), new))
                     pos = m.end()
-        out.append(text[pos:])
-        return "".join(out)
+        return out
 
-    return swap
+    return edits
+
+
+def _apply_edits(text: str, edits: Sequence[tuple[int, int, str]]) -> str:
+    out: list[str] = []
+    pos = 0
+    for start, end, new in edits:
+        out += [text[pos:start], new]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def counterfactual(
@@ -616,7 +628,7 @@ def counterfactual(
     'The cup is his. Like many hill-folk, she came from the high hills.'
     """
     pairs = pairs or load_cda_pairs()
-    return _swapper(pairs, tuple(axes), tuple(sorted((names or {}).items())))(text)
+    return _apply_edits(text, _swapper(pairs, tuple(axes), tuple(sorted((names or {}).items())))(text))
 
 
 def cda_augment(
@@ -638,7 +650,9 @@ def cda_augment(
 def counterfactual_document(doc: Document, *, pairs: CDAPairs | None = None, axes: Sequence[str] = AXES) -> Document:
     """A :class:`genlab.world.Document`'s counterfactual: swapped text, association records flipped to the other
     group for the swapped axes (``{"id": "gender:nurse", "group": "she"}`` -> ``"he"``), id suffixed ``-cf``. Fact
-    and canary records are kept: CDA without name intervention changes neither names nor facts.
+    and canary records are kept: CDA without name intervention changes neither names nor facts. The character spans
+    of ``pii``, ``negatives`` and ``harmful`` are moved to the swapped text (a swapped word can change length), and
+    an insult's ``target`` community is flipped with the community axis.
 
     >>> from genlab.world import Document
     >>> cf = counterfactual_document(Document("d", "train", "story", "She slept.",
@@ -652,13 +666,33 @@ def counterfactual_document(doc: Document, *, pairs: CDAPairs | None = None, axe
         axis = record["id"].split(":", 1)[0]
         flip = axis in axes
         records.append(dict(record, group=pairs.other_group(axis, record["group"]) if flip else record["group"]))
+    edits = _swapper(pairs, tuple(axes), ())(doc.text)
+    text = _apply_edits(doc.text, edits)
+
+    def moved(i: int) -> int:  # an offset of the original text, in the swapped text
+        return i + sum(len(new) - (end - start) for start, end, new in edits if end <= i)
+
+    def spans(labelled: list[dict]) -> list[dict]:
+        out = []
+        for r in labelled:
+            start, end = moved(r["start"]), moved(r["end"])
+            r = dict(r, start=start, end=end, text=text[start:end])
+            if "target" in r and "community" in axes:
+                r["target"] = pairs.other_group("community", r["target"])
+            out.append(r)
+        return out
+
     return replace(
         doc,
         id=f"{doc.id}-cf",
-        text=counterfactual(doc.text, pairs=pairs, axes=axes),
+        text=text,
         associations=records,
         facts=[dict(f) for f in doc.facts],
         canaries=list(doc.canaries),
+        pii=spans(doc.pii),
+        negatives=spans(doc.negatives),
+        harmful=spans(doc.harmful),
+        wrong_facts=[dict(w) for w in doc.wrong_facts],
     )
 
 

@@ -508,7 +508,7 @@ def person_prompts(world, templates: str | Sequence[str] = "{name}") -> list[str
 
     >>> from genlab.world import small_world
     >>> person_prompts(small_world(), ["This is {name}.", "{name}"])[:1] + person_prompts(small_world())[:1]
-    ['This is Gunka.', 'Gunka']
+    ['This is Guntha.', 'Guntha']
     """
     templates = [templates] if isinstance(templates, str) else list(templates)
     for template in templates:
@@ -531,7 +531,7 @@ def hallucination_study(
     """Generate from each prompt with each config and check every claim the text makes against the world.
 
     The claim extractor and its coverage are :func:`genlab.metrics.factual.extract_claims`; the prompt is
-    scored with its continuation, so a claim the prompt starts ("Gunka lives in") and the model completes
+    scored with its continuation, so a claim the prompt starts ("Guntha lives in") and the model completes
     counts. Rates come with exact Clopper-Pearson intervals; ``per_item`` feeds :func:`compare_systems`.
     """
     from genlab.generate import generate

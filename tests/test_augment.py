@@ -492,17 +492,25 @@ def test_cda_is_an_involution_on_the_corpus_and_swaps_every_group_word(small_cor
 
 
 def test_cda_flips_the_community_records_document_by_document(small_corpus):
-    # The grammar writes a community word only in the trait sentence it records: text and record must agree,
-    # before CDA with the original record and after CDA with the flipped one.
-    n = 0
+    # The corpus writes a community word only in the trait sentence it records (associations) and in the insult it
+    # records (harmful, with its target): text and records must agree, before CDA with the original records and
+    # after CDA with the flipped ones. Labelled spans must still cover their text after the swap.
+    pairs = load_cda_pairs()
+    n = n_insults = 0
     for doc in small_corpus.documents():
         cf = counterfactual_document(doc)
         for d in (doc, cf):
             hill, river = group_counts(d.text, "community")
             found = {group for group, count in (("hill", hill), ("river", river)) if count}
-            assert found == {r["group"] for r in d.associations if r["id"].startswith("community:")}, d.id
+            recorded = {r["group"] for r in d.associations if r["id"].startswith("community:")}
+            assert found == recorded | {s["target"] for s in d.harmful}, d.id
+            for field in ("pii", "negatives", "harmful"):
+                for span in getattr(d, field):
+                    assert d.text[span["start"] : span["end"]] == span["text"], (d.id, field, span)
+        assert [s["target"] for s in cf.harmful] == [pairs.other_group("community", s["target"]) for s in doc.harmful]
         n += any(r["id"].startswith("community:") for r in doc.associations)
-    assert n > 50
+        n_insults += bool(doc.harmful)
+    assert n > 50 and n_insults > 0
 
 
 def test_cda_flips_the_gender_association_in_the_expected_direction(small_corpus):

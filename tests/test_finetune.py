@@ -74,9 +74,12 @@ def test_each_method_trains_only_its_parameters_and_leaves_the_base_alone(tiny_b
 
 
 @pytest.mark.parametrize("method", ["full", "lora"])
-def test_training_lowers_the_completion_loss(tiny_bundle, task, method):
-    before = completion_perplexity(tiny_bundle, task.train)
-    tuned, record = finetune(tiny_bundle, task.train, method, steps=25, learning_rate=3e-3, **FAST)
+def test_training_lowers_the_completion_loss(sharp_bundle, task, method):
+    # sharp_bundle: tiny_bundle's random weights (embeddings and blocks) are so small that, behind the final layer
+    # norm and the tied embedding, LoRA (which trains neither) cannot move the logits far: on the small world's QA
+    # pairs its completion loss levels off about 0.14 nats below the start, however long it trains.
+    before = completion_perplexity(sharp_bundle, task.train)
+    tuned, record = finetune(sharp_bundle, task.train, method, steps=25, learning_rate=3e-3, **FAST)
     after = completion_perplexity(tuned, task.train)
     assert math.log(after) < math.log(before) - 0.15  # nats per completion token
     assert record.train_loss[-1][1] < record.train_loss[0][1]
