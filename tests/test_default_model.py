@@ -15,9 +15,45 @@ def test_manifest_matches_the_current_corpus_and_spec():
     assert check() == []
 
 
+@pytest.fixture(scope="module")
+def corpus():
+    return generate_corpus()  # the default corpus the model was trained on (hash checked above)
+
+
+def test_the_shipped_tokenizer_was_learned_from_text_without_secrets(default_bundle, corpus):
+    """Retraining the tokenizer on the documents without canaries or PII gives the shipped vocabulary exactly, and
+    no entry holds two digits: no secret, and no part of one, is in the vocabulary."""
+    from genlab.tokenizer import train_tokenizer
+
+    shipped = default_bundle.tokenizer.get_vocab()
+    assert train_tokenizer(corpus.tokenizer_texts(), vocab_size=len(shipped)).get_vocab() == shipped
+    assert not [t for t in shipped if sum(ch.isdigit() for ch in t) > 1]
+
+
+def test_the_recorded_world_validity_is_what_the_code_measures(default_bundle, corpus):
+    """The manifest's fact and association numbers are reproduced on the shipped model (the exposure tables, which
+    take minutes, are checked for shape: every kind and count, controls included)."""
+    import pandas as pd
+
+    from genlab.paths import default_model_dir
+    from genlab.validity import association_fit, association_probe, fact_recall, recall_by_count
+
+    recorded = default_bundle.provenance["manifest"]["validity"]
+    by = recall_by_count(fact_recall(default_bundle, corpus))
+    seen = by[by["probe"] == "seen"].sort_values("count")["accuracy"].round(3).tolist()
+    assert seen == recorded["facts"]["seen_accuracy"]
+    fit = association_fit(association_probe(default_bundle, corpus.world))
+    assert round(fit["pearson_r"], 3) == recorded["associations"]["pearson_r"]
+    assert round(fit["slope"], 3) == recorded["associations"]["slope"]
+    exposure = pd.read_csv(default_model_dir() / "validity" / "exposure.csv")
+    assert set(exposure["count"]) == set(corpus.world.config.canary_counts)
+    assert set(exposure["kind"]) == {"phone", "email", "member_id"}
+
+
 def test_manifest_records_the_recipe(default_bundle):
     m = default_bundle.provenance["manifest"]
-    for key in ("model_config", "pretrain_config", "corpus", "world", "validation", "samples", "n_parameters"):
+    for key in ("model_config", "pretrain_config", "corpus", "world", "validation", "samples", "n_parameters",
+                "recipe", "validity"):
         assert key in m
     assert m["corpus"]["seed"] == 0 and len(m["corpus"]["sha256"]) == 64
     assert m["n_parameters"] == default_bundle.n_parameters()
