@@ -108,7 +108,7 @@ def secret_log2_perplexities(bundle, prefix: str, secrets: Sequence[str], *, bat
             valid = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=dev)
             total = first_lp[ids[:, 0]].double()
             if width > 1:
-                cache = copy.deepcopy(head.past_key_values)
+                cache = copy.deepcopy(head[cache_key] if cache_key in head else head.past_key_values)
                 cache.batch_repeat_interleave(len(rows))
                 mask = torch.cat([torch.ones(len(rows), len(prefix_ids), dtype=valid.dtype, device=dev), valid], dim=1)
                 logits = model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], use_cache=True,

@@ -39,16 +39,16 @@ world = load_world()
 corpus = generate_corpus(world=world, seed=0)
 RUN_DIR = Path(tempfile.mkdtemp(prefix="genlab-nb10-"))  # every run is saved here; the last cell deletes it"""),
 md("""## Choosing the task: can the model answer questions about its world?
-`build_task("world_qa")` asks about facts the corpus states 1 to 64 times (`"Question: Where does Lirane live?\\nAnswer:"` → `" Ambermere"`), holding out whole facts, so a fine-tuned model can only score if pretraining stored the fact and QA fine-tuning teaches it to say it. Before comparing methods on it, score the base model: greedy answers, SQuAD-normalised exact match, Clopper–Pearson intervals, split by how often the fact was seen in pretraining."""),
+`build_task("world_qa")` asks about facts the corpus states 1 to 128 times (`"Question: Where does Hrovald live?\\nAnswer:"` → `" Clovermere"`), holding out whole facts, so a fine-tuned model can only score if pretraining stored the fact and QA fine-tuning teaches it to say it. Before comparing methods on it, score the base model: greedy answers, SQuAD-normalised exact match, Clopper–Pearson intervals, split by how often the fact was seen in pretraining."""),
 code("""qa = build_task("world_qa", world, seed=SEED)
 qa_base = qa.evaluate(bundle)
 qa_base.by("count").round(3)"""),
 check("""k = int(qa_base.items["correct"].sum())
 print(f"base model, held-out world questions: exact match {k}/{qa_base.n} "
       f"(95% interval {qa_base.low:.2f} to {qa_base.high:.2f})")"""),
-md("""The default model barely knows its facts: its cloze accuracy is a few percent even for facts seen 16 times (notebook 21), so held-out exact match sits at or near zero before fine-tuning and, in the project's longer runs, stays there after it for every method. A comparison on a score that is zero everywhere says nothing about the methods.
+md("""The default model knows a fact when asked in the sentence form it was seen in (notebook 02: most facts stated 64 or more times), but not when asked in a form it never saw, and a question-and-answer format is such a form: held-out exact match sits at or near zero before fine-tuning. Whether QA fine-tuning teaches the model to say what it stored is what a longer run on this task would test. A comparison on a score that is zero everywhere says nothing about the methods.
 
-The **story** task separates them. The prompt asks for a story with three attributes (`"Write a story about a baker in Ambermere with a cat.\\n"`); the target is a corpus-style story that names all three; held-out prompts use attribute combinations never seen in training. The score is **attribute coverage**: the share of requested attributes that a greedy generation mentions, with a bootstrap interval over prompts. One training pair:"""),
+The **story** task separates them. The prompt asks for a story with three attributes (`"Write a story about a baker in Clovermere with a cat.\\n"`); the target is a corpus-style story that names all three; held-out prompts use attribute combinations never seen in training. The score is **attribute coverage**: the share of requested attributes that a greedy generation mentions, with a bootstrap interval over prompts. One training pair:"""),
 code("""task = build_task(TASK, world, seed=SEED, n_train=N_TRAIN, n_eval=N_EVAL)
 example = task.train[0]
 print(example["prompt"] + example["completion"])"""),

@@ -54,7 +54,7 @@ task = build_task("story", load_world(), seed=SEED, n_train=N_TRAIN, n_eval=N_EV
 # score the first MAX_NEW_TOKENS tokens of each story: the same rule for every model
 task = dataclasses.replace(task, metric=partial(story_coverage, max_new_tokens=MAX_NEW_TOKENS))"""),
 md("""## The task and its perturbations
-The story task of notebook 10: a request names an occupation, a town and an animal (`"Write a story about a baker in Ambermere with a cat."`); the score is the share of the three that a greedy generation mentions, with a bootstrap interval over prompts. (Held-out QA would be the natural robustness test, but the default model answers almost none of its held-out questions, perturbed or not; see notebook 10.)
+The story task of notebook 10: a request names an occupation, a town and an animal (`"Write a story about a baker in Clovermere with a cat."`); the score is the share of the three that a greedy generation mentions, with a bootstrap interval over prompts. (Held-out QA would be the natural robustness test, but the default model answers almost none of its held-out questions, perturbed or not; see notebook 10.)
 
 `genlab.perturb.perturb(text, kind, strength, seed)` changes each letter (typos) or word with probability `strength`, with coupled draws: the edits at 0.15 are a subset of those at 0.3. Only the request is perturbed, never the prompt's scaffolding. What each kind does to the first held-out request, and the measured edit rate (Levenshtein distance per letter or word) over all of them:"""),
 code("""query = task.eval[0]["query"]

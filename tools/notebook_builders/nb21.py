@@ -5,7 +5,7 @@ cells = [
 md("""# 21 · Quality and factual errors
 How good is the default model's text, and how often is it wrong about its own world? Perplexity of held-out text with bootstrap intervals; MAUVE and coherence of generations; recall of planted facts by cloze probes; and the contradiction rate of free text, each split by how often the fact appeared in training.
 
-The world is its own answer key: every fact was stated a known number of times (1 to 64), so "where does the model fail?" has an exact answer. The last sections compare two decoding settings on the same prompts with paired tests."""),
+The world is its own answer key: every fact was stated a known number of times (1 to 128), so "where does the model fail?" has an exact answer. The last sections compare two decoding settings on the same prompts with paired tests."""),
 nav(),
 param("""# Parameters: CI-sized defaults; realistic values in the comments (papermill -p NAME VALUE scales them up).
 MODEL = "genlab-tiny-world"  # a local folder, or e.g. "gpt2" online (call genlab.set_offline(False) first)
@@ -74,7 +74,7 @@ print(f"{a} continuations are more likely under the model than {b}'s (interval a
       q.loc["mean_logprob", "ci_low"] > 0)
 print(f"{a} repeats more 4-grams per text than {b} (interval above 0):", q.loc["seq_rep_4", "ci_low"] > 0)"""),
 md("""## Does the model know its facts? Cloze probes by training frequency
-Each planted fact becomes a cloze probe (Petroni et al., 2019): its relation's template, cut before the object ("Gunka lives in" → "Cinderfold"). Two scorings:
+Each planted fact becomes a cloze probe (Petroni et al., 2019): its relation's template, cut before the object ("Hrovald lives in" → "Clovermere"). Two scorings:
 
 - **ranking (accuracy@1):** is the true object the most likely completion among all objects of that relation? Ties count against the model. Chance is 1 / number of options.
 - **generation (exact match):** does the greedy continuation name the true object?
@@ -87,16 +87,15 @@ by_count = pd.concat([accuracy_by_count(scores, "correct").assign(scoring="ranki
 chance = scores.groupby("count")["chance"].mean().rename("chance")
 by_count.merge(chance, on="count").round(3)"""),
 check("""ranking = by_count[by_count.scoring.str.startswith("ranking")].merge(chance, on="count")
-rare, frequent = ranking[ranking["count"] <= 16], ranking[ranking["count"] >= 32]
+rare, frequent = ranking[ranking["count"] <= 16], ranking[ranking["count"] >= 64]
 print(len(probes), "probes; mean chance accuracy:", round(float(scores["chance"].mean()), 2))
-print("facts seen 1-16 times: accuracy@1 below 0.1 at every count:", bool((rare.accuracy < 0.1).all()))
-print("facts seen 32-64 times recalled more often than those seen 1-16 times:",
+print("facts seen 64-128 times recalled more often than those seen 1-16 times:",
       frequent.k.sum() / frequent.n.sum() > rare.k.sum() / rare.n.sum())"""),
 code("""plot_rate_by_count(by_count, "accuracy", series="scoring", yaxis_title="accuracy (95% exact interval)",
                    title="Fact recall by how often the fact was seen")"""),
-md("""The default model has barely learnt its facts: for facts stated up to 16 times, recall is about what guessing gives, and only facts seen 32 or 64 times are ranked first clearly more often, roughly one time in ten (the table's intervals say how sure that is). This is the long-tail curve Kandpal et al. (2023) found for real models and real facts, at a much smaller scale. Later probes that ask whether the model "knows" something must be read against this curve."""),
+md("""Read the curve against its floor: chance here is 1 / number of options, which a model that always names a relation's commonest object beats without knowing anything. Notebook 02 measures the same curve against a stronger baseline, the name-swap control (the same question about someone else), and with a template the model never saw. Recall rising with training frequency is the long-tail curve Kandpal et al. (2023) found for real models and real facts, at a much smaller scale; later probes that ask whether the model "knows" something must be read against it."""),
 md("""## Hallucinations in free text
-The model writes freely after an opening that names a world person ("Everyone knows that Gunka", openings the corpus uses before a fact); every statement that matches a relation template about a known person or town is a *claim*, checked against the world (`genlab.metrics.factual.extract_claims`; its module docstring lists what it misses). The hallucination rate is contradicted claims / all claims, the complement of FActScore's precision (Min et al., 2023), with the world as the knowledge source."""),
+The model writes freely after an opening that names a world person ("Everyone knows that Hrovald", openings the corpus uses before a fact); every statement that matches a relation template about a known person or town is a *claim*, checked against the world (`genlab.metrics.factual.extract_claims`; its module docstring lists what it misses). The hallucination rate is contradicted claims / all claims, the complement of FActScore's precision (Min et al., 2023), with the world as the knowledge source."""),
 code("""prompts = person_prompts(world, CLAIM_TEMPLATES)
 hall = hallucination_study(bundle, world, prompts, SYSTEMS, max_new_tokens=CLAIM_TOKENS, seed=SEED)
 hall.table.round(3)"""),
@@ -116,13 +115,16 @@ facts_cmp"""),
 check("""t = hall.table
 print("more than 30 claims found for each setting:", bool((t["claims"] > 30).all()))
 print("most claims are contradicted (rate > 0.5) for both:", bool((t["rate"] > 0.5).all()))
-print("paired interval for the rate difference includes 0:", facts_cmp["ci_low"] <= 0 <= facts_cmp["ci_high"])"""),
-md("""Both settings contradict the world in almost every claim they make. The paired comparison has little power here (few prompts draw a claim from both settings, and nearly all of those are wrong under both), so it is no evidence either way about a difference; what it does show is that neither setting is usefully truthful, as expected of a model whose cloze recall is near chance."""),
+excludes = not (facts_cmp["ci_low"] <= 0 <= facts_cmp["ci_high"])
+print("paired interval for the rate difference excludes 0:", excludes)
+if excludes:
+    print("lower hallucination rate:", t["rate"].idxmin())"""),
+md("""Both settings contradict the world in most of the claims they make, although notebook 02 shows the model ranks the true object first for almost every fact stated 64 or more times. Knowing a fact when asked in the form it was seen is not stating it when writing freely: the openings name every person, most of whose facts were stated rarely, and free text mixes in any object the grammar allows. Whether the two settings differ is read off the paired interval above, the one procedure this section relies on; the prompts that draw a claim from both settings are few, so a difference needs to be large to show."""),
 md("""## Limitations
 - **Small samples.** 32 prompts and a few hundred probes and claims keep CI fast. Intervals are wide; treat a difference as real only when its paired interval excludes zero. MAUVE with a few dozen texts per side is noisy and depends on the number of k-means buckets and on the feature space (shown above); Pillutla et al. use thousands of texts.
 - **Perplexity is not quality.** It rewards the model's own habits: greedy text is more likely under the model than the corpus's own continuations, yet far less diverse. Perplexity also depends on the tokenizer, so it cannot compare models with different vocabularies.
 - **Cloze probes test recall of the training templates.** They do not test knowledge that transfers to new phrasings, reasoning over facts, or calibrated uncertainty. With `templates="all"` the three probes of a fact are not independent trials and the exact intervals are too narrow; the default uses one template per fact.
-- **The claim extractor matches templates.** Claims made with pronouns, possessives or paraphrases are missed, and negation is not understood; the rate covers only what it finds (a minority of the texts make a claim), so the claim count is printed beside it. An object that is not valid for its relation ("Gunka likes shiny") counts as a contradiction. Claims about minor characters and invented names are not checked at all: inventing a person is not counted as a hallucination.
+- **The claim extractor matches templates.** Claims made with pronouns, possessives or paraphrases are missed, and negation is not understood; the rate covers only what it finds (a minority of the texts make a claim), so the claim count is printed beside it. An object that is not valid for its relation ("Hrovald likes shiny") counts as a contradiction. Claims about minor characters and invented names are not checked at all: inventing a person is not counted as a hallucination.
 - **Claims are not independent.** Each person is prompted with three openings, so several claims can concern the same person and fact; the exact intervals and the paired test treat them as independent and are too narrow.
 - **Not measured.** Human judgments of quality, factual errors outside the planted world (there is no real-world knowledge here), and whether errors are confident or hedged.
 
