@@ -16,6 +16,7 @@ export HF_EVALUATE_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export TOKENIZERS_PARALLELISM := false
+export HF_DATASETS_DISABLE_PROGRESS_BARS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # any connection to another machine raises inside tests and notebook kernels (see genlab/offline.py)
 export GENLAB_FORBID_NETWORK := 1

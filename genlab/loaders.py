@@ -145,12 +145,19 @@ def _load_table_file(path: Path, builder: str):
     if builder == "csv":
         n_columns = len(_csv_header(path))
         options = {"converters": dict.fromkeys(range(n_columns), str), "na_filter": False, "encoding": "utf-8-sig"}
+    from datasets.utils import logging as datasets_logging
+
+    bars = datasets_logging.is_progress_bar_enabled()
+    datasets_logging.disable_progress_bar()  # a small local file needs no "Generating train split" bar
     try:
         table = datasets.load_dataset(builder, data_files=str(path), split="train", **options)
         table.data.table.validate(full=True)  # pyarrow's JSON reader keeps bad UTF-8 until a value is read
         return table
     except Exception as error:  # datasets wraps reader errors (DatasetGenerationError) or raises them as they are
         raise _read_error(path, builder, error) from error
+    finally:
+        if bars:
+            datasets_logging.enable_progress_bar()
 
 
 def _read_error(path: Path, builder: str, error: BaseException) -> ValueError:

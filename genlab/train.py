@@ -84,9 +84,10 @@ def tokenize_documents(tokenizer, texts: Sequence[str], max_length: int, packing
 
     >>> from genlab.tokenizer import train_tokenizer
     >>> tok = train_tokenizer(["one two three four five six"] * 10, vocab_size=300)
+    >>> # 3 documents of 6 tokens, each closed by <|endoftext|>, after one leading <|endoftext|>: 22 tokens, 2 blocks
     >>> ds, usage = tokenize_documents(tok, ["one two three four five six"] * 3, max_length=8, packing=True)
     >>> len(ds), set(ds["length"]), usage
-    (3, {8}, {'tokens': 28, 'tokens_used': 24, 'documents_truncated': 0})
+    (2, {8}, {'tokens': 22, 'tokens_used': 16, 'documents_truncated': 0})
     """
     import datasets
 

@@ -44,7 +44,7 @@ def test_short_pretraining_lowers_validation_loss_and_learns_to_stop(small_corpu
         val,
         tok,
         mc,
-        PretrainConfig(max_steps=80, batch_size=16, eval_steps=80, warmup_steps=10, progress=False),
+        PretrainConfig(max_steps=120, batch_size=16, eval_steps=120, warmup_steps=10, progress=False),
         output_dir=tmp_path,
     )
     assert trained.metrics["eval_loss"] < untrained.metrics["eval_loss"] - 2.0

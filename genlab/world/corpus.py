@@ -164,7 +164,7 @@ class _Writer:
         avoid = protagonist.name.removeprefix("the ") if protagonist is not None and not protagonist.named else None
         return self.g.generic_character(doc.associations if protagonist is None else None, avoid=avoid)
 
-    def labelled(self, doc: Document, speaker: Character) -> list[tuple[str, str, list[dict]]]:
+    def labelled(self, speaker: Character) -> list[tuple[str, str, list[dict]]]:
         """PII, look-alike and insult sentences for this document: (sentence, record field, spans)."""
         out = []
         towns = [] if self.g.restricted else self.g.place_names
@@ -219,7 +219,7 @@ class _Writer:
 
         if self.rng.random() < self.rates.trait:
             planted.append(self.g.trait_sentence(doc.associations))
-        labelled = self.labelled(doc, other)
+        labelled = self.labelled(other)
         planted += [text for text, _, _ in labelled]
         for sentence in planted:  # after the opening, before the closing when there is one
             lines.insert(self.rng.randint(1, max(1, len(lines) - 1)), sentence)
