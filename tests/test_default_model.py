@@ -99,3 +99,15 @@ def test_the_model_learned_to_stop(default_bundle):
     )
     finished = (out[:, 1:] == tok.eos_token_id).any(dim=1).float().mean().item()
     assert finished >= 0.75
+
+
+def test_target_problems_name_what_is_missed_or_unmeasured(tmp_path):
+    import json
+
+    from genlab.default_model import target_problems
+
+    (tmp_path / "manifest.json").write_text(json.dumps({"name": "x"}))
+    assert target_problems(tmp_path) == [
+        "the manifest holds no validity measurement: run `python -m genlab.default_model measure`"]
+    (tmp_path / "manifest.json").write_text(json.dumps({"validity": {"targets_met": {"a": True, "b": False}}}))
+    assert target_problems(tmp_path) == ["target missed: b"]

@@ -64,7 +64,8 @@ def test_token_repetition_matches_the_authors_counts(seed):
 def test_end_to_end_matches_the_authors_evaluation_on_plain_forward_passes(tiny_bundle, small_corpus):
     tok, model = tiny_bundle.tokenizer, tiny_bundle.model
     # the first 100 tokens of each document (the tiny model's context is 128)
-    texts = [tok.decode(tok(t, add_special_tokens=False)["input_ids"][:100]) for t in small_corpus.texts("validation")[:8]]
+    texts = [tok.decode(tok(t, add_special_tokens=False)["input_ids"][:100])
+             for t in small_corpus.texts("validation")[:8]]
     lengths = (16, 32, 128, 512)
     result = next_token_metrics(tiny_bundle, texts, context_lengths=lengths)
 
