@@ -239,3 +239,21 @@ def test_corpus_to_datasets(small_corpus):
     ds = small_corpus.to_datasets()
     assert ds["train"].num_rows == 300 and set(ds) == {"train", "validation", "test"}
     assert {"text", "facts", "canaries", "associations", "pii", "negatives", "harmful"} <= set(ds["train"].column_names)
+
+
+def test_scene_documents_put_each_pronoun_right_after_its_character():
+    """The denser option (off by default): in a scenes document every vignette refers to its own generic character
+    by the pronoun recorded for it, twice, and trait sentences sit between vignettes."""
+    from genlab.world.corpus import PlantingRates
+
+    corpus = generate_corpus(n_train_docs=3000, n_validation_docs=0, n_test_docs=0, seed=0,
+                             rates=PlantingRates(scene=0.5, trait=2.0))
+    scenes = [d for d in corpus.train if d.kind == "scenes"]
+    assert scenes and not any(d.facts or d.canaries for d in scenes)
+    for doc in scenes:
+        pronouns = [p.lower() for p in re.findall(r"\b(She|He|she|he)\b", doc.text)]
+        groups = [a["group"] for a in doc.associations if a["id"].startswith("gender:")]
+        assert 3 <= len(groups) <= 5 and pronouns == [g for g in groups for _ in range(2)], (doc.text, groups)
+    stories = [d for d in corpus.train if d.kind != "scenes"]
+    traits = sum(a["id"].startswith("community:") for d in stories for a in d.associations) / len(stories)
+    assert 1.9 < traits < 2.1

@@ -104,7 +104,11 @@ class Corpus:
 class PlantingRates:
     """Per-document rates of the labelled material the writer adds to every split."""
 
-    trait: float = 0.4  # a trait sentence (community association)
+    trait: float = 0.4  # trait sentences (community association) per document, in expectation; may exceed 1
+    #: share of documents without planted items written as *scenes*: short vignettes, each introducing a generic
+    #: character and referring to it by its pronoun at once. Denser association signal per token; 0 (the default)
+    #: leaves the corpus as generator version 2 wrote it.
+    scene: float = 0.0
     pii: float = 0.08  # a sentence of fictional personal data about a private individual
     negative: float = 0.08  # a sentence with a PII look-alike (price, count, event date, ...)
     insult: float = 0.02  # a mild invented insult against a community
@@ -179,7 +183,21 @@ class _Writer:
             out.append((text, "harmful", spans))
         return out
 
+    def n_traits(self) -> int:
+        whole, part = divmod(self.rates.trait, 1.0)
+        return int(whole) + (self.rng.random() < part)
+
+    def write_scenes(self, doc: Document) -> None:
+        """A document of 3 to 5 vignettes about generic characters (each recorded in the associations)."""
+        doc.kind = "scenes"
+        blocks = [self.g.vignette(self.g.generic_character(doc.associations)) for _ in range(self.rng.randint(3, 5))]
+        for _ in range(self.n_traits()):  # between vignettes, never inside one: a pronoun follows its character
+            blocks.insert(self.rng.randint(0, len(blocks)), [self.g.trait_sentence(doc.associations)])
+        doc.text = " ".join(cap(s) for block in blocks for s in block)
+
     def write(self, doc: Document, items: list[tuple[str, str]]) -> None:
+        if self.rates.scene > 0 and not items and self.rng.random() < self.rates.scene:
+            return self.write_scenes(doc)
         person_subjects = [self.facts[k].subject for t, k in items
                            if t == "fact" and self.facts[k].subject_kind == "person"]
         place_subjects = [self.facts[k].subject for t, k in items
@@ -217,8 +235,7 @@ class _Writer:
         else:
             lines = [self.g.opening(protagonist)] + self.body(protagonist, other) + [self.g.closing(protagonist)]
 
-        if self.rng.random() < self.rates.trait:
-            planted.append(self.g.trait_sentence(doc.associations))
+        planted += [self.g.trait_sentence(doc.associations) for _ in range(self.n_traits())]
         labelled = self.labelled(other)
         planted += [text for text, _, _ in labelled]
         for sentence in planted:  # after the opening, before the closing when there is one

@@ -273,6 +273,12 @@ class Grammar:
             return f"{cap(first)} woke up {self.pick('times')} and felt {self.pick('emotions')}."
         return f"{cap(first)} had {self.indefinite_np()} and a plan."
 
+    def vignette(self, c: Character) -> list[str]:
+        """Three sentences about ``c``: an opening, then two that refer to it by its pronoun."""
+        _, past = self.rng.choice(self.vt)
+        return [self.opening(c), f"{cap(c.subj)} {past} {self.noun_phrase()}{self.adjunct()}.",
+                f"Then {c.subj} {self.rng.choice(MOTION_VERBS)} to the {self.pick('rooms')}."]
+
     def closing(self, c: Character) -> str:
         r = self.rng.random()
         if r < 0.35:
