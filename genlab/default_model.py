@@ -1,11 +1,13 @@
 """Build genlab's embedded default model from scratch: corpus -> tokenizer -> pretraining -> manifest.
 
-    python -m genlab.default_model build [--out DIR] [--steps N]   # about 80 min on 2 CPU cores, resumable
+    python -m genlab.default_model build [--out DIR] [--steps N] [--fresh]  # about 80 min on 2 cores, resumable
     python -m genlab.default_model measure [--model DIR]            # world validity into the manifest (~10 min)
     python -m genlab.default_model check [--quick]                  # matches the corpus? meets its targets?
 
 The build checkpoints every ``SAVE_STEPS`` steps under ``build/default-model-checkpoints/``; run the same
-command again after an interruption and it resumes from the newest checkpoint (of the same corpus).
+command again after an interruption and it resumes from the newest checkpoint (of the same corpus). ``--fresh``
+deletes those checkpoints first: without it, a second build after a finished one resumes at its last step and
+trains nothing new.
 
 The manifest records everything needed to reproduce and audit the model: seeds, steps, the corpus
 hash, the world spec hash, validation perplexity and greedy / nucleus samples.
@@ -17,6 +19,7 @@ import argparse
 import hashlib
 import json
 import platform
+import shutil
 import sys
 import time
 from dataclasses import asdict
@@ -78,11 +81,12 @@ def samples(bundle, prompts: tuple[str, ...] | None = None, max_new_tokens: int 
     return out
 
 
-def build(out_dir: Path, steps: int = DEFAULT_STEPS, checkpoints: Path | None = None) -> dict:
+def build(out_dir: Path, steps: int = DEFAULT_STEPS, checkpoints: Path | None = None, fresh: bool = False) -> dict:
     """Generate the corpus, train tokenizer and model, and write model + manifest to ``out_dir``.
 
-    ``checkpoints``: where resumable training checkpoints go (default ``checkpoint_root()``); a folder left by an
-    earlier build of another corpus is refused, not mixed in."""
+    ``checkpoints``: where resumable training checkpoints go (default ``checkpoint_root()``). Training resumes
+    from the newest one there (a folder left by a build of another corpus is refused, not mixed in);
+    ``fresh=True`` deletes the folder first and trains from scratch."""
     from genlab.metrics.perplexity import perplexity
     from genlab.tokenizer import train_tokenizer
 
@@ -92,6 +96,11 @@ def build(out_dir: Path, steps: int = DEFAULT_STEPS, checkpoints: Path | None = 
     corpus = generate_corpus(seed=CORPUS_SEED, world=world)
     model_config, config = recipe(steps)
     checkpoints = Path(checkpoints or checkpoint_root())
+    if fresh and checkpoints.exists():
+        shutil.rmtree(checkpoints)
+    earlier = sorted(checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    if earlier:
+        print(f"resuming from {earlier[-1]} (pass --fresh to train from scratch)", file=sys.stderr)
     checkpoints.mkdir(parents=True, exist_ok=True)
     stamp = checkpoints / "corpus.sha256"
     if stamp.exists() and stamp.read_text().strip() != corpus.sha256():
@@ -190,9 +199,10 @@ def check(model_dir: Path | None = None) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m genlab.default_model", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="rebuild the default model from scratch")
+    b = sub.add_parser("build", help="build the default model; resumes from build/default-model-checkpoints if present")
     b.add_argument("--out", type=Path, default=None, help="output folder (default: the embedded model's folder)")
     b.add_argument("--steps", type=int, default=DEFAULT_STEPS)
+    b.add_argument("--fresh", action="store_true", help="delete earlier checkpoints and train from scratch")
     m = sub.add_parser("measure", help="measure what the model learned of its world; write it into the manifest")
     m.add_argument("--model", type=Path, default=None, help="model folder (default: the embedded model)")
     m.add_argument("--canaries-per-count", type=int, default=2, help="canaries per kind and count (0: all)")
@@ -208,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.out is None and (out / "model.safetensors").exists():
             print(f"replacing the embedded model in {out}", file=sys.stderr)
         out.mkdir(parents=True, exist_ok=True)
-        manifest = build(out, steps=args.steps)
+        manifest = build(out, steps=args.steps, fresh=args.fresh)
         print(json.dumps({k: manifest[k] for k in ("validation", "train_runtime_s", "samples")}, indent=1))
         print(json.dumps(measure(out), indent=1))
         return 0

@@ -111,3 +111,24 @@ def test_target_problems_name_what_is_missed_or_unmeasured(tmp_path):
         "the manifest holds no validity measurement: run `python -m genlab.default_model measure`"]
     (tmp_path / "manifest.json").write_text(json.dumps({"validity": {"targets_met": {"a": True, "b": False}}}))
     assert target_problems(tmp_path) == ["target missed: b"]
+
+
+def test_build_resumes_unless_fresh(tmp_path, monkeypatch):
+    """`build --fresh` deletes earlier checkpoints before training; without it they are kept for the resume."""
+    from genlab import default_model
+
+    calls = []
+
+    def fake_pretrain(*args, checkpoint_dir, **kwargs):
+        calls.append(sorted(p.name for p in checkpoint_dir.iterdir()))
+        raise RuntimeError("stop before training")
+
+    monkeypatch.setattr(default_model, "pretrain", fake_pretrain)
+    monkeypatch.setattr(default_model, "world_spec_path", lambda: tmp_path / "spec.json")
+    checkpoints = tmp_path / "ck"
+    (checkpoints / "checkpoint-100").mkdir(parents=True)
+    (checkpoints / "corpus.sha256").write_text(generate_corpus().sha256() + "\n")
+    for fresh in (False, True):
+        with pytest.raises(RuntimeError, match="stop before training"):
+            default_model.build(tmp_path / "out", steps=2, checkpoints=checkpoints, fresh=fresh)
+    assert calls == [["checkpoint-100", "corpus.sha256"], ["corpus.sha256"]]
