@@ -63,13 +63,15 @@ def sample_prompts() -> tuple[str, ...]:
     return (f"{load_world().people[0].name} woke up", "The baker", "\"Hello, friend,\" said")
 
 
-def samples(bundle, prompts: tuple[str, ...] | None = None, max_new_tokens: int = 40, seed: int = 0) -> dict[str, list[str]]:
+def samples(bundle, prompts: tuple[str, ...] | None = None, max_new_tokens: int = 40,
+            seed: int = 0) -> dict[str, list[str]]:
     """Greedy and nucleus (p=0.9) continuations of ``prompts``, decoded without special tokens."""
     import torch
 
     prompts = prompts or sample_prompts()
     out: dict[str, list[str]] = {}
-    for name, kwargs in (("greedy", {"do_sample": False}), ("nucleus_p0.9", {"do_sample": True, "top_p": 0.9, "top_k": 0})):
+    settings = (("greedy", {"do_sample": False}), ("nucleus_p0.9", {"do_sample": True, "top_p": 0.9, "top_k": 0}))
+    for name, kwargs in settings:
         torch.manual_seed(seed)
         texts = []
         for prompt in prompts:
