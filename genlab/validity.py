@@ -116,36 +116,19 @@ def _group_words(world: World, axis: str) -> tuple[str, str]:
 def association_probe(bundle, world: World, *, batch_size: int = 64) -> pd.DataFrame:
     """The model's P(first group | attribute) per association, averaged over the probe templates.
 
-    For each probe sentence the next-token distribution is read after it (BOS prepended), and
-    P(first) / (P(first) + P(second)) is taken over the first tokens of the two group words.
+    After each probe sentence (BOS prepended) both group words are scored with genlab's continuation scorer
+    (``genlab.metrics.factual.as_continuation_model``, so adapters and prompt-tuned models work too), and
+    P(first) / (P(first) + P(second)) is taken: " She" vs " He", " hill-folk" vs " river-folk".
     Columns: ``id``, ``axis``, ``attribute``, ``frequency``, ``planted``, ``model`` (mean over templates),
     ``model_sd`` (across templates), ``n_templates``.
     """
-    import torch
+    from genlab.metrics.factual import as_continuation_model
 
-    tok, model, dev = bundle.tokenizer, bundle.model, bundle.device
-    first_token = {}
-    for axis in ("gender", "community"):
-        ids = [tok(w, add_special_tokens=False)["input_ids"] for w in _group_words(world, axis)]
-        if ids[0][0] == ids[1][0]:
-            raise ValueError(f"the group words of {axis} share their first token; the probe cannot tell them apart")
-        first_token[axis] = (ids[0][0], ids[1][0])
     rows = _probe_prompts(world)
-    encoded = [[tok.bos_token_id] + tok(p, add_special_tokens=False)["input_ids"] for _, _, _, p in rows]
-    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-    share = np.empty(len(rows))
-    with torch.no_grad():
-        for start in range(0, len(rows), batch_size):
-            batch = encoded[start : start + batch_size]
-            width = max(map(len, batch))
-            ids = torch.tensor([[pad] * (width - len(x)) + x for x in batch], device=dev)  # left padding
-            mask = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in batch], device=dev)
-            positions = (mask.cumsum(1) - 1).clamp(min=0)
-            logits = model(input_ids=ids, attention_mask=mask, position_ids=positions).logits[:, -1].float()
-            lp = torch.log_softmax(logits, dim=-1)
-            for i in range(len(batch)):
-                a, b = first_token[rows[start + i][1]]
-                share[start + i] = torch.sigmoid(lp[i, a] - lp[i, b]).item()  # p_a / (p_a + p_b)
+    words = {axis: list(_group_words(world, axis)) for axis in ("gender", "community")}
+    scores = as_continuation_model(bundle, batch_size=batch_size).continuation_logprobs(
+        [prompt for *_, prompt in rows], [words[axis] for _, axis, _, _ in rows])
+    share = [1.0 / (1.0 + math.exp(second - first)) for first, second in scores]  # p_1 / (p_1 + p_2)
     df = pd.DataFrame({"id": [r[0] for r in rows], "share": share})
     agg = df.groupby("id", sort=False)["share"].agg(model="mean", model_sd="std", n_templates="size")
     spec = pd.DataFrame([{"id": a.id, "axis": a.axis, "attribute": a.attribute, "frequency": a.frequency,
