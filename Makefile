@@ -18,7 +18,7 @@ export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export TOKENIZERS_PARALLELISM := false
 export HF_DATASETS_DISABLE_PROGRESS_BARS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-# any connection to another machine raises inside tests and notebook kernels (see genlab/offline.py)
+# any connection to another machine raises inside tests and notebook kernels (see genlab/core/offline.py)
 export GENLAB_FORBID_NETWORK := 1
 
 .PHONY: install test report lab lint format bench default-model notebooks-clean clean help
@@ -40,7 +40,7 @@ test: $(STAMP)
 		--nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:randomly $(PYTEST_ARGS)
 
 report: $(STAMP)
-	TQDM_DISABLE=1 $(BIN)/python -m genlab.series report --out reports
+	TQDM_DISABLE=1 $(BIN)/python -m genlab.report.series report --out reports
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
@@ -57,11 +57,11 @@ bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 default-model: $(STAMP)
-	$(BIN)/python -m genlab.default_model build
+	$(BIN)/python -m genlab.studies.default_model build
 
 notebooks-clean: $(STAMP)
-	$(BIN)/python -m genlab.series strip
-	$(BIN)/python -m genlab.series nav
+	$(BIN)/python -m genlab.report.series strip
+	$(BIN)/python -m genlab.report.series nav
 
 clean:
 	rm -rf reports build *.egg-info

@@ -18,9 +18,9 @@ def bench_bundle(verbose: bool = True):
     try:
         bundle, what = load_model(device="cpu"), "default model genlab-tiny-world"
     except ModelLoadError:
-        from genlab.tokenizer import train_tokenizer
-        from genlab.train import ModelConfig, build_model
-        from genlab.world import generate_corpus, load_world
+        from genlab.data.tokenizer import train_tokenizer
+        from genlab.data.world import generate_corpus, load_world
+        from genlab.models.gpt2 import ModelConfig, build_model
 
         corpus = generate_corpus(n_train_docs=3000, n_validation_docs=10, n_test_docs=10, seed=0, world=load_world())
         tok = train_tokenizer(corpus.texts("train"), vocab_size=ModelConfig().vocab_size)
@@ -36,7 +36,7 @@ def bench_bundle(verbose: bool = True):
 
 def corpus_texts(tokenizer, n: int, min_tokens: int, max_tokens: int, seed: int = 1) -> list[str]:
     """``n`` texts of ``min_tokens``..``max_tokens`` tokens: consecutive corpus documents joined until long enough."""
-    from genlab.world import generate_corpus, load_world
+    from genlab.data.world import generate_corpus, load_world
 
     corpus = generate_corpus(
         n_train_docs=max(3000, 4 * n), n_validation_docs=10, n_test_docs=10, seed=seed, world=load_world()

@@ -3,35 +3,54 @@
 >>> import genlab
 >>> genlab.is_offline()
 True
+
+Layout. One subpackage per layer; a module imports only from its own layer and the layers below it, which
+``tests/test_layout.py`` enforces:
+
+====================  ==============================================================================================
+``genlab.core``       paths, the offline switch, progress settings (imports no other layer)
+``genlab.data``       the world and its corpus, tokenizer, readers, augmentation, perturbation
+``genlab.models``     loading, the GPT-2 shape, the tiny model, virtual prefixes, sequence and continuation scoring
+``genlab.generation`` batched decoding, the one greedy decoder
+``genlab.metrics``    metrics (a registry that finds its modules) and statistics
+``genlab.training``   pretraining, fine-tuning, adapters, adversarial training, fine-tuning tasks
+``genlab.report``     the notebook series, the HTML report, plot helpers
+``genlab.studies``    what a notebook runs in one call
+====================  ==============================================================================================
+
+Naming convention, in every table genlab returns:
+
+- a quantity ``x`` with an interval has columns ``x``, ``x_low`` and ``x_high`` (a table of one quantity may call
+  them ``estimate``, ``low`` and ``high``); the interval's kind and level are in the docstring or ``.attrs``;
+- a p-value is ``p_value``; which test produced it is said in the docstring or in a ``test`` column;
+- ``n`` counts the items a value rests on, and ``k`` the successes among them.
 """
 
 import os as _os
-import sys as _sys
-import types as _types
 
-from genlab.offline import default_offline, forbid_network, is_offline, set_offline
+from genlab.core.offline import default_offline, forbid_network, is_offline, set_offline
 
 default_offline()  # before transformers / datasets are imported anywhere
 if _os.environ.get("GENLAB_FORBID_NETWORK") == "1":  # set by `make test` and `make report`
     forbid_network()
 
+from genlab.data.world import generate_corpus, load_world  # noqa: E402
 from genlab.models import DEFAULT_MODEL, Bundle, ModelLoadError, load_model  # noqa: E402
-from genlab.world import generate_corpus, load_world  # noqa: E402
 
 __version__ = "0.1.0"
 
 # The workbench's entry points, imported on first use so that `import genlab` stays quick (peft and the Trainer
-# take seconds to import). Some share their submodule's name: genlab.generate is the function in genlab/generate.py.
+# take seconds to import). No module is named after them: genlab.generate is always the function.
 _LAZY = {
-    "generate": "genlab.generate",
-    "DecodingConfig": "genlab.generate",
-    "finetune": "genlab.finetune",
-    "load_finetuned": "genlab.finetune",
-    "merge": "genlab.finetune",
-    "build_task": "genlab.tasks",
+    "generate": "genlab.generation.decoder",
+    "DecodingConfig": "genlab.generation.decoder",
+    "finetune": "genlab.training.finetuning",
+    "load_finetuned": "genlab.training.finetuning",
+    "merge": "genlab.training.finetuning",
+    "build_task": "genlab.training.tasks",
     "perplexity": "genlab.metrics.perplexity",
-    "decoding_study": "genlab.evaluation",
-    "compare_systems": "genlab.evaluation",
+    "decoding_study": "genlab.studies.evaluation",
+    "compare_systems": "genlab.studies.evaluation",
 }
 
 __all__ = [
@@ -48,13 +67,11 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    """``genlab.generate``, ``genlab.finetune``, ...: the submodules' entry points, loaded on first use.
+    """``genlab.generate``, ``genlab.finetune``, ...: the entry points, loaded on first use.
 
-    >>> import genlab.generate  # the submodule, imported first, does not hide the function of the same name
+    >>> import genlab
     >>> genlab.generate.__module__, genlab.DecodingConfig.__name__
-    ('genlab.generate', 'DecodingConfig')
-    >>> callable(genlab.generate)
-    True
+    ('genlab.generation.decoder', 'DecodingConfig')
     """
     if name in _LAZY:
         import importlib
@@ -67,19 +84,3 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
-
-
-class _Package(_types.ModuleType):
-    """The genlab module, except that importing a submodule does not overwrite the entry point it is named after.
-
-    Python's import system sets ``genlab.generate = <module genlab.generate>`` when the submodule first loads;
-    skipping that keeps ``genlab.generate(...)`` the function however the submodule was reached.
-    ``from genlab.generate import PRESETS`` still finds the submodule in ``sys.modules``."""
-
-    def __setattr__(self, name: str, value) -> None:
-        if name in _LAZY and isinstance(value, _types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-_sys.modules[__name__].__class__ = _Package

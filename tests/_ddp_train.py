@@ -1,5 +1,5 @@
 """Run by tests/test_distributed.py under ``torchrun --nproc_per_node 2``: tiny fine-tunes through the ordinary
-``genlab.finetune.finetune`` entry point (nothing distributed-specific here), then each rank writes what it saw.
+``genlab.training.finetuning.finetune`` entry point (nothing distributed-specific here), then each rank writes what it saw.
 
     torchrun --standalone --nproc_per_node 2 tests/_ddp_train.py OUT_DIR
 """
@@ -15,13 +15,13 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from genlab.adversarial import AdversarialConfig
-from genlab.finetune import finetune
+from genlab.data.tokenizer import train_tokenizer
+from genlab.data.world import small_world
 from genlab.models import Bundle
-from genlab.tasks import build_task
-from genlab.tokenizer import train_tokenizer
-from genlab.train import ModelConfig, build_model
-from genlab.world import small_world
+from genlab.models.gpt2 import ModelConfig, build_model
+from genlab.training.adversarial import AdversarialConfig
+from genlab.training.finetuning import finetune
+from genlab.training.tasks import build_task
 
 
 def state_hash(model) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import genlab  # noqa: F401  (sets the offline variables before anything imports transformers)
-from genlab.offline import forbid_network
+from genlab.core.offline import forbid_network
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -31,14 +31,14 @@ def one_thread():
 @pytest.fixture(scope="session")
 def small_corpus():
     """A small world's corpus (a few hundred documents), for fast tests."""
-    from genlab.world import generate_corpus, small_world
+    from genlab.data.world import generate_corpus, small_world
 
     return generate_corpus(n_train_docs=300, n_validation_docs=30, n_test_docs=30, seed=0, world=small_world())
 
 
 @pytest.fixture(scope="session")
 def tiny_tokenizer(small_corpus):
-    from genlab.tokenizer import train_tokenizer
+    from genlab.data.tokenizer import train_tokenizer
 
     return train_tokenizer(small_corpus.texts("train"), vocab_size=600, model_max_length=128)
 
@@ -51,7 +51,7 @@ def tiny_bundle(tiny_tokenizer):
     import torch
 
     from genlab.models import Bundle
-    from genlab.train import ModelConfig, build_model
+    from genlab.models.gpt2 import ModelConfig, build_model
 
     torch.manual_seed(0)
     tok = copy.deepcopy(tiny_tokenizer)

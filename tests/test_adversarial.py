@@ -7,7 +7,7 @@ import copy
 import pytest
 import torch
 
-from genlab.adversarial import (
+from genlab.training.adversarial import (
     AdversarialConfig,
     describe,
     fgm_perturbation,

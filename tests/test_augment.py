@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from genlab.augment import (
+from genlab.core.paths import data_dir
+from genlab.data.augment import (
     STOP_WORDS,
     WordPair,
     cda_augment,
@@ -29,9 +30,8 @@ from genlab.augment import (
     starts_noun_phrase,
     synonym_replacement,
 )
-from genlab.paths import data_dir
-from genlab.world.grammar import MOTION_VERBS, PRONOUNS
-from genlab.world.spec import load_lexicon
+from genlab.data.world_grammar import MOTION_VERBS, PRONOUNS
+from genlab.data.world_spec import load_lexicon
 
 WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet".split()  # no stop words
 SYN = {"alpha": ["zulu"], "echo": ["yankee", "xray"]}

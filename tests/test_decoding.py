@@ -6,7 +6,7 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from genlab.decoding import contrastive_search
+from genlab.generation.contrastive import contrastive_search
 
 PAD, EOS = 1, 0
 PROMPTS = [[0, 5, 9, 9, 12], [0, 17], [0, 3, 4, 30, 31, 32, 7, 8]]

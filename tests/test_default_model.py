@@ -7,8 +7,8 @@ import re
 import pytest
 import torch
 
-from genlab.default_model import check
-from genlab.world import generate_corpus
+from genlab.data.world import generate_corpus
+from genlab.studies.default_model import check
 
 
 def test_manifest_matches_the_current_corpus_and_spec():
@@ -23,7 +23,7 @@ def corpus():
 def test_the_shipped_tokenizer_was_learned_from_text_without_secrets(default_bundle, corpus):
     """Retraining the tokenizer on the documents without canaries or PII gives the shipped vocabulary exactly, and
     no entry holds two digits: no secret, and no part of one, is in the vocabulary."""
-    from genlab.tokenizer import train_tokenizer
+    from genlab.data.tokenizer import train_tokenizer
 
     shipped = default_bundle.tokenizer.get_vocab()
     assert train_tokenizer(corpus.tokenizer_texts(), vocab_size=len(shipped)).get_vocab() == shipped
@@ -35,8 +35,8 @@ def test_the_recorded_world_validity_is_what_the_code_measures(default_bundle, c
     take minutes, are checked for shape: every kind and count, controls included)."""
     import pandas as pd
 
-    from genlab.paths import default_model_dir
-    from genlab.validity import association_fit, association_probe, fact_recall, recall_by_count
+    from genlab.core.paths import default_model_dir
+    from genlab.studies.validity import association_fit, association_probe, fact_recall, recall_by_count
 
     recorded = default_bundle.provenance["manifest"]["validity"]
     by = recall_by_count(fact_recall(default_bundle, corpus))
@@ -104,18 +104,18 @@ def test_the_model_learned_to_stop(default_bundle):
 def test_target_problems_name_what_is_missed_or_unmeasured(tmp_path):
     import json
 
-    from genlab.default_model import target_problems
+    from genlab.studies.default_model import target_problems
 
     (tmp_path / "manifest.json").write_text(json.dumps({"name": "x"}))
     assert target_problems(tmp_path) == [
-        "the manifest holds no validity measurement: run `python -m genlab.default_model measure`"]
+        "the manifest holds no validity measurement: run `python -m genlab.studies.default_model measure`"]
     (tmp_path / "manifest.json").write_text(json.dumps({"validity": {"targets_met": {"a": True, "b": False}}}))
     assert target_problems(tmp_path) == ["target missed: b"]
 
 
 def test_build_resumes_unless_fresh(tmp_path, monkeypatch):
     """`build --fresh` deletes earlier checkpoints before training; without it they are kept for the resume."""
-    from genlab import default_model
+    from genlab.studies import default_model
 
     calls = []
 

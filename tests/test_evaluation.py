@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from genlab.evaluation import compare_systems, decoding_study, split_documents, summary_table
+from genlab.studies.evaluation import compare_systems, decoding_study, split_documents, summary_table
 
 
 def test_decoding_study_on_a_tiny_model(tiny_bundle, small_corpus):
@@ -36,8 +36,8 @@ def test_compare_systems_drops_prompts_missing_a_value():
 
 
 def test_perplexity_by_group_matches_the_corpus_perplexity(tiny_bundle, small_corpus):
-    from genlab.evaluation import perplexity_by_group
     from genlab.metrics.perplexity import perplexity
+    from genlab.studies.evaluation import perplexity_by_group
 
     docs = small_corpus.test[:8]
     texts, kinds = [d.text for d in docs], [d.kind for d in docs]
@@ -58,9 +58,9 @@ def test_perplexity_by_group_matches_the_corpus_perplexity(tiny_bundle, small_co
 
 
 def test_hallucination_study_counts_claims_against_the_world(tiny_bundle, small_corpus):
-    from genlab.evaluation import hallucination_study, person_prompts
+    from genlab.data.world import small_world
     from genlab.metrics.factual import hallucination_rate
-    from genlab.world import small_world
+    from genlab.studies.evaluation import hallucination_study, person_prompts
 
     world = small_world()
     # prompts that already state a claim: the true home for one person, a wrong town for another
@@ -80,8 +80,8 @@ def test_hallucination_study_counts_claims_against_the_world(tiny_bundle, small_
 
 def test_jackknife_keeps_the_estimate_inside_where_the_bootstrap_does_not():
     """Zipf's coefficient of a corpus: bootstrap resamples duplicate texts and shift the statistic."""
-    from genlab.evaluation import corpus_bootstrap, corpus_jackknife
     from genlab.metrics.repetition import zipf_coefficient
+    from genlab.studies.evaluation import corpus_bootstrap, corpus_jackknife
 
     rng = np.random.default_rng(0)
     vocab = [f"w{i}" for i in range(400)]
@@ -102,7 +102,7 @@ def test_grouped_jackknife_by_hand():
     """Two groups: se = |θ_(1) − θ_(2)| / 2 and the interval is the estimate ± t_{0.975, 1 df} · se."""
     from scipy import stats
 
-    from genlab.evaluation import corpus_jackknife
+    from genlab.studies.evaluation import corpus_jackknife
 
     x = np.array([1.0, 2.0, 3.0, 10.0])
     label = np.random.default_rng(0).permutation(4) % 2  # the grouping corpus_jackknife deals with seed 0

@@ -13,11 +13,11 @@ import torch
 from transformers import TrainerCallback
 
 import genlab
-from genlab.adversarial import AdversarialConfig
-from genlab.finetune import METHODS, FinetuneTrainer, base_reference, finetune, load_finetuned, merge
-from genlab.progress import LiveLossPlot
-from genlab.tasks import build_task, completion_perplexity, encode_pairs, generate_completions
-from genlab.world import small_world
+from genlab.data.world import small_world
+from genlab.training.adversarial import AdversarialConfig
+from genlab.training.finetuning import METHODS, FinetuneTrainer, base_reference, finetune, load_finetuned, merge
+from genlab.training.live_loss import LiveLossPlot
+from genlab.training.tasks import build_task, completion_perplexity, encode_pairs, generate_completions
 
 FAST = {"batch_size": 8, "progress": False}
 
@@ -291,9 +291,9 @@ def test_bad_arguments_say_what_to_do(tiny_bundle, task):
         finetune(tiny_bundle, task, "full", steps=0)
 
 
-# --- the comparison helpers (genlab.finetune_compare) ------------------------------------------------------------
+# --- the comparison helpers (genlab.studies.finetune_comparison) ------------------------------------------------------------
 def test_compare_methods_tabulates_cost_score_and_damage(tiny_bundle, task, small_corpus):
-    from genlab.finetune_compare import compare_methods, plot_comparison, plot_loss_curves
+    from genlab.studies.finetune_comparison import compare_methods, plot_comparison, plot_loss_curves
 
     heldout = small_corpus.texts("validation")[:4]
     df = compare_methods(
@@ -312,7 +312,7 @@ def test_compare_methods_tabulates_cost_score_and_damage(tiny_bundle, task, smal
 
 
 def test_heldout_perplexity_of_a_prompt_tuned_model_skips_the_virtual_tokens(tiny_bundle, task, small_corpus):
-    from genlab.finetune_compare import heldout_perplexity
+    from genlab.studies.finetune_comparison import heldout_perplexity
 
     tuned, _ = finetune(tiny_bundle, task.train, "prompt_tuning", steps=2, learning_rate=0.3, **FAST)
     texts = [t[:120] for t in small_corpus.texts("validation")[:3]]  # short: one window each
@@ -329,18 +329,18 @@ def test_heldout_perplexity_of_a_prompt_tuned_model_skips_the_virtual_tokens(tin
 
 
 def test_robustness_uses_the_same_perturbed_prompts_for_every_model(tiny_bundle, task, monkeypatch):
-    from genlab import tasks as T
-    from genlab.finetune_compare import plot_robustness, robustness
-    from genlab.perturb import perturb
+    from genlab.data.perturb import perturb
+    from genlab.metrics import task_scores
+    from genlab.studies.finetune_comparison import plot_robustness, robustness
 
     seen = []
-    real = T.generate_completions
+    real = task_scores.generate_completions
 
     def spy(bundle, prompts, **kw):
         seen.append(list(prompts))
         return real(bundle, prompts, **kw)
 
-    monkeypatch.setattr(T, "generate_completions", spy)
+    monkeypatch.setattr(task_scores, "generate_completions", spy)
     df = robustness({"a": tiny_bundle, "b": tiny_bundle}, task, kinds=["typo"], strengths=[0.0, 0.5])
     assert df[["model", "strength"]].values.tolist() == [["a", 0.0], ["b", 0.0], ["a", 0.5], ["b", 0.5]]
     assert seen[0] == seen[1] == list(task.eval["prompt"])  # strength 0: the clean prompts
@@ -352,7 +352,7 @@ def test_robustness_uses_the_same_perturbed_prompts_for_every_model(tiny_bundle,
 
 
 def test_learning_curve_and_augmentation(tiny_bundle, task):
-    from genlab.finetune_compare import augment_dataset, learning_curve, plot_learning_curve
+    from genlab.studies.finetune_comparison import augment_dataset, learning_curve, plot_learning_curve
 
     df = learning_curve(
         tiny_bundle,

@@ -1,4 +1,4 @@
-"""genlab.finetune_compare: per-item scores kept by every table, paired tests between rows, saving and live plots
+"""genlab.studies.finetune_comparison: per-item scores kept by every table, paired tests between rows, saving and live plots
 in compare_methods, and one evaluation per distinct prompt set in robustness."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genlab import finetune_compare as FC
+from genlab.data.world import small_world
 from genlab.metrics.stats import paired_bootstrap, paired_permutation_test
-from genlab.tasks import build_task
-from genlab.world import small_world
+from genlab.studies import finetune_comparison as FC
+from genlab.training.tasks import build_task
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -41,16 +41,16 @@ def test_item_scores_average_to_the_task_score(tiny_bundle, qa, story):
 
 
 def test_compare_methods_keeps_items_saves_each_run_and_draws_live(tiny_bundle, qa, tmp_path, monkeypatch):
-    import genlab.progress
+    import genlab.training.live_loss
 
     made = []
 
-    class Recording(genlab.progress.LiveLossPlot):
+    class Recording(genlab.training.live_loss.LiveLossPlot):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             made.append(self)
 
-    monkeypatch.setattr(genlab.progress, "LiveLossPlot", Recording)
+    monkeypatch.setattr(genlab.training.live_loss, "LiveLossPlot", Recording)
     df, bundles = FC.compare_methods(
         tiny_bundle,
         qa,

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import torch
 
-from genlab.decoding import contrastive_search
-from genlab.generate import COLUMNS, PRESETS, DecodingConfig, _GumbelNoise, generate, preset
+from genlab.generation.contrastive import contrastive_search
+from genlab.generation.decoder import COLUMNS, PRESETS, DecodingConfig, _GumbelNoise, generate, preset
 from genlab.models import Bundle
 
 PROMPTS = ["Tyrhild keeps", "The baker of Lirane said", "a", '"Hello, friend," said the old', ""]
@@ -190,7 +190,7 @@ FINETUNED = {
 def finetuned(bundle, method: str) -> Bundle:
     from peft import get_peft_model
 
-    from genlab.finetune import peft_config
+    from genlab.training.finetuning import peft_config
 
     if FINETUNED[method] is None:
         return bundle

@@ -1,4 +1,4 @@
-"""genlab.loaders: every source format, Dataset inputs, and each error a user can meet, with its message."""
+"""genlab.data.loaders: every source format, Dataset inputs, and each error a user can meet, with its message."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import datasets
 import pandas as pd
 import pytest
 
-from genlab.loaders import SAMPLE_NOTES, SAMPLE_PROMPTS, read_prompts, read_texts, write_sample_files
-from genlab.paths import data_dir
+from genlab.core.paths import data_dir
+from genlab.data.loaders import SAMPLE_NOTES, SAMPLE_PROMPTS, read_prompts, read_texts, write_sample_files
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from genlab import series
+from genlab.report import series
 
 NOTEBOOKS = series.notebooks()
 
@@ -26,7 +26,7 @@ def test_navigation_and_index_are_current(tmp_path):
 
     for p in NOTEBOOKS:
         shutil.copy(p, tmp_path / p.name)
-    assert series.update_navigation(tmp_path) == [], "run `python -m genlab.series nav`"
+    assert series.update_navigation(tmp_path) == [], "run `python -m genlab.report.series nav`"
 
 
 def test_every_notebook_is_in_the_index():

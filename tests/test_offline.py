@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from genlab.offline import NetworkAccessError
+from genlab.core.offline import NetworkAccessError
 
 
 def test_offline_variables_are_set_by_importing_genlab():
@@ -54,7 +54,7 @@ def test_forbidding_the_network_reaches_notebook_kernels_through_the_environment
     code = (
         "import socket, genlab\n"
         "try:\n    socket.create_connection(('198.51.100.7', 443), timeout=1)\n"
-        "except genlab.offline.NetworkAccessError:\n    print('blocked')\n"
+        "except genlab.core.offline.NetworkAccessError:\n    print('blocked')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "blocked"

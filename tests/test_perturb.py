@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from genlab.augment import load_synonyms, split_token
-from genlab.perturb import (
+from genlab.data.augment import load_synonyms, split_token
+from genlab.data.perturb import (
     KEYBOARD_NEIGHBOURS,
     PERTURBATIONS,
     edit_rate,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from genlab import series
+from genlab.report import series
 
 
 def _notebook(path, code: str, title: str = "Demo") -> None:

@@ -10,9 +10,11 @@ import pytest
 import torch
 from scipy.stats import beta
 
-from genlab import tasks as T
-from genlab.tasks import CompletionCollator, build_task, clopper_pearson, encode_pairs
-from genlab.world import small_world
+from genlab.data.world import small_world
+from genlab.metrics import task_scores
+from genlab.metrics.stats import exact_binomial_ci
+from genlab.training import tasks as T
+from genlab.training.tasks import CompletionCollator, build_task, encode_pairs
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -157,7 +159,8 @@ def test_batched_greedy_generation_equals_one_at_a_time(tiny_bundle, qa):
 
 def test_clopper_pearson_matches_the_beta_quantiles():
     for k, n in [(0, 12), (3, 12), (12, 12), (57, 152)]:
-        low, high = clopper_pearson(k, n)
+        ci = exact_binomial_ci(k, n)
+        low, high = ci.low, ci.high
         assert low == (0.0 if k == 0 else pytest.approx(beta.ppf(0.025, k, n - k + 1)))
         assert high == (1.0 if k == n else pytest.approx(beta.ppf(0.975, k + 1, n - k)))
 
@@ -172,10 +175,10 @@ def test_exact_match_scores_planted_answers(monkeypatch, tiny_bundle, qa):
     answers = qa.eval["answer"]
     # a model that answers the first 7 correctly (one with extra text after a newline), the rest wrongly
     planted = [f" {a}\nQuestion: x" if i == 0 else (f" {a}." if i < 7 else " nobody") for i, a in enumerate(answers)]
-    monkeypatch.setattr(T, "generate_completions", lambda bundle, prompts, **kw: planted[: len(prompts)])
+    monkeypatch.setattr(task_scores, "generate_completions", lambda bundle, prompts, **kw: planted[: len(prompts)])
     score = qa.evaluate(tiny_bundle)
     assert score.value == pytest.approx(7 / 21) and score.n == 21
-    assert (score.low, score.high) == pytest.approx(clopper_pearson(7, 21))
+    assert (score.low, score.high) == pytest.approx((exact_binomial_ci(7, 21).low, exact_binomial_ci(7, 21).high))
     assert score.items["correct"].tolist() == [True] * 7 + [False] * 14
     by = score.by("count")
     assert by["n"].sum() == 21 and set(by["count"]) == {1, 2, 4}
@@ -189,7 +192,7 @@ def test_story_coverage_counts_requested_attributes(monkeypatch, tiny_bundle, wo
     rows = task.eval.to_list()
     # generations 0-2 are the reference stories (all 3 attributes); 3-5 mention only the occupation
     planted = [r["completion"] for r in rows[:3]] + [f"The {r['occupation']} slept." for r in rows[3:]]
-    monkeypatch.setattr(T, "generate_completions", lambda bundle, prompts, **kw: planted)
+    monkeypatch.setattr(task_scores, "generate_completions", lambda bundle, prompts, **kw: planted)
     score = task.evaluate(tiny_bundle)
     assert score.value == pytest.approx((3 * 3 + 3 * 1) / 18)
     assert score.items["covered"].tolist() == [3, 3, 3, 1, 1, 1]
@@ -206,10 +209,10 @@ def test_map_queries_rebuilds_prompts(qa):
 
 def test_story_coverage_names_a_generation_longer_than_the_context(tiny_bundle):
     """tiny_bundle has 128 positions: the default 120 new tokens after a story request do not fit."""
-    from genlab.tasks import build_task, story_coverage
-    from genlab.world import small_world
+    from genlab.data.world import small_world
+    from genlab.training.tasks import build_task, story_coverage
 
     task = build_task("story", world=small_world(), n_train=4, n_eval=2)
-    with pytest.raises(ValueError, match="exceed the model's context of 128 positions; lower max_new_tokens"):
+    with pytest.raises(ValueError, match="exceed the model's context of 128. Shorten the prompts or lower max_new_tokens"):
         story_coverage(tiny_bundle, task.eval)
     assert story_coverage(tiny_bundle, task.eval, max_new_tokens=8, n_resamples=50).n == 2

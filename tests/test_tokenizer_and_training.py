@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from genlab.tokenizer import train_tokenizer
-from genlab.train import ModelConfig, PretrainConfig, pretrain
+from genlab.data.tokenizer import train_tokenizer
+from genlab.models.gpt2 import ModelConfig
+from genlab.training.pretraining import PretrainConfig, pretrain
 
 
 def test_tokenizer_round_trips_corpus_text(small_corpus, tiny_tokenizer):
@@ -77,7 +78,7 @@ def test_digits_never_merge_so_no_number_becomes_a_vocabulary_entry():
 
 
 def test_packing_keeps_every_document_whole(small_corpus, tiny_tokenizer):
-    from genlab.train import tokenize_documents
+    from genlab.training.pretraining import tokenize_documents
 
     texts = small_corpus.texts("train")[:40]
     packed, usage = tokenize_documents(tiny_tokenizer, texts, max_length=64, packing=True)

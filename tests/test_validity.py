@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from genlab.data.world import generate_corpus, small_world
 from genlab.metrics.exposure import (
     exposure_extrapolation,
     exposure_interpolation,
@@ -16,7 +17,7 @@ from genlab.metrics.exposure import (
     secret_log2_perplexities,
 )
 from genlab.metrics.factual import FactOracle
-from genlab.validity import (
+from genlab.studies.validity import (
     association_fit,
     association_probe,
     fact_recall,
@@ -24,7 +25,6 @@ from genlab.validity import (
     seen_templates,
     validity_summary,
 )
-from genlab.world import generate_corpus, small_world
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

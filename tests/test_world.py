@@ -8,10 +8,10 @@ import re
 import pytest
 from scipy.stats import binomtest
 
-from genlab.default_model import world_spec_path
-from genlab.world import WorldConfig, build_world, generate_corpus, load_world, small_world
-from genlab.world.spec import RELATION_TEMPLATES
-from genlab.world.summary import association_rates, canaries_table, corpus_stats
+from genlab.data.world import WorldConfig, build_world, generate_corpus, load_world, small_world
+from genlab.data.world_spec import RELATION_TEMPLATES
+from genlab.studies.default_model import world_spec_path
+from genlab.studies.world_summary import association_rates, canaries_table, corpus_stats
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def test_same_seed_gives_a_byte_identical_corpus(small_corpus):
 def test_default_corpus_hash_matches_the_shipped_model(corpus):
     import json
 
-    from genlab.paths import default_model_dir
+    from genlab.core.paths import default_model_dir
 
     manifest = json.loads((default_model_dir() / "manifest.json").read_text())
     assert corpus.sha256() == manifest["corpus"]["sha256"], "corpus changed: rebuild with `make default-model`"
@@ -134,7 +134,7 @@ def test_named_people_are_never_put_in_another_town_or_given_another_pet_or_food
     world = corpus.world
     people = {p.name for p in world.people}
     towns = {p.name for p in world.places}
-    from genlab.world.grammar import plural
+    from genlab.data.world_grammar import plural
 
     # a food or animal word, unless it is also the plural of a common object ("four pears lay in the meadow")
     words = {w.lower() for w in world.lexicon["foods"] + world.lexicon["animals"]}
@@ -155,8 +155,8 @@ def test_named_people_are_never_put_in_another_town_or_given_another_pet_or_food
 
 
 def test_heldout_templates_and_association_probes_never_occur_in_training(corpus):
-    from genlab.validity import _probe_prompts
-    from genlab.world.spec import HELDOUT_TEMPLATE
+    from genlab.data.world_spec import HELDOUT_TEMPLATE
+    from genlab.studies.validity import _probe_prompts
 
     text = "\n".join(d.text for d in corpus.documents())
     for templates in RELATION_TEMPLATES.values():
@@ -167,7 +167,7 @@ def test_heldout_templates_and_association_probes_never_occur_in_training(corpus
 
 
 def test_pii_negatives_and_insults_are_labelled_with_exact_spans(corpus):
-    from genlab.world.pii import NEGATIVE_TYPES, PII_TYPES
+    from genlab.data.world_pii import NEGATIVE_TYPES, PII_TYPES
 
     kinds = {"pii": set(), "negatives": set(), "harmful": set()}
     for doc in corpus.train[:5000] + corpus.test:
@@ -244,7 +244,7 @@ def test_corpus_to_datasets(small_corpus):
 def test_scene_documents_put_each_pronoun_right_after_its_character():
     """The denser option (off by default): in a scenes document every vignette refers to its own generic character
     by the pronoun recorded for it, twice, and trait sentences sit between vignettes."""
-    from genlab.world.corpus import PlantingRates
+    from genlab.data.world_corpus import PlantingRates
 
     corpus = generate_corpus(n_train_docs=3000, n_validation_docs=0, n_test_docs=0, seed=0,
                              rates=PlantingRates(scene=0.5, trait=2.0))

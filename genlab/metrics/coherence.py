@@ -25,8 +25,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from genlab.metrics.perplexity import _encode, scored_logits
 from genlab.metrics.registry import register_metric
+from genlab.models.scoring import encode_texts, scored_logits
 
 __all__ = ["coherence", "coherence_logprob", "load_sentence_encoder", "sentence_embeddings"]
 
@@ -137,20 +137,18 @@ def coherence_logprob(
     :func:`genlab.metrics.perplexity.perplexity`.
 
     >>> import torch
-    >>> from genlab.models import Bundle
-    >>> from genlab.tokenizer import train_tokenizer
-    >>> from genlab.train import ModelConfig, build_model
-    >>> tok = train_tokenizer(["the cat sat on the mat."] * 20, vocab_size=300)
-    >>> model = build_model(tok, ModelConfig(n_embd=16, n_layer=1, n_head=2, n_positions=32))
+    >>> from genlab.models.tiny import tiny_bundle
+    >>> bundle = tiny_bundle()
+    >>> model = bundle.model
     >>> _ = torch.nn.init.zeros_(model.lm_head.weight)   # uniform model: log p = -log V for every token
-    >>> scores = coherence_logprob(Bundle(model, tok, torch.device("cpu"), "causal"), ["the cat"], [" sat."])
+    >>> scores = coherence_logprob(bundle, ["the cat"], [" sat."])
     >>> round(scores[0], 4) == round(-float(torch.log(torch.tensor(float(model.config.vocab_size)))), 4)
     True
     """
     _check_pairs(prefixes, continuations)
     tok = bundle.tokenizer
-    prefix_ids = _encode(tok, prefixes, add_bos)
-    cont_ids = _encode(tok, continuations, add_bos=False)
+    prefix_ids = encode_texts(tok, prefixes, add_bos)
+    cont_ids = encode_texts(tok, continuations, add_bos=False)
     sequences = [p + c for p, c in zip(prefix_ids, cont_ids, strict=True)]
     if any(not p for p in prefix_ids):
         raise ValueError("an empty prefix with add_bos=False leaves the first token unpredictable; keep add_bos=True")

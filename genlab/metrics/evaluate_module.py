@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from genlab.core.paths import cache_dir
 from genlab.metrics.registry import MetricInfo, get_metric
-from genlab.paths import cache_dir
 
 SUPPORTED_INPUTS = ("texts", "predictions+references")
 
@@ -91,7 +91,7 @@ def compute_with_metric(name: str, predictions: list[str], references: list[str]
 def evaluate_module_path(name: str, directory: str | Path | None = None) -> Path:
     """Write the evaluate module folder of metric ``name`` and return it (``<directory>/<name>/``).
 
-    ``directory`` defaults to ``genlab.paths.cache_dir() / "evaluate_modules"``. The file is rewritten only when its
+    ``directory`` defaults to ``genlab.core.paths.cache_dir() / "evaluate_modules"``. The file is rewritten only when its
     text changes, so evaluate's module cache (keyed by the file's hash) stays valid.
 
     >>> evaluate_module_path("self_bleu").name

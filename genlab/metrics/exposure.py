@@ -42,7 +42,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from genlab.world.spec import Canary, World, sample_secret
+from genlab.data.world_spec import Canary, World, sample_secret
 
 CARLINI_2019 = "Carlini et al. 2019, The Secret Sharer (USENIX Security); tensorflow/privacy secret_sharer/exposures.py"
 

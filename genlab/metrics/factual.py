@@ -1,7 +1,7 @@
 """Factual recall and hallucination against the genlab world, split by how often a fact was seen in training.
 
 Every planted fact is a (subject, relation, object) triple stated in exactly ``count`` training documents
-(``genlab.world.spec``), so the world is its own answer key. Two views of the same knowledge:
+(``genlab.data.world_spec``), so the world is its own answer key. Two views of the same knowledge:
 
 1. **Cloze probes** (Petroni et al. 2019, "Language Models as Knowledge Bases?", LAMA): each fact written with
    one of its relation's templates and cut before the object, "Guntha lives in" -> "Willowby".
@@ -29,7 +29,7 @@ a probe in **one** forward pass: the prompt, then the options' tokens laid out a
 attention mask and matching position ids, so the prompt is encoded once and shared prefixes (" a", " an")
 once per probe.
 
->>> from genlab.world import small_world
+>>> from genlab.data.world import small_world
 >>> world = small_world()
 >>> probes = cloze_probes(world, templates="canonical")
 >>> scores = score_cloze(FactOracle(world, min_count=2), probes)
@@ -67,8 +67,7 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from genlab.metrics.registry import metric_family, register_metric
-from genlab.world.spec import (
+from genlab.data.world_spec import (
     HELDOUT_TEMPLATE,
     N_TRAIN_TEMPLATES,
     PERSON_RELATIONS,
@@ -77,6 +76,7 @@ from genlab.world.spec import (
     World,
     article,
 )
+from genlab.metrics.registry import metric_family, register_metric
 
 # The lexicon list that holds the valid objects of each relation (``lives_in``: the world's towns).
 RELATION_LEXICON = {
@@ -121,7 +121,7 @@ class ClozeProbe:
 def relation_objects(world: World, relation: str) -> tuple[str, ...]:
     """The distinct objects of ``relation`` among the world's facts, sorted: the candidate set of its probes.
 
-    >>> from genlab.world import small_world
+    >>> from genlab.data.world import small_world
     >>> relation_objects(small_world(), "lives_in")
     ('Nettlemouth', 'Willowby', 'Yarrowholm')
     """
@@ -134,7 +134,7 @@ def valid_objects(world: World, relation: str) -> tuple[str, ...]:
     """Every object the world allows for ``relation``: the lexicon's list (towns for ``lives_in``) plus the
     objects of its facts. A claimed object outside this set is flagged ``invalid_object``.
 
-    >>> from genlab.world import small_world
+    >>> from genlab.data.world import small_world
     >>> "seal" in valid_objects(small_world(), "has_pet"), "Willowby" in valid_objects(small_world(), "has_pet")
     (True, False)
     """
@@ -166,7 +166,7 @@ def cloze_probes(
     (``World.name_swap``), with the fact's own object as the answer. Its accuracy is how often the model names
     that object whatever the subject: the baseline a fact's recall must beat. Ids end in ``#swap``.
 
-    >>> from genlab.world import small_world
+    >>> from genlab.data.world import small_world
     >>> probes = cloze_probes(small_world())
     >>> len(probes), probes[1].prompt, probes[1].answer, probes[1].count
     (180, 'Guntha has a little house in', 'Willowby', 2)
@@ -240,7 +240,7 @@ class FactOracle:
     scores -2; greedy writes that wrong object. Unknown prompts score 0 for every continuation (a tie).
     It stands for "a model that memorised every fact seen at least k times and nothing else".
 
-    >>> from genlab.world import small_world
+    >>> from genlab.data.world import small_world
     >>> oracle = FactOracle(small_world(), min_count=2)
     >>> oracle.greedy(["Tyrmir works as", "Tyrmir lives in"], max_new_tokens=4)
     [' a cook.', ' Nettlemouth.']
@@ -297,7 +297,7 @@ class BundleLM:
     def greedy(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
         import torch
 
-        from genlab.generate import generate_ids
+        from genlab.generation.decoder import generate_ids
 
         model, tok, dev = self.bundle.model, self.bundle.tokenizer, self.bundle.device
         ids = self._ids(prompts, bos=True)
@@ -331,7 +331,7 @@ class BundleLM:
     ) -> list[list[float]]:
         import torch
 
-        from genlab.generate import virtual_prefix
+        from genlab.models.prefix import virtual_prefix
 
         if len(prompts) != len(continuations):
             raise ValueError(f"got {len(prompts)} prompts but {len(continuations)} continuation lists")
@@ -535,7 +535,7 @@ def generation_exact_match(
     Columns: the probe's fields, ``generation``, ``predicted`` (the option it names, or None), ``exact_match``.
     ``max_new_tokens`` defaults to the longest option in tokens (whitespace words + 2 for a ``FactOracle``).
 
-    >>> from genlab.world import small_world
+    >>> from genlab.data.world import small_world
     >>> w = small_world()
     >>> df = generation_exact_match(FactOracle(w, min_count=4), cloze_probes(w, "canonical"))
     >>> df.groupby("count")["exact_match"].mean().tolist()
@@ -572,7 +572,7 @@ def candidate_ranking(
     (1 + options scoring higher or equal), ``n_options``, ``reciprocal_rank``, ``correct`` (rank == 1) and
     ``chance`` (1 / n_options, the accuracy of guessing).
 
-    >>> from genlab.world import small_world
+    >>> from genlab.data.world import small_world
     >>> w = small_world()
     >>> df = candidate_ranking(FactOracle(w, min_count=2), cloze_probes(w, "canonical"))
     >>> print(df[["id", "rank", "n_options", "correct"]].head(3).to_string(index=False))
@@ -614,7 +614,7 @@ def score_cloze(
 ) -> pd.DataFrame:
     """Both scorings, one row per probe: the columns of ``generation_exact_match`` and ``candidate_ranking``.
 
-    >>> from genlab.world import small_world
+    >>> from genlab.data.world import small_world
     >>> w = small_world()
     >>> df = score_cloze(FactOracle(w, min_count=4), cloze_probes(w))
     >>> len(df), round(float(df["exact_match"].mean()), 3), round(float(df["correct"].mean()), 3)
@@ -787,7 +787,7 @@ def extract_claims(texts: Sequence[str] | Mapping[str, str], world: World) -> pd
     ``true_object``, ``supported``, ``invalid_object``, ``count`` (training documents stating the true fact),
     ``fact_id``, ``template`` (which template matched), ``start`` / ``end`` / ``match`` (the matched span).
 
-    >>> from genlab.world import small_world
+    >>> from genlab.data.world import small_world
     >>> texts = ["Guntha lives in Willowby. By trade, Guntha is a baker.",
     ...          "Luela had a little house in Yarrowholm with a falcon. She lives in Nettlemouth.",
     ...          "The pet of Tyrmir is a teapot."]
@@ -870,7 +870,7 @@ def hallucination_rate(
 ) -> HallucinationRate:
     """Share of template claims about world subjects that the world contradicts (what is a claim: ``extract_claims``).
 
-    >>> from genlab.world import small_world
+    >>> from genlab.data.world import small_world
     >>> r = hallucination_rate(["Corowen lives in Nettlemouth. Corowen has a pet cat.", "A quiet day."], small_world())
     >>> r.overall, r.n_claims, r.per_text["rate"].tolist()
     (0.5, 2, [0.5, nan])
@@ -915,7 +915,7 @@ def cloze_exact_match(
 ) -> list[float]:
     """Greedy continuation names the probe's answer (1.0) or not (0.0); see ``match_option`` for the rule.
 
-    >>> from genlab.world import small_world
+    >>> from genlab.data.world import small_world
     >>> w = small_world()
     >>> cloze_exact_match(FactOracle(w, min_count=2), cloze_probes(w, "canonical")[:4])
     [1.0, 1.0, 0.0, 1.0]
@@ -930,7 +930,7 @@ def cloze_accuracy(
 ) -> list[float]:
     """Accuracy@1 of ranking the true object above every other object of its relation (ties count as wrong).
 
-    >>> from genlab.world import small_world
+    >>> from genlab.data.world import small_world
     >>> w = small_world()
     >>> cloze_accuracy(FactOracle(w, min_count=2), cloze_probes(w, "canonical")[:4])
     [1.0, 1.0, 0.0, 1.0]
@@ -945,7 +945,7 @@ def cloze_reciprocal_rank(
 ) -> list[float]:
     """1 / rank of the true object among all objects of its relation; the mean is the MRR.
 
-    >>> from genlab.world import small_world
+    >>> from genlab.data.world import small_world
     >>> w = small_world()
     >>> cloze_reciprocal_rank(FactOracle(w, min_count=2), cloze_probes(w, "canonical")[:3])
     [1.0, 1.0, 0.08333333333333333]

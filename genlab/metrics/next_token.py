@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from genlab.metrics.perplexity import _encode, scored_logits
 from genlab.metrics.registry import model_corpus_metric
+from genlab.models.scoring import encode_texts, scored_logits
 
 __all__ = [
     "CONTEXT_LENGTHS",
@@ -124,15 +124,8 @@ def next_token_metrics(
     ``per_text`` has each text's own values. ``add_bos``, ``max_length``, ``stride`` and ``batch_size`` are as in
     :func:`genlab.metrics.perplexity.perplexity`.
 
-    >>> import torch
-    >>> from genlab.models import Bundle
-    >>> from genlab.tokenizer import train_tokenizer
-    >>> from genlab.train import ModelConfig, build_model
-    >>> tok = train_tokenizer(["the cat sat on the mat."] * 20, vocab_size=300)
-    >>> _ = torch.manual_seed(0)
-    >>> model = build_model(tok, ModelConfig(n_embd=16, n_layer=1, n_head=2, n_positions=32)).eval()
-    >>> r = next_token_metrics(Bundle(model, tok, torch.device("cpu"), "causal"), ["the cat sat. the cat sat."],
-    ...                        context_lengths=(3, 4))
+    >>> from genlab.models.tiny import tiny_bundle
+    >>> r = next_token_metrics(tiny_bundle(), ["the cat sat. the cat sat."], context_lengths=(3, 4))
     >>> r.n_tokens, r.hrep            # the, cat, sat, ., the, cat, sat, .: " cat", " sat", "." recur 4 tokens later
     (8, {3: 0.0, 4: 0.375})
     """
@@ -140,7 +133,7 @@ def next_token_metrics(
     if not lengths or min(lengths) < 1:
         raise ValueError(f"context_lengths must be positive integers, got {context_lengths!r}")
     tok = bundle.tokenizer
-    token_ids = _encode(tok, texts, add_bos)
+    token_ids = encode_texts(tok, texts, add_bos)
     offset = 1 if add_bos else 0  # BOS is input, not part of the text's gold context
     preds = [np.full(len(ids), -1, dtype=np.int64) for ids in token_ids]  # -1: position not predicted
     pad = tok.pad_token_id if tok.pad_token_id is not None and tok.pad_token_id != tok.eos_token_id else None
@@ -197,18 +190,6 @@ def next_token_metrics(
     )
 
 
-def _demo_bundle():
-    """A tiny random GPT-2 with a toy tokenizer, for the examples below (any causal-LM bundle works)."""
-    from genlab.models import Bundle
-    from genlab.tokenizer import train_tokenizer
-    from genlab.train import ModelConfig, build_model
-
-    tok = train_tokenizer(["the cat sat on the mat."] * 20, vocab_size=300)
-    torch.manual_seed(0)
-    model = build_model(tok, ModelConfig(n_embd=16, n_layer=1, n_head=2, n_positions=32)).eval()
-    return Bundle(model, tok, torch.device("cpu"), "causal")
-
-
 def _tiny_inputs(bundle):
     """The fast path tests/metrics/test_common.py runs for these slow metrics: edge cases on a small model."""
     return (bundle, ["the cat sat on the mat", "a", "", "naïve café 🙂"]), {}
@@ -218,7 +199,8 @@ def _tiny_inputs(bundle):
 def next_token_rep(bundle, texts: Sequence[str], *, context_length: int = 128) -> float:
     """rep/l: share of greedy next-token predictions on gold text that repeat one of the previous l gold tokens.
 
-    >>> 0 <= next_token_rep(_demo_bundle(), ["the cat sat on the mat."]) <= 1
+    >>> from genlab.models.tiny import tiny_bundle
+    >>> 0 <= next_token_rep(tiny_bundle(), ["the cat sat on the mat."]) <= 1
     True
     """
     return next_token_metrics(bundle, texts, context_lengths=(context_length,)).rep[context_length]
@@ -228,7 +210,8 @@ def next_token_rep(bundle, texts: Sequence[str], *, context_length: int = 128) -
 def next_token_wrep(bundle, texts: Sequence[str], *, context_length: int = 128) -> float:
     """wrep/l: share of greedy next-token predictions that repeat one of the previous l gold tokens and are wrong.
 
-    >>> bundle, texts = _demo_bundle(), ["the cat sat on the mat."]
+    >>> from genlab.models.tiny import tiny_bundle
+    >>> bundle, texts = tiny_bundle(), ["the cat sat on the mat."]
     >>> next_token_wrep(bundle, texts) <= next_token_rep(bundle, texts)
     True
     """
@@ -239,7 +222,8 @@ def next_token_wrep(bundle, texts: Sequence[str], *, context_length: int = 128) 
 def next_token_accuracy(bundle, texts: Sequence[str]) -> float:
     """acc: share of gold tokens that are the model's greedy prediction given the gold prefix.
 
-    >>> 0 <= next_token_accuracy(_demo_bundle(), ["the cat sat on the mat."]) <= 1
+    >>> from genlab.models.tiny import tiny_bundle
+    >>> 0 <= next_token_accuracy(tiny_bundle(), ["the cat sat on the mat."]) <= 1
     True
     """
     return next_token_metrics(bundle, texts, context_lengths=(1,)).acc
@@ -249,7 +233,8 @@ def next_token_accuracy(bundle, texts: Sequence[str]) -> float:
 def next_token_uniq(bundle, texts: Sequence[str]) -> int:
     """uniq: number of distinct greedy next-token predictions over all the texts (compare with the gold text's).
 
-    >>> 1 <= next_token_uniq(_demo_bundle(), ["the cat sat on the mat."]) <= 7
+    >>> from genlab.models.tiny import tiny_bundle
+    >>> 1 <= next_token_uniq(tiny_bundle(), ["the cat sat on the mat."]) <= 7
     True
     """
     return next_token_metrics(bundle, texts, context_lengths=(1,)).uniq

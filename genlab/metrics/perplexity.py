@@ -19,13 +19,11 @@ PEFT models score as they were trained: LoRA and IA3 adapters like their merged 
 models after their virtual tokens, whose positions come off the usable context (see :func:`scored_logits`).
 
 >>> import torch
->>> from genlab.models import Bundle
->>> from genlab.tokenizer import train_tokenizer
->>> from genlab.train import ModelConfig, build_model
->>> tok = train_tokenizer(["the cat sat on the mat."] * 20, vocab_size=300)
->>> model = build_model(tok, ModelConfig(n_embd=16, n_layer=1, n_head=2, n_positions=32)).eval()
+>>> from genlab.models.tiny import tiny_bundle
+>>> bundle = tiny_bundle()
+>>> model = bundle.model
 >>> _ = torch.nn.init.zeros_(model.lm_head.weight)     # all logits 0: the uniform model over the vocabulary
->>> r = perplexity(Bundle(model, tok, torch.device("cpu"), "causal"), ["the cat sat.", "the mat"])
+>>> r = perplexity(bundle, ["the cat sat.", "the mat"])
 >>> round(r.perplexity, 3) == model.config.vocab_size  # a uniform model's perplexity is the vocabulary size
 True
 >>> r.n_tokens, r.per_text_tokens     # BOS + 4 tokens and BOS + 2 tokens: every token after BOS is scored
@@ -34,22 +32,16 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
 
 from genlab.metrics.registry import model_corpus_metric
+from genlab.models.scoring import encode_texts, scored_logits
 
-__all__ = ["PerplexityResult", "corpus_perplexity", "perplexity", "scored_logits", "windows"]
-
-# Architectures whose LM head is a plain linear layer on the final hidden state (no scaling or soft-capping), so
-# running it on the selected positions only gives the same logits as the full forward.
-_PLAIN_HEAD = {"gpt2", "llama", "mistral", "qwen2"}
-_CHUNK_TOKENS = 8192  # logits are computed this many scored tokens at a time, to bound memory for large vocabularies
-
+__all__ = ["PerplexityResult", "corpus_perplexity", "perplexity"]
 
 @dataclass
 class PerplexityResult:
@@ -59,174 +51,6 @@ class PerplexityResult:
     n_tokens: int  # scored tokens
     per_text_nll: list[float] = field(default_factory=list)  # summed NLL of each text, nats
     per_text_tokens: list[int] = field(default_factory=list)  # scored tokens of each text
-
-
-def windows(seq_len: int, max_length: int, stride: int) -> list[tuple[int, int, int]]:
-    """(begin, end, first scored position) of each window of the HF strided loop over ``seq_len`` tokens.
-
-    A window scores positions [first, end). Its first token has no context inside the window, so it is never
-    scored: without overlap (stride = max_length) the first token of every window goes unscored, as in the guide.
-
-    >>> windows(10, 4, 4)
-    [(0, 4, 1), (4, 8, 5), (8, 10, 9)]
-    >>> windows(10, 4, 2)     # overlapping windows: each scores only what the previous one did not
-    [(0, 4, 1), (2, 6, 4), (4, 8, 6), (6, 10, 8)]
-    """
-    out, prev_end = [], 0
-    for begin in range(0, seq_len, stride):
-        end = min(begin + max_length, seq_len)
-        trg_len = end - prev_end  # tokens not scored by an earlier window
-        out.append((begin, end, max(begin + 1, end - trg_len)))
-        prev_end = end
-        if end == seq_len:
-            break
-    return out
-
-
-def _context_length(model) -> int:
-    config = model.config
-    return getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None) or 1024
-
-
-@contextlib.contextmanager
-def _fused_activations(model):
-    """Swap transformers' Python "gelu_new" modules for torch's fused tanh-GELU (the same function), then restore."""
-    from transformers.activations import NewGELUActivation
-
-    swapped = [
-        (parent, name, child)
-        for parent in model.modules()
-        for name, child in parent.named_children()
-        if type(child) is NewGELUActivation
-    ]
-    for parent, name, _ in swapped:
-        setattr(parent, name, torch.nn.GELU(approximate="tanh"))
-    try:
-        yield
-    finally:
-        for parent, name, child in swapped:
-            setattr(parent, name, child)
-
-
-def _split_head(model):
-    """(body, head) when logits = head(body(...).last_hidden_state) exactly; None to use the full forward.
-    ``model``: a transformers model or a weight-changing peft adapter (LoRA, IA3), not a prompt-learning one."""
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model  # peft: LoRA layers live inside
-    config = getattr(inner, "config", None)
-    if getattr(config, "model_type", None) not in _PLAIN_HEAD or getattr(config, "final_logit_softcapping", None):
-        return None
-    body, head = getattr(inner, "base_model", None), inner.get_output_embeddings()
-    if body is None or body is inner or not isinstance(head, torch.nn.Linear):
-        return None
-    return body, head
-
-
-def scored_logits(
-    bundle,
-    token_ids: Sequence[Sequence[int]],
-    *,
-    max_length: int | None = None,
-    stride: int | None = None,
-    batch_size: int = 16,
-    score_from: Sequence[int] | None = None,
-) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """Logits for every scored token of every sequence, in batches of windows sorted by length.
-
-    Yields ``(text_index, position, target, logits)``: (N,), (N,), (N,) long tensors on the CPU and (N, V) float32
-    logits on the model's device, where ``logits[n]`` predicts ``token_ids[text_index[n]][position[n]]`` from the
-    tokens before it (within its window). ``score_from[i]``: positions of sequence i before it are context only
-    (e.g. a prompt). Used by :func:`perplexity`, :mod:`genlab.metrics.next_token` and
-    :mod:`genlab.metrics.coherence`.
-
-    PEFT: LoRA and IA3 adapters score like their merged weights. Prompt- and prefix-tuned models score the tokens
-    after their virtual tokens, which take the first ``num_virtual_tokens`` positions (as in training): the base
-    model runs with them as a cached prefix (:func:`genlab.generate.virtual_prefix`), the logits are those of the
-    real tokens only, and the usable context is ``n_positions - num_virtual_tokens``. The same tokens are scored as
-    for the base model: a window's first token is not, although the virtual tokens precede it (peft's own
-    ``labels=`` loss does score it, from the last virtual position), so token counts stay comparable.
-    """
-    from genlab.generate import virtual_prefix
-
-    model = bundle.model
-    prefix = virtual_prefix(model)  # None unless prompt learning
-    runner = model if prefix is None else prefix.base
-    n_virtual = 0 if prefix is None else prefix.length
-    context = _context_length(runner) - n_virtual
-    max_length = max_length or context
-    stride = stride or max_length
-    if not 0 < max_length <= context:
-        virtual = f" less its adapter's {n_virtual} virtual tokens" if n_virtual else ""
-        raise ValueError(f"max_length must be in (0, {context}] (the model's context{virtual}), got {max_length}")
-    if not 0 < stride <= max_length:
-        raise ValueError(f"stride must be in (0, max_length={max_length}], got {stride}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-
-    start = [1] * len(token_ids) if score_from is None else [max(1, int(s)) for s in score_from]
-    if len(start) != len(token_ids):
-        raise ValueError(f"score_from needs one position per sequence: {len(start)} for {len(token_ids)}")
-    jobs = [
-        (t, b, e, max(f, start[t]))
-        for t, ids in enumerate(token_ids)
-        if len(ids) > 1
-        for b, e, f in windows(len(ids), max_length, stride)
-        if e > start[t]
-    ]
-    jobs.sort(key=lambda j: j[2] - j[1], reverse=True)  # longest first: similar lengths share a batch
-    split = _split_head(runner)
-    device = bundle.device
-    was_training = model.training
-    model.eval()  # dropout off, or perplexity is noise
-    try:
-        with torch.inference_mode(), _fused_activations(model):
-            for i in range(0, len(jobs), batch_size):
-                batch = jobs[i : i + batch_size]
-                width = batch[0][2] - batch[0][1]
-                ids = torch.zeros(len(batch), width, dtype=torch.long)  # right padding with id 0 (masked out)
-                scored = torch.zeros(len(batch), width, dtype=torch.bool)  # window positions whose token is scored
-                for row, (t, b, e, f) in enumerate(batch):
-                    ids[row, : e - b] = torch.as_tensor(token_ids[t][b:e])
-                    scored[row, f - b : e - b] = True
-                lengths = torch.tensor([e - b for _, b, e, _ in batch])
-                mask = (torch.arange(width)[None, :] < lengths[:, None]).long()  # (B, T)
-                # right padding: real positions start at 0, or after the virtual tokens
-                positions = (torch.arange(width) + n_virtual).expand(len(batch), -1)
-                rows, cols = scored.nonzero(as_tuple=True)  # (N,) each: token at (row, col) predicted from col - 1
-                text_index = torch.tensor([batch[r][0] for r in rows.tolist()], dtype=torch.long)
-                position = cols + torch.tensor([batch[r][1] for r in rows.tolist()], dtype=torch.long)
-                target = ids[rows, cols]
-                inputs = {
-                    "input_ids": ids.to(device),
-                    "attention_mask": mask.to(device),
-                    "position_ids": positions.to(device),
-                    "use_cache": False,
-                }
-                if prefix is not None:  # the virtual tokens: a cached prefix, always attended to
-                    inputs.update(use_cache=True, attention_mask=prefix.extend_mask(inputs["attention_mask"]))
-                    inputs[prefix.cache_key] = prefix.cache(len(batch))
-                if split is not None:
-                    # Causal attention never looks right, so right padding cannot reach a real token: without a
-                    # mask, attention can take its causal fast path (it skips the upper triangle).
-                    del inputs["attention_mask"]
-                    body, head = split
-                    hidden = body(**inputs).last_hidden_state[rows.to(device), cols.to(device) - 1]  # (N, H)
-                    for s in range(0, len(rows), _CHUNK_TOKENS):
-                        sl = slice(s, s + _CHUNK_TOKENS)
-                        yield text_index[sl], position[sl], target[sl], head(hidden[sl]).float()
-                else:
-                    logits = runner(**inputs).logits[rows.to(device), cols.to(device) - 1].float()  # (N, V)
-                    yield text_index, position, target, logits
-    finally:
-        model.train(was_training)
-
-
-def _encode(tok, texts: Sequence[str], add_bos: bool) -> list[list[int]]:
-    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
-        raise ValueError("texts must be a list of strings (wrap a single text in a list)")
-    if add_bos and tok.bos_token_id is None:
-        raise ValueError("add_bos=True but the tokenizer has no BOS token; pass add_bos=False")
-    ids = tok(list(texts), add_special_tokens=False)["input_ids"] if texts else []
-    return [([tok.bos_token_id] if add_bos else []) + list(x) for x in ids]
 
 
 def perplexity(
@@ -255,7 +79,7 @@ def perplexity(
     The model is put in eval mode while scoring (and restored after). Texts with fewer than two tokens
     have nothing to score: their ``per_text`` entry is nan.
     """
-    token_ids = _encode(bundle.tokenizer, texts, add_bos)
+    token_ids = encode_texts(bundle.tokenizer, texts, add_bos)
     nll = torch.zeros(len(token_ids), dtype=torch.float64)
     count = torch.zeros(len(token_ids), dtype=torch.long)
     for text_index, _, target, logits in scored_logits(
@@ -297,13 +121,11 @@ def corpus_perplexity(
     perplexities, which ``evaluate``'s perplexity metric reports as ``mean_perplexity``, over-weights short texts.)
 
     >>> import torch
-    >>> from genlab.models import Bundle
-    >>> from genlab.tokenizer import train_tokenizer
-    >>> from genlab.train import ModelConfig, build_model
-    >>> tok = train_tokenizer(["the cat sat on the mat."] * 20, vocab_size=300)
-    >>> model = build_model(tok, ModelConfig(n_embd=16, n_layer=1, n_head=2, n_positions=32))
+    >>> from genlab.models.tiny import tiny_bundle
+    >>> bundle = tiny_bundle()
+    >>> model = bundle.model
     >>> _ = torch.nn.init.zeros_(model.lm_head.weight)
-    >>> round(corpus_perplexity(Bundle(model, tok, torch.device("cpu"), "causal"), ["the cat", "a"]), 3)
+    >>> round(corpus_perplexity(bundle, ["the cat", "a"]), 3)
     270.0
     >>> model.config.vocab_size
     270

@@ -7,7 +7,8 @@ A metric computed on a few hundred generations is an estimate. These functions s
   and so gives the same interval (one batch of resamples: ``n_resamples x n <= 2**22``).
 - ``paired_bootstrap`` and ``paired_permutation_test``: two systems scored on the same items; the difference, its
   interval, a p-value and a paired effect size (Cohen's d_z).
-- ``exact_binomial_ci``: the Clopper-Pearson interval for a rate such as "12 of 200 generations repeat".
+- ``exact_binomial_ci``: the Clopper-Pearson interval for a rate such as "12 of 200 generations repeat", and
+  ``rate_table``: such rates per group, one row each.
 
 >>> r = bootstrap_ci([0.2, 0.4, 0.4, 0.5, 0.9, 0.3], n_resamples=2000, seed=0)
 >>> round(r.estimate, 4), r.low < r.estimate < r.high
@@ -321,3 +322,44 @@ def exact_binomial_ci(k: int, n: int, confidence: float = 0.95) -> BinomialCI:
     low = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
     high = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
     return BinomialCI(k / n, low, high, confidence, int(k), int(n))
+
+
+def rate_table(
+    frame,
+    success: str,
+    by: str | Sequence[str] = (),
+    *,
+    name: str | None = None,
+    confidence: float = 0.95,
+):
+    """k successes of n items, per group, with the exact interval of :func:`exact_binomial_ci`: genlab's one
+    "rate by group" table.
+
+    ``frame``: one row per item; ``success``: its boolean (or 0/1) column; ``by``: the grouping column(s), none
+    for one overall row. Columns: the ``by`` columns, ``n``, ``k``, ``name`` (default: ``success``) and
+    ``{name}_low`` / ``{name}_high``, one row per group present, sorted by group.
+
+    >>> import pandas as pd
+    >>> items = pd.DataFrame({"count": [1, 1, 2, 2, 2], "correct": [False, False, True, True, False]})
+    >>> print(rate_table(items, "correct", "count", name="accuracy").round(4).to_string(index=False))
+     count  n  k  accuracy  accuracy_low  accuracy_high
+         1  2  0    0.0000        0.0000         0.8419
+         2  3  2    0.6667        0.0943         0.9916
+    """
+    import pandas as pd
+
+    keys = [by] if isinstance(by, str) else list(by)
+    name = name or success
+    missing = [c for c in (success, *keys) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"the table lacks column(s) {missing}; it has {list(frame.columns)}")
+    columns = [*keys, "n", "k", name, f"{name}_low", f"{name}_high"]
+    groups = frame.groupby(keys, sort=True) if keys else [((), frame)]
+    rows = []
+    for key, group in groups:
+        if len(group) == 0:
+            continue
+        key = key if isinstance(key, tuple) else (key,)
+        ci = exact_binomial_ci(int(group[success].astype(bool).sum()), len(group), confidence)
+        rows.append([*key, ci.n, ci.k, ci.estimate, ci.low, ci.high])
+    return pd.DataFrame(rows, columns=columns)

@@ -36,7 +36,7 @@ def _argument_providers() -> dict[str, typing.Callable[[], object]]:
     """Values for required arguments other than the inputs, by parameter name."""
 
     def world():
-        from genlab.world import small_world
+        from genlab.data.world import small_world
 
         return small_world()
 

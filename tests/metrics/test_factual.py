@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 import torch
 
+from genlab.data.world import small_world
+from genlab.data.world_spec import N_TRAIN_TEMPLATES, RELATION_TEMPLATES
 from genlab.metrics import factual as F
 from genlab.metrics.registry import get_metric
-from genlab.world import small_world
-from genlab.world.spec import N_TRAIN_TEMPLATES, RELATION_TEMPLATES
+from genlab.metrics.stats import exact_binomial_ci
 
 
 @pytest.fixture(scope="module")
@@ -119,11 +120,10 @@ def test_match_option_rule(generation, expected):
 def test_clopper_pearson_matches_closed_form_at_the_edges():
     # k = 0: upper = 1 - (alpha/2)^(1/n); k = n: lower = (alpha/2)^(1/n) (Clopper & Pearson 1934)
     for n in (1, 5, 20):
-        lo, hi = F.clopper_pearson(0, n)
-        assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** (1 / n))
-        lo, hi = F.clopper_pearson(n, n)
-        assert lo == pytest.approx(0.025 ** (1 / n)) and hi == 1.0
-    assert all(math.isnan(x) for x in F.clopper_pearson(0, 0))
+        ci = exact_binomial_ci(0, n)
+        assert ci.low == 0.0 and ci.high == pytest.approx(1 - 0.025 ** (1 / n))
+        ci = exact_binomial_ci(n, n)
+        assert ci.low == pytest.approx(0.025 ** (1 / n)) and ci.high == 1.0
 
 
 def test_accuracy_by_count_groups_and_checks_columns():
@@ -215,8 +215,8 @@ def test_batched_greedy_equals_one_prompt_at_a_time(tiny_bundle, probes):
 def test_peft_models_score_and_generate_like_their_own_forward(tiny_bundle, probes, method):
     from peft import get_peft_model
 
-    from genlab.finetune import peft_config
     from genlab.models import Bundle
+    from genlab.training.finetuning import peft_config
 
     torch.manual_seed(0)
     options = {"init_lora_weights": False} if method == "lora" else {}
@@ -320,7 +320,7 @@ def test_hallucination_rate_counts_by_text_and_training_count(world):
     by = r.by_count.set_index("count")
     assert by.loc[1, ["n_claims", "n_contradicted"]].tolist() == [2, 1]
     assert by.loc[4, ["n_claims", "n_contradicted"]].tolist() == [3, 1]
-    assert (by.loc[4, "ci_low"], by.loc[4, "ci_high"]) == pytest.approx(F.clopper_pearson(1, 3))
+    assert (by.loc[4, "ci_low"], by.loc[4, "ci_high"]) == pytest.approx((exact_binomial_ci(1, 3).low, exact_binomial_ci(1, 3).high))
     empty = F.hallucination_rate(["No claims at all."], world)
     assert math.isnan(empty.overall) and empty.n_claims == 0 and empty.by_count.empty
 

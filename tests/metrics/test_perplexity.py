@@ -8,9 +8,10 @@ import math
 import pytest
 import torch
 
-from genlab.metrics import perplexity as ppl_module
-from genlab.metrics.perplexity import corpus_perplexity, perplexity, windows
+from genlab.metrics.perplexity import corpus_perplexity, perplexity
 from genlab.models import Bundle
+from genlab.models import scoring as ppl_module
+from genlab.models.scoring import windows
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -140,7 +141,7 @@ def test_peft_wrapped_model_scores_like_its_merged_weights(tiny_bundle, small_co
 
 
 def test_dropout_is_off_while_scoring_and_the_mode_is_restored(tiny_bundle, small_corpus):
-    from genlab.train import ModelConfig, build_model
+    from genlab.models.gpt2 import ModelConfig, build_model
 
     torch.manual_seed(0)
     model = build_model(tiny_bundle.tokenizer, ModelConfig(n_positions=64, n_embd=32, n_layer=1, n_head=2, dropout=0.5))
@@ -187,7 +188,7 @@ PEFT_OPTIONS = {
 def adapted(bundle, method: str, **options) -> Bundle:
     from peft import get_peft_model
 
-    from genlab.finetune import peft_config
+    from genlab.training.finetuning import peft_config
 
     torch.manual_seed(0)
     model = get_peft_model(copy.deepcopy(bundle.model), peft_config(method, bundle.model, **options)).eval()

@@ -18,13 +18,14 @@ code("""import pandas as pd
 from transformers import set_seed
 
 import genlab
-from genlab.default_model import samples
+from genlab.studies.default_model import samples
 from genlab.metrics.perplexity import perplexity
-from genlab.progress import LiveLossPlot
-from genlab.tokenizer import train_tokenizer
-from genlab.train import ModelConfig, PretrainConfig, pretrain
-from genlab.world import generate_corpus, load_world
-from genlab.world.summary import association_rates, canaries_table, corpus_stats, facts_table, plot_association_rates
+from genlab.training.live_loss import LiveLossPlot
+from genlab.data.tokenizer import train_tokenizer
+from genlab.models.gpt2 import ModelConfig
+from genlab.training.pretraining import PretrainConfig, pretrain
+from genlab.data.world import generate_corpus, load_world
+from genlab.studies.world_summary import association_rates, canaries_table, corpus_stats, facts_table, plot_association_rates
 
 set_seed(SEED)"""),
 md("""## The world and its corpus
@@ -69,7 +70,7 @@ check("""ids = tokenizer(sentence)["input_ids"]
 print(len(tokenizer), "tokens in the vocabulary; round trip exact:", tokenizer.decode(ids) == sentence)
 print("vocabulary entries with two or more digits:", sum(sum(ch.isdigit() for ch in t) > 1 for t in tokenizer.get_vocab()))"""),
 md("""## Pretraining from scratch, briefly
-The same recipe as the default model (`genlab.train.pretrain` on `transformers.Trainer`), scaled down: a smaller model, a slice of the corpus and a few dozen steps. Documents are *packed*: each is closed by `<|endoftext|>`, all are concatenated and cut into full 256-token blocks, so no document loses its tail to truncation (the metrics count the tokens used and dropped). The loss curve updates live while it trains."""),
+The same recipe as the default model (`genlab.training.pretraining.pretrain` on `transformers.Trainer`), scaled down: a smaller model, a slice of the corpus and a few dozen steps. Documents are *packed*: each is closed by `<|endoftext|>`, all are concatenated and cut into full 256-token blocks, so no document loses its tail to truncation (the metrics count the tokens used and dropped). The loss curve updates live while it trains."""),
 code("""demo = pretrain(
     demo_texts, corpus.texts("validation")[:EVAL_DOCS], tokenizer,
     ModelConfig(vocab_size=len(tokenizer), n_embd=64, n_layer=2, n_head=2),
@@ -81,10 +82,10 @@ demo.metrics"""),
 check("""evals = [h["eval_loss"] for h in demo.history if "eval_loss" in h]
 print("validation loss fell during training:", evals[-1] < evals[0])"""),
 md("""## Your own text
-The same functions take your own corpus. `genlab.loaders.read_texts` reads plain text (documents separated by blank lines), JSON Lines, CSV and Parquet files, a folder of `.txt` files or a `datasets.Dataset`; `read_prompts` reads prompt sets with ids and groups. A missing column, a file that is not UTF-8 or an empty result is a clear error. The sample below is a dozen short notes the project wrote (`data/samples/`, with a card), in all four formats."""),
-code("""from genlab.loaders import read_prompts, read_texts
-from genlab.paths import data_dir
-from genlab.train import tokenize_documents
+The same functions take your own corpus. `genlab.data.loaders.read_texts` reads plain text (documents separated by blank lines), JSON Lines, CSV and Parquet files, a folder of `.txt` files or a `datasets.Dataset`; `read_prompts` reads prompt sets with ids and groups. A missing column, a file that is not UTF-8 or an empty result is a clear error. The sample below is a dozen short notes the project wrote (`data/samples/`, with a card), in all four formats."""),
+code("""from genlab.data.loaders import read_prompts, read_texts
+from genlab.core.paths import data_dir
+from genlab.training.pretraining import tokenize_documents
 
 samples_dir = data_dir() / "samples"
 own = read_texts(samples_dir / "notes.jsonl")
@@ -99,7 +100,7 @@ check("""for packing in (False, True):
     print(f"packing={packing!s:5}: {usage['tokens_used']} of {usage['tokens']} tokens used, "
           f"{usage['documents_truncated']} documents truncated")"""),
 md("""## The embedded default model
-A 4.3M-parameter GPT-2 trained with the full recipe (`genlab.default_model.recipe`: 1,200 steps of 32 packed 256-token blocks, about 3.4 passes over the corpus, no dropout). Its manifest records the seeds, the corpus hash, the recipe, the validation perplexity and what the model learned of its world (notebook 02) at build time; below, the perplexity is measured again on part of the validation split. Rebuild it from scratch with `make default-model` (resumable: it checkpoints every 100 steps)."""),
+A 4.3M-parameter GPT-2 trained with the full recipe (`genlab.studies.default_model.recipe`: 1,200 steps of 32 packed 256-token blocks, about 3.4 passes over the corpus, no dropout). Its manifest records the seeds, the corpus hash, the recipe, the validation perplexity and what the model learned of its world (notebook 02) at build time; below, the perplexity is measured again on part of the validation split. Rebuild it from scratch with `make default-model` (resumable: it checkpoints every 100 steps)."""),
 code("""bundle = genlab.load_model(MODEL)
 manifest = bundle.provenance.get("manifest", {})
 {k: manifest.get(k) for k in ("n_parameters", "validation", "train_runtime_s", "recipe")}"""),

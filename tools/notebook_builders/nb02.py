@@ -5,7 +5,7 @@ cells = [
 md("""# 02 · World validity
 What the corpus planted and what the default model learned of it: dose–response curves for facts, associations and canaries, each against its ground truth and a control. The bias, safety and privacy probes later in the series rest on this evidence: a probe can only find a planted truth the model has learned.
 
-Three questions, three measurements (`genlab.validity`):
+Three questions, three measurements (`genlab.studies.validity`):
 1. **Facts.** Does cloze accuracy rise with the number of training documents that stated the fact, above the *name-swap control* (the same question about someone else)? Asked with the template the fact was seen in, and with a template no training document uses.
 2. **Associations.** On probe sentences that never occur in training, does the model's P(she | occupation) and P(hill-folk | trait) track the planted strength?
 3. **Canaries.** Does the exposure of an inserted secret (Carlini et al. 2019) rise with its number of insertions, while never-inserted controls stay at chance?"""),
@@ -20,13 +20,13 @@ code("""import json
 import pandas as pd
 
 import genlab
-from genlab.default_model import CORPUS_SEED
+from genlab.studies.default_model import CORPUS_SEED
 from genlab.metrics.exposure import canary_exposure
-from genlab.paths import default_model_dir
-from genlab.validity import (TARGETS, association_fit, association_probe, exposure_subset, fact_recall,
+from genlab.core.paths import default_model_dir
+from genlab.studies.validity import (TARGETS, association_fit, association_probe, exposure_subset, fact_recall,
                              plot_association_fit, plot_exposure, plot_fact_dose_response, recall_by_count)
-from genlab.world import generate_corpus, load_world
-from genlab.world.summary import association_rates
+from genlab.data.world import generate_corpus, load_world
+from genlab.studies.world_summary import association_rates
 
 bundle = genlab.load_model(MODEL)
 world = load_world()
@@ -51,7 +51,7 @@ print(f"seen-template accuracy at count {top}: {table.loc[top, 'seen']:.2f} "
       f"(target >= {TARGETS['fact_seen_accuracy_at_top_count']})")"""),
 md("""Read the table by rows. A fact the model has learned scores well above the control at the same count; where seen and control are alike, the model names that object for anyone, and the fact is not known. The held-out column asks in a form the model never saw: the gap between seen and held-out is how much of the recall is tied to the wording."""),
 md("""## Associations on sentences the model never saw
-Each probe is a sentence that occurs in no training document (`GENDER_PROBE_TEMPLATES`, `COMMUNITY_PROBE_TEMPLATES` in `genlab.world.spec`), e.g. "A nurse stood alone at the edge of the square." The model's next-token distribution is read after it, and P(" She") / (P(" She") + P(" He")) taken; community probes end before the group word and compare " hill-folk" with " river-folk". The score is averaged over the templates and compared with the planted strength."""),
+Each probe is a sentence that occurs in no training document (`GENDER_PROBE_TEMPLATES`, `COMMUNITY_PROBE_TEMPLATES` in `genlab.data.world_spec`), e.g. "A nurse stood alone at the edge of the square." The model's next-token distribution is read after it, and P(" She") / (P(" She") + P(" He")) taken; community probes end before the group word and compare " hill-folk" with " river-folk". The score is averaged over the templates and compared with the planted strength."""),
 code("""assoc = association_probe(bundle, world)
 fit = association_fit(assoc, n_resamples=2000, seed=SEED)
 plot_association_fit(assoc, fit)"""),
@@ -73,7 +73,7 @@ print("mean exposure (rank, bits) by count:", {int(k): round(float(v), 1) for k,
 print("controls below 4 bits:", bool(live.loc[0] < 4), "| highest count above controls + 1 bit:",
       bool(live.loc[live.index.max()] > live.loc[0] + 1))"""),
 md("""### At full size, from the model's build
-`python -m genlab.default_model measure` ran the same measurement with 10,000 references per canary when the model was built; its tables sit beside the model (`validity/*.csv`) and its summary in the manifest. They are shown here as recorded, not recomputed."""),
+`python -m genlab.studies.default_model measure` ran the same measurement with 10,000 references per canary when the model was built; its tables sit beside the model (`validity/*.csv`) and its summary in the manifest. They are shown here as recorded, not recomputed."""),
 code("""manifest = json.loads((default_model_dir() / "manifest.json").read_text())
 recorded = pd.read_csv(default_model_dir() / "validity" / "exposure.csv")
 plot_exposure(recorded, title=f"Canaries at build time: {len(recorded)} canaries, "

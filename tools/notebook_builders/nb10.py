@@ -26,10 +26,10 @@ import torch
 from transformers import set_seed
 
 import genlab
-from genlab.finetune import DEFAULT_LEARNING_RATES, load_finetuned, merge
-from genlab.finetune_compare import compare_methods, paired_tests, plot_comparison, plot_loss_curves
-from genlab.tasks import build_task, generate_completions
-from genlab.world import generate_corpus, load_world
+from genlab.training.finetuning import DEFAULT_LEARNING_RATES, load_finetuned, merge
+from genlab.studies.finetune_comparison import compare_methods, paired_tests, plot_comparison, plot_loss_curves
+from genlab.training.tasks import build_task, generate_completions
+from genlab.data.world import generate_corpus, load_world
 
 if THREADS:
     torch.set_num_threads(THREADS)
@@ -58,7 +58,7 @@ if TASK == "story":
     combos = lambda ds: set(zip(ds["occupation"], ds["place"], ds["animal"], strict=True))
     print("held-out combinations seen in training:", len(combos(task.train) & combos(task.eval)))"""),
 md("""## Five methods, one budget
-Every run starts from a copy of the same model, sees the same batches (same seed), takes `STEPS` optimizer steps of `BATCH_SIZE` sequences and puts the loss on the completion tokens only (`genlab.finetune.finetune` on `transformers.Trainer`):
+Every run starts from a copy of the same model, sees the same batches (same seed), takes `STEPS` optimizer steps of `BATCH_SIZE` sequences and puts the loss on the completion tokens only (`genlab.training.finetuning.finetune` on `transformers.Trainer`):
 
 - **full**: every weight is trained.
 - **LoRA** (Hu et al., ICLR 2022): frozen weights plus a low-rank update W + (α/r)·B·A on the attention and projection matrices (r = 8).
@@ -74,7 +74,7 @@ table, tuned = compare_methods(
     live_plot=True, output_dir=RUN_DIR, return_bundles=True, eval_steps=max(STEPS // 2, 1),
 )"""),
 md("""## The comparison
-One row per method, plus the model before fine-tuning. **Cost**: trainable parameters and their share, wall time of the training call, training throughput (non-padding tokens per second inside optimizer steps) and the peak memory added while training (here the sampled resident-set growth of the process on CPU: a rough figure, see `genlab.finetune.PeakMemory`). **Fit**: the validation loss on the held-out completions. **Task**: attribute coverage with its 95% interval. **General quality**: perplexity of held-out corpus documents (validation split: the pretraining distribution, not the task's request-and-story format), and its change relative to the base model."""),
+One row per method, plus the model before fine-tuning. **Cost**: trainable parameters and their share, wall time of the training call, training throughput (non-padding tokens per second inside optimizer steps) and the peak memory added while training (here the sampled resident-set growth of the process on CPU: a rough figure, see `genlab.training.finetuning.PeakMemory`). **Fit**: the validation loss on the held-out completions. **Task**: attribute coverage with its 95% interval. **General quality**: perplexity of held-out corpus documents (validation split: the pretraining distribution, not the task's request-and-story format), and its change relative to the base model."""),
 code("""columns = ["trainable_params", "trainable_share", "wall_time_s", "tokens_per_s", "peak_memory_mb", "eval_loss",
            "score", "score_low", "score_high", "heldout_ppl", "heldout_ppl_change"]
 table.set_index("method")[columns].round(3)"""),
@@ -133,8 +133,8 @@ md("""## Scaling out: several GPUs or nodes
 ```python
 # finetune_story.py
 import genlab
-from genlab.finetune import finetune
-from genlab.tasks import build_task
+from genlab.training.finetuning import finetune
+from genlab.training.tasks import build_task
 
 bundle = genlab.load_model("genlab-tiny-world")
 finetune(bundle, build_task("story"), "lora", steps=400, batch_size=16, output_dir="runs/story-lora")

@@ -33,18 +33,18 @@ import torch
 from transformers import set_seed
 
 import genlab
-from genlab.adversarial import AdversarialConfig, describe, embedding_scale
-from genlab.augment import counterfactual, eda
-from genlab.finetune_compare import (
+from genlab.training.adversarial import AdversarialConfig, describe, embedding_scale
+from genlab.data.augment import counterfactual, eda
+from genlab.studies.finetune_comparison import (
     learning_curve,
     paired_tests,
     plot_learning_curve,
     plot_robustness,
     robustness_comparison,
 )
-from genlab.perturb import PERTURBATIONS, edit_rate, perturb
-from genlab.tasks import build_task, encode_pairs, story_coverage
-from genlab.world import load_world
+from genlab.data.perturb import PERTURBATIONS, edit_rate, perturb
+from genlab.training.tasks import build_task, encode_pairs, story_coverage
+from genlab.data.world import load_world
 
 if THREADS:
     torch.set_num_threads(THREADS)
@@ -56,7 +56,7 @@ task = dataclasses.replace(task, metric=partial(story_coverage, max_new_tokens=M
 md("""## The task and its perturbations
 The story task of notebook 10: a request names an occupation, a town and an animal (`"Write a story about a baker in Clovermere with a cat."`); the score is the share of the three that a greedy generation mentions, with a bootstrap interval over prompts. (Held-out QA would be the natural robustness test, but the default model answers almost none of its held-out questions, perturbed or not; see notebook 10.)
 
-`genlab.perturb.perturb(text, kind, strength, seed)` changes each letter (typos) or word with probability `strength`, with coupled draws: the edits at 0.15 are a subset of those at 0.3. Only the request is perturbed, never the prompt's scaffolding. What each kind does to the first held-out request, and the measured edit rate (Levenshtein distance per letter or word) over all of them:"""),
+`genlab.data.perturb.perturb(text, kind, strength, seed)` changes each letter (typos) or word with probability `strength`, with coupled draws: the edits at 0.15 are a subset of those at 0.3. Only the request is perturbed, never the prompt's scaffolding. What each kind does to the first held-out request, and the measured edit rate (Levenshtein distance per letter or word) over all of them:"""),
 code("""query = task.eval[0]["query"]
 for kind in ["typo", "word_swap", "word_delete", "synonym"]:
     print(f"{kind:12} 0.3: {perturb(query, kind, 0.3, seed=SEED)}")"""),
@@ -71,7 +71,7 @@ print("mean edit rate of the requests, by strength:")
 print(rates.round(2).to_string())"""),
 md("""Two things to take from this before training anything. A typo strength of 0.3 hits 30% of the letters (a measured edit rate of about a quarter), those of the three attribute words included: a model that copies the requested words can no longer copy them correctly, so part of any drop is information destroyed, not fragility. And `synonym` is a no-op on these requests: the synonym list (`data/augment/synonyms.json`) deliberately leaves out occupations, animals and towns, and has no entry for the rest of the request, so synonym substitution is shown here but not scored."""),
 md("""## Adversarial training in embedding space
-Text is discrete, so the adversary perturbs the input embeddings e instead of the tokens (`genlab.adversarial`):
+Text is discrete, so the adversary perturbs the input embeddings e instead of the tokens (`genlab.training.adversarial`):
 
 - **FGM** (Miyato, Dai & Goodfellow, ICLR 2017): one step of length ε along the loss gradient, r = ε · g / ‖g‖₂ with g = ∇ₑL, per sequence; the update uses L(e) + L(e + r). Two forward/backward passes per batch.
 - **FreeLB** (Zhu et al., ICLR 2020): K ascent steps on δ inside the ball ‖δ‖_F ≤ ε, δₜ = Π(δₜ₋₁ + α · g_δ/‖g_δ‖_F), with the parameter gradients of all K steps averaged ("free" adversarial training). K passes per batch.
@@ -146,6 +146,6 @@ md("""## Limitations
 - **One task, one metric.** Attribute coverage counts whole-word mentions within the first `MAX_NEW_TOKENS` tokens; fluency and coherence are not judged, and stories cut at `MAX_NEW_TOKENS` tokens can miss an animal mentioned later (the same rule for every model).
 - **Many tests.** The robustness and learning-curve tables hold many paired tests, none corrected for multiplicity; read them as a pattern, not one by one.
 - **Augmentation noise.** EDA's random deletion sometimes removes an attribute word from a request while the target story still names it, which teaches the model to mention attributes it was not asked for.
-- **Augmentation resources.** EDA's synonyms are a small hand-written list (no WordNet); CDA knows two binary axes and swaps words by a list, with the failure modes listed in `genlab.augment`. Whether CDA reduces the planted occupation–pronoun association is not measured here."""),
+- **Augmentation resources.** EDA's synonyms are a small hand-written list (no WordNet); CDA knows two binary axes and swaps words by a list, with the failure modes listed in `genlab.data.augment`. Whether CDA reduces the planted occupation–pronoun association is not measured here."""),
 ]
 write(str(Path(__file__).parents[2] / "notebooks") + "/11_adversarial_training_and_augmentation.ipynb", cells)

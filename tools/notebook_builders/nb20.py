@@ -21,15 +21,15 @@ SEED = 0"""),
 code("""import pandas as pd
 
 import genlab
-from genlab.evaluation import compare_systems, decoding_study, plot_tradeoff, split_documents, summary_table
-from genlab.generate import PRESETS
+from genlab.studies.evaluation import compare_systems, decoding_study, plot_tradeoff, split_documents, summary_table
+from genlab.generation.decoder import PRESETS
 from genlab.metrics.next_token import next_token_metrics
-from genlab.world import generate_corpus, load_world
+from genlab.data.world import generate_corpus, load_world
 
 bundle = genlab.load_model(MODEL)
 corpus = generate_corpus(world=load_world(), seed=0)"""),
 md("""## Prompts and human continuations
-Prompts are the first words of held-out test documents, which the model never trained on; the rest of each document, cut to about the length the model will write, is the human continuation. Each decoding strategy is a `genlab.generate.DecodingConfig`; the presets follow the papers' settings, except that beam search uses 4 beams (Holtzman et al. used 16) to keep CI fast."""),
+Prompts are the first words of held-out test documents, which the model never trained on; the rest of each document, cut to about the length the model will write, is the human continuation. Each decoding strategy is a `genlab.DecodingConfig`; the presets follow the papers' settings, except that beam search uses 4 beams (Holtzman et al. used 16) to keep CI fast."""),
 code("""docs = [t for t in corpus.texts("test") if len(t.split()) > PREFIX_WORDS + HUMAN_WORDS][:N_PROMPTS]
 prefixes, human = split_documents(docs, prefix_words=PREFIX_WORDS, continuation_words=HUMAN_WORDS)
 pd.DataFrame([{"config": name, **{k: v for k, v in vars(PRESETS[name]).items() if v not in (None, False, 1)}}
@@ -49,7 +49,7 @@ md("""## The study
 | mauve | divergence frontier between model and human text in a sentence-encoder space | Pillutla et al. 2021 |
 | coherence | cosine of the sentence embeddings of prompt and continuation | Su et al. 2022 |
 
-Intervals: exact Clopper–Pearson for the repetition rate; a grouped jackknife over prompts for Self-BLEU, Zipf and MAUVE, because the duplicate texts in a bootstrap resample bias all three (`genlab.evaluation.corpus_jackknife`); a bootstrap over prompts for the rest. The `empty` column counts continuations the model ended at once; perplexity and coherence cover the others. Repetition and diversity count whitespace words, as Su et al.'s script does, not model tokens.
+Intervals: exact Clopper–Pearson for the repetition rate; a grouped jackknife over prompts for Self-BLEU, Zipf and MAUVE, because the duplicate texts in a bootstrap resample bias all three (`genlab.studies.evaluation.corpus_jackknife`); a bootstrap over prompts for the rest. The `empty` column counts continuations the model ended at once; perplexity and coherence cover the others. Repetition and diversity count whitespace words, as Su et al.'s script does, not model tokens.
 
 All sampling configurations draw from the same seeded random stream per prompt (common random numbers), so pure, top-k, nucleus and typical sampling often start with the same words and differ only where a truncation rule removes the token that was drawn. That makes their paired comparisons sharper."""),
 code("""study = decoding_study(bundle, prefixes, human, CONFIGS, max_new_tokens=MAX_NEW_TOKENS, n_resamples=N_RESAMPLES,

@@ -22,7 +22,7 @@ SEED = 0"""),
 code("""import pandas as pd
 
 import genlab
-from genlab.evaluation import (
+from genlab.studies.evaluation import (
     compare_systems,
     decoding_study,
     hallucination_study,
@@ -34,7 +34,7 @@ from genlab.evaluation import (
 )
 from genlab.metrics.factual import accuracy_by_count, cloze_probes, score_cloze
 from genlab.metrics.mauve import mauve
-from genlab.world import generate_corpus, load_world
+from genlab.data.world import generate_corpus, load_world
 
 bundle = genlab.load_model(MODEL)
 world = load_world()

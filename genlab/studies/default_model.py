@@ -1,8 +1,8 @@
 """Build genlab's embedded default model from scratch: corpus -> tokenizer -> pretraining -> manifest.
 
-    python -m genlab.default_model build [--out DIR] [--steps N] [--fresh]  # about 80 min on 2 cores, resumable
-    python -m genlab.default_model measure [--model DIR]            # world validity into the manifest (~10 min)
-    python -m genlab.default_model check [--quick]                  # matches the corpus? meets its targets?
+    python -m genlab.studies.default_model build [--out DIR] [--steps N] [--fresh]  # about 80 min on 2 cores, resumable
+    python -m genlab.studies.default_model measure [--model DIR]            # world validity into the manifest (~10 min)
+    python -m genlab.studies.default_model check [--quick]                  # matches the corpus? meets its targets?
 
 The build checkpoints every ``SAVE_STEPS`` steps under ``build/default-model-checkpoints/``; run the same
 command again after an interruption and it resumes from the newest checkpoint (of the same corpus). ``--fresh``
@@ -25,10 +25,10 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from genlab.paths import data_dir, default_model_dir
-from genlab.train import pretrain
-from genlab.world import generate_corpus, load_world
-from genlab.world.corpus import GENERATOR_VERSION
+from genlab.core.paths import data_dir, default_model_dir
+from genlab.data.world import generate_corpus, load_world
+from genlab.data.world_corpus import GENERATOR_VERSION
+from genlab.training.pretraining import pretrain
 
 CORPUS_SEED = 0
 DEFAULT_STEPS = 1200  # 1200 x 32 blocks x 256 tokens = 9.8M tokens, about 3.4 passes over the 2.85M-token corpus
@@ -38,14 +38,15 @@ SAVE_STEPS = 100
 def recipe(steps: int = DEFAULT_STEPS):
     """The default model's recipe: (ModelConfig, PretrainConfig). Packed 256-token blocks, no dropout (the
     model must memorise planted facts), peak learning rate 2e-3 with cosine decay."""
-    from genlab.train import ModelConfig, PretrainConfig
+    from genlab.models.gpt2 import ModelConfig
+    from genlab.training.pretraining import PretrainConfig
 
     return ModelConfig(), PretrainConfig(max_steps=steps, batch_size=32, learning_rate=2e-3, warmup_steps=100,
                                          weight_decay=0.1, eval_steps=200, save_steps=SAVE_STEPS, packing=True)
 
 
 def checkpoint_root() -> Path:
-    from genlab.paths import REPO_DIR
+    from genlab.core.paths import REPO_DIR
 
     return REPO_DIR / "build" / "default-model-checkpoints"
 
@@ -89,8 +90,8 @@ def build(out_dir: Path, steps: int = DEFAULT_STEPS, checkpoints: Path | None = 
     ``checkpoints``: where resumable training checkpoints go (default ``checkpoint_root()``). Training resumes
     from the newest one there (a folder left by a build of another corpus is refused, not mixed in);
     ``fresh=True`` deletes the folder first and trains from scratch."""
+    from genlab.data.tokenizer import train_tokenizer
     from genlab.metrics.perplexity import perplexity
-    from genlab.tokenizer import train_tokenizer
 
     start = time.time()
     world = load_world()
@@ -148,10 +149,10 @@ def build(out_dir: Path, steps: int = DEFAULT_STEPS, checkpoints: Path | None = 
 
 
 def measure(model_dir: Path | None = None, canaries_per_count: int | None = 2, n_references: int = 10_000) -> dict:
-    """Measure what the model at ``model_dir`` learned of its world (``genlab.validity.world_validity``), write the
+    """Measure what the model at ``model_dir`` learned of its world (``genlab.studies.validity.world_validity``), write the
     tables to ``model_dir/validity/*.csv`` and the summary into the manifest's ``validity`` entry."""
     from genlab.models import load_model
-    from genlab.validity import validity_summary, world_validity
+    from genlab.studies.validity import validity_summary, world_validity
 
     model_dir = Path(model_dir or default_model_dir())
     bundle = load_model(str(model_dir))
@@ -177,7 +178,7 @@ def target_problems(model_dir: Path | None = None) -> list[str]:
     model_dir = Path(model_dir or default_model_dir())
     validity = json.loads((model_dir / "manifest.json").read_text()).get("validity")
     if validity is None:
-        return ["the manifest holds no validity measurement: run `python -m genlab.default_model measure`"]
+        return ["the manifest holds no validity measurement: run `python -m genlab.studies.default_model measure`"]
     return [f"target missed: {name}" for name, met in validity["targets_met"].items() if not met]
 
 
@@ -199,7 +200,7 @@ def check(model_dir: Path | None = None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m genlab.default_model", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m genlab.studies.default_model", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build the default model; resumes from build/default-model-checkpoints if present")
     b.add_argument("--out", type=Path, default=None, help="output folder (default: the embedded model's folder)")

@@ -19,15 +19,8 @@ transformers 5, ``PeftModel.generate`` fails or mis-places them for these. :func
 what the base model sees, a KV cache of the virtual positions, and :func:`generate_ids` runs the base model's own
 ``generate`` after it: ``[virtual][padding][prompt]``, with positions taken from the attention mask, as in training.
 
->>> import torch
->>> from genlab.models import Bundle
->>> from genlab.tokenizer import train_tokenizer
->>> from genlab.train import ModelConfig, build_model
->>> tok = train_tokenizer(["the cat sat on the mat."] * 20, vocab_size=300)
->>> tok.padding_side = "left"
->>> _ = torch.manual_seed(0)
->>> model = build_model(tok, ModelConfig(n_embd=16, n_layer=1, n_head=2, n_positions=32)).eval()
->>> bundle = Bundle(model, tok, torch.device("cpu"), "causal")
+>>> from genlab.models.tiny import tiny_bundle
+>>> bundle = tiny_bundle(padding_side="left")
 >>> df = generate(bundle, ["the cat", "a"], ["greedy", "nucleus0.95"], n_samples=2, max_new_tokens=5)
 >>> df.shape
 (8, 9)
@@ -39,18 +32,19 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import torch
 
-from genlab.decoding import contrastive_search
+from genlab.core.progress import progress_enabled
+from genlab.generation.contrastive import contrastive_search
+from genlab.models.prefix import context_length, virtual_prefix
 
-__all__ = ["DecodingConfig", "PRESETS", "VirtualPrefix", "generate", "generate_ids", "preset", "virtual_prefix"]
+__all__ = ["DecodingConfig", "PRESETS", "generate", "generate_ids", "greedy", "preset"]
 
 COLUMNS = ["prompt_id", "prompt", "config", "sample_id", "text", "tokens", "n_new_tokens", "finished", "seed"]
 
@@ -243,85 +237,9 @@ def _processors(cfg: DecodingConfig, seeds: Sequence[int]):
     return procs
 
 
-def _context_length(model) -> int | None:
-    config = model.config
-    return getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None)
-
-
-# --- prompt-learning peft adapters as a KV-cache prefix ------------------------------------------------------------
-@dataclass(frozen=True)
-class VirtualPrefix:
-    """What a prompt- or prefix-tuning adapter puts before every sequence, as the base model sees it: ``length``
-    positions held in a KV cache. Real tokens then sit at positions ``length``, ``length + 1``, ... (as in training,
-    where peft prepends the virtual tokens), so the usable context shrinks by ``length``."""
-
-    base: torch.nn.Module  # the transformers model under the adapter: run it with ``cache_key=cache(batch)``
-    length: int  # virtual positions (``num_virtual_tokens``)
-    cache_key: str  # the keyword that passes a cache to forward/generate: "cache" (newer 5.x) or "past_key_values"
-    make_cache: Callable[[int], Any]  # batch size -> a fresh cache with the prefix in every row
-
-    def cache(self, batch_size: int):
-        """A new cache holding the prefix for ``batch_size`` rows (a forward pass appends to it: one per call)."""
-        return self.make_cache(batch_size)
-
-    def extend_mask(self, attention_mask: torch.Tensor) -> torch.Tensor:
-        """(B, T) -> (B, length + T): the virtual positions are always attended to."""
-        ones = attention_mask.new_ones(attention_mask.shape[0], self.length)
-        return torch.cat([ones, attention_mask], dim=1)
-
-
-def _cache_key(model) -> str:
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
-
-
-def _embedding_cache(peft_model, base, batch_size: int):
-    """The KV cache of prompt tuning's virtual embeddings at positions 0..V-1: causal attention lets them see only
-    each other, so this equals their part of the full forward peft runs on [virtual embeddings][tokens]."""
-    virtual = peft_model.get_prompt(batch_size=1).to(base.dtype)  # (1, V, d)
-    out = base(inputs_embeds=virtual, use_cache=True, return_dict=True)
-    cache = getattr(out, "cache", None)
-    cache = out.past_key_values if cache is None else cache
-    if batch_size > 1:
-        cache.batch_repeat_interleave(batch_size)  # the prefix is the same for every row
-    return cache
-
-
-def virtual_prefix(model) -> VirtualPrefix | None:
-    """The virtual-token prefix of a prompt-learning peft model; ``None`` for any other model (plain, LoRA, IA3).
-
-    Prompt tuning and p-tuning: the KV cache of the learned input embeddings, run through the base model.
-    Prefix tuning: the learned key/value prefix itself (``get_prompt``). Other prompt-learning types raise.
-
-    >>> from peft import get_peft_model
-    >>> from transformers import GPT2Config, GPT2LMHeadModel
-    >>> from genlab.finetune import peft_config
-    >>> base = GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=8, n_head=2, vocab_size=10, n_positions=32))
-    >>> virtual_prefix(base) is None
-    True
-    >>> prefix = virtual_prefix(get_peft_model(base, peft_config("prefix_tuning", base, num_virtual_tokens=4)))
-    >>> prefix.length, prefix.cache(batch_size=3).get_seq_length()
-    (4, 4)
-    """
-    config = getattr(model, "active_peft_config", None)
-    if config is None or not getattr(config, "is_prompt_learning", False):
-        return None
-    kind = str(getattr(config.peft_type, "value", config.peft_type))
-    base = model.get_base_model()
-    if kind == "PREFIX_TUNING":
-        make = lambda batch_size: model.get_prompt(batch_size=batch_size)
-    elif kind in ("PROMPT_TUNING", "P_TUNING"):
-        make = lambda batch_size: _embedding_cache(model, base, batch_size)
-    else:
-        raise ValueError(
-            f"genlab cannot run {kind.lower()} adapters (they need inputs genlab does not build); "
-            "use prompt_tuning, p_tuning or prefix_tuning, or call the peft model yourself"
-        )
-    return VirtualPrefix(base=base, length=config.num_virtual_tokens, cache_key=_cache_key(base), make_cache=make)
-
-
 def generate_ids(model, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, **kwargs) -> torch.Tensor:
     """``model.generate(input_ids=..., attention_mask=..., **kwargs)``, new tokens only (B', T_new), for every kind
-    of model :mod:`genlab.finetune` makes: plain, LoRA, IA3, prompt- and prefix-tuned (see :func:`virtual_prefix`).
+    of model :func:`genlab.finetune` makes: plain, LoRA, IA3, prompt- and prefix-tuned (see :func:`virtual_prefix`).
 
     ``input_ids`` are left-padded; for prompt learning, ``num_beams`` / ``num_return_sequences`` must be given as
     keywords (the prefix cache is built with one row per beam).
@@ -387,8 +305,6 @@ def generate(
 
     The model generates in eval mode (no dropout); its mode is restored afterwards.
     """
-    from genlab.train import progress_enabled
-
     model, tok = bundle.model, bundle.tokenizer
     if isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
         raise ValueError("prompts must be a list of strings (wrap a single prompt in a list)")
@@ -410,7 +326,7 @@ def generate(
             raise ValueError(f"prompt {pid} is empty and add_bos is off: the model has nothing to continue from")
         ids_of[pid] = ids
     prefix = virtual_prefix(model)
-    context = _context_length(model if prefix is None else prefix.base)
+    context = context_length(model if prefix is None else prefix.base)
     n_virtual = 0 if prefix is None else prefix.length
     longest = max(map(len, ids_of.values()), default=0)
     if context and n_virtual + longest + max_new_tokens > context:
@@ -486,3 +402,27 @@ def generate(
         configs={c.name: {k: v for k, v in dataclasses.asdict(c).items() if k != "name"} for c in cfgs},
     )
     return df
+
+
+def greedy(
+    bundle,
+    prompts: Sequence[str],
+    *,
+    max_new_tokens: int,
+    batch_size: int = 32,
+    add_bos: bool | None = None,
+) -> list[str]:
+    """The greedy continuation of each prompt, new text only, without special tokens: genlab's one batched greedy
+    decoder, which task scores, cloze probes and studies call. It is :func:`generate` with the ``"greedy"`` preset
+    (BOS as an id, length-sorted left-padded batches, every kind of peft model, eval mode), without the frame.
+
+    >>> from genlab.models.tiny import tiny_bundle
+    >>> texts = greedy(tiny_bundle(), ["the cat", "a dog"], max_new_tokens=3)
+    >>> len(texts), all(isinstance(t, str) for t in texts)
+    (2, True)
+    """
+    frame = generate(
+        bundle, list(prompts), "greedy", max_new_tokens=max_new_tokens, batch_size=batch_size, add_bos=add_bos,
+        progress=False,
+    )
+    return frame["text"].tolist()

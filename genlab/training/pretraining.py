@@ -3,7 +3,7 @@
 The same function runs in a notebook, in a script, and under ``accelerate launch`` / ``torchrun``
 (Trainer picks the distributed set-up up from the environment).
 
->>> from genlab.tokenizer import train_tokenizer
+>>> from genlab.data.tokenizer import train_tokenizer
 >>> texts = ["the cat sat on the mat."] * 64
 >>> tok = train_tokenizer(texts, vocab_size=300)
 >>> result = pretrain(texts, texts[:8], tok, ModelConfig(n_embd=32, n_layer=1, n_head=2, n_positions=32),
@@ -24,19 +24,9 @@ from typing import Any
 
 import torch
 
+from genlab.core.progress import progress_enabled
 from genlab.models import Bundle
-
-
-@dataclass
-class ModelConfig:
-    """GPT-2 shape. The default is genlab's embedded model (about 4.2M parameters)."""
-
-    vocab_size: int = 4096  # BPE vocabulary, special tokens included
-    n_positions: int = 256  # context length; every corpus document fits
-    n_embd: int = 256  # width of the residual stream
-    n_layer: int = 4  # transformer blocks
-    n_head: int = 4  # attention heads (n_embd must divide by it)
-    dropout: float = 0.0  # the corpus is large relative to the model; no need to regularise
+from genlab.models.gpt2 import ModelConfig, build_model
 
 
 @dataclass
@@ -65,12 +55,6 @@ class PretrainResult:
     history: list[dict]  # Trainer's log history: loss / eval_loss by step
 
 
-def progress_enabled(progress: bool | None = None) -> bool:
-    if progress is not None:
-        return progress
-    return not (os.environ.get("CI") or os.environ.get("TQDM_DISABLE"))
-
-
 def tokenize_documents(tokenizer, texts: Sequence[str], max_length: int, packing: bool = False):
     """Training examples from documents, and how many of their tokens the examples keep.
 
@@ -82,7 +66,7 @@ def tokenize_documents(tokenizer, texts: Sequence[str], max_length: int, packing
     Returns ``(dataset, usage)`` with ``usage = {"tokens": all tokens, "tokens_used": tokens in the examples,
     "documents_truncated": documents that lost tokens}``.
 
-    >>> from genlab.tokenizer import train_tokenizer
+    >>> from genlab.data.tokenizer import train_tokenizer
     >>> tok = train_tokenizer(["one two three four five six"] * 10, vocab_size=300)
     >>> # 3 documents of 6 tokens, each closed by <|endoftext|>, after one leading <|endoftext|>: 22 tokens, 2 blocks
     >>> ds, usage = tokenize_documents(tok, ["one two three four five six"] * 3, max_length=8, packing=True)
@@ -109,23 +93,13 @@ def tokenize_documents(tokenizer, texts: Sequence[str], max_length: int, packing
     return ds, usage
 
 
-def build_model(tokenizer, config: ModelConfig):
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    cfg = GPT2Config(vocab_size=len(tokenizer), n_positions=config.n_positions, n_embd=config.n_embd,
-                     n_layer=config.n_layer, n_head=config.n_head, resid_pdrop=config.dropout,
-                     embd_pdrop=config.dropout, attn_pdrop=config.dropout, bos_token_id=tokenizer.bos_token_id,
-                     eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
-    return GPT2LMHeadModel(cfg)
-
-
 def pretrain(train_texts: Sequence[str], eval_texts: Sequence[str], tokenizer, model_config: ModelConfig | None = None,
              config: PretrainConfig | None = None, output_dir: str | os.PathLike | None = None,
              callbacks: Sequence[Any] = (), checkpoint_dir: str | os.PathLike | None = None) -> PretrainResult:
     """Train a fresh GPT-2 on ``train_texts``; report validation loss and perplexity on ``eval_texts``.
 
     ``output_dir``: where the final model and tokenizer are saved (safetensors); ``None`` keeps them in memory.
-    ``callbacks``: extra ``TrainerCallback`` objects, e.g. :class:`genlab.progress.LiveLossPlot`.
+    ``callbacks``: extra ``TrainerCallback`` objects, e.g. :class:`genlab.training.live_loss.LiveLossPlot`.
     ``checkpoint_dir``: Trainer checkpoints (model, optimizer, scheduler, random state) go here every
     ``config.save_steps`` steps, and a run started again with the same folder resumes from the newest one.
     The metrics report ``train_tokens_per_epoch`` (tokens in the examples) and ``tokens_dropped`` (what packing
@@ -139,7 +113,7 @@ def pretrain(train_texts: Sequence[str], eval_texts: Sequence[str], tokenizer, m
     config = config or PretrainConfig()
     if tokenizer.pad_token_id is None or tokenizer.pad_token_id == tokenizer.eos_token_id:
         raise ValueError("the tokenizer needs a pad token distinct from EOS, or the model never learns to stop "
-                         "(the collator masks pad labels). Use genlab.tokenizer.train_tokenizer, which adds <pad>.")
+                         "(the collator masks pad labels). Use genlab.data.tokenizer.train_tokenizer, which adds <pad>.")
     set_seed(config.seed)
     tokenizer.model_max_length = model_config.n_positions
     model = build_model(tokenizer, model_config)
@@ -194,7 +168,7 @@ def pretrain(train_texts: Sequence[str], eval_texts: Sequence[str], tokenizer, m
         "documents_truncated": usage["documents_truncated"],
         "resumed_from": Path(resume).name if resume else None,
     }
-    provenance = {"name": "pretrained", "source": "genlab.train.pretrain", "local": True, "path": None,
+    provenance = {"name": "pretrained", "source": "genlab.training.pretraining.pretrain", "local": True, "path": None,
                   "model_config": asdict(model_config), "pretrain_config": asdict(config)}
     if output_dir is not None:
         out = Path(output_dir)

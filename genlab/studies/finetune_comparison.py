@@ -3,7 +3,7 @@
 - :func:`compare_methods`: same task, data and step budget for each method; cost (trainable parameters, time,
   tokens/s, peak memory), validation loss, task score with interval, and general-quality damage (perplexity of
   held-out corpus text, before vs after).
-- :func:`robustness` / :func:`robustness_comparison`: task score on prompts perturbed by :func:`genlab.perturb.perturb`
+- :func:`robustness` / :func:`robustness_comparison`: task score on prompts perturbed by :func:`genlab.data.perturb.perturb`
   at several strengths, for clean vs adversarially trained models.
 - :func:`learning_curve`: task score against training-set size, with and without augmentation (EDA, CDA).
 - :func:`paired_tests`: any two rows of those tables that differ in one setting, compared item by item (paired
@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from genlab.adversarial import AdversarialConfig, describe
-from genlab.finetune import METHODS, RunRecord, finetune
 from genlab.models import Bundle
-from genlab.plotting import error_bars
-from genlab.tasks import Task, TaskScore
+from genlab.report.plots import error_bars
+from genlab.training.adversarial import AdversarialConfig, describe
+from genlab.training.finetuning import METHODS, RunRecord, finetune
+from genlab.training.tasks import Task, TaskScore
 
 PerturbFn = Callable[[str, str, float, int], str]  # (text, kind, strength, seed) -> text
 
@@ -41,7 +41,7 @@ def item_scores(score: TaskScore) -> np.ndarray:
     requested attributes for story coverage. These are what paired tests compare.
 
     >>> import pandas as pd
-    >>> from genlab.tasks import TaskScore
+    >>> from genlab.training.tasks import TaskScore
     >>> s = TaskScore("story", "attribute_coverage", 0.5, 0, 1, 2, "", pd.DataFrame({"covered": [1, 2]}))
     >>> item_scores(s).tolist()
     [0.3333333333333333, 0.6666666666666666]
@@ -94,14 +94,14 @@ def compare_methods(
     Columns: method, trainable_params, trainable_share, wall_time_s, train_time_s, tokens_per_s, peak_memory_mb,
     eval_loss, score, score_low, score_high, n_eval, completion_perplexity, heldout_ppl, heldout_ppl_change (relative
     to the base model). A first row ``"base"`` scores the model before fine-tuning. ``df.attrs["records"]`` holds
-    each run's :class:`~genlab.finetune.RunRecord` as a dict (loss curves for :func:`plot_loss_curves`) and
+    each run's :class:`~genlab.training.finetuning.RunRecord` as a dict (loss curves for :func:`plot_loss_curves`) and
     ``df.attrs["items"]`` the per-item task scores (for :func:`paired_tests`). ``live_plot=True`` draws each run's
-    loss curve live (:class:`~genlab.progress.LiveLossPlot`); ``output_dir`` saves run ``m`` to ``output_dir/m``
+    loss curve live (:class:`~genlab.training.live_loss.LiveLossPlot`); ``output_dir`` saves run ``m`` to ``output_dir/m``
     (adapter or model, checkpoints, ``run.json``). ``return_bundles=True`` returns ``(df, {method: bundle})``.
     """
     import pandas as pd
 
-    from genlab.progress import LiveLossPlot
+    from genlab.training.live_loss import LiveLossPlot
 
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
@@ -165,7 +165,7 @@ def compare_methods(
 
 # --- robustness --------------------------------------------------------------------------------------------------
 def _default_perturb() -> PerturbFn:
-    from genlab.perturb import perturb
+    from genlab.data.perturb import perturb
 
     return lambda text, kind, strength, seed: perturb(text, kind, strength, seed=seed)
 
@@ -269,7 +269,7 @@ def augment_dataset(
     (Lu et al. 2018); a callable ``fn(query, seed) -> [variants]`` is applied to the query."""
     import datasets
 
-    from genlab.augment import counterfactual, eda
+    from genlab.data.augment import counterfactual, eda
 
     rows = dataset.to_list()
     out = list(rows)

@@ -1,6 +1,6 @@
 """Tables and plots of what the world plants, and checks that the corpus plants it at the stated rates.
 
->>> from genlab.world import generate_corpus, small_world
+>>> from genlab.data.world import generate_corpus, small_world
 >>> corpus = generate_corpus(n_train_docs=100, n_validation_docs=2, n_test_docs=2, world=small_world())
 >>> facts_table(corpus.world).groupby("count").size().to_dict()
 {1: 20, 2: 20, 4: 20}
@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 from scipy.stats import binomtest
 
-from genlab.world.corpus import Corpus
-from genlab.world.spec import World
+from genlab.data.world_corpus import Corpus
+from genlab.data.world_spec import World
 
 
 def facts_table(world: World) -> pd.DataFrame:

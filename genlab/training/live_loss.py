@@ -23,21 +23,13 @@ import time
 
 from transformers import TrainerCallback
 
-
-def in_notebook() -> bool:
-    """True inside a Jupyter kernel (where display handles update in place)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
+from genlab.core.progress import in_notebook
 
 
 class LiveLossPlot(TrainerCallback):
     """Train and eval loss against optimizer step, redrawn in a notebook at most every ``min_interval_s`` seconds.
 
-    Pass it in ``callbacks=`` to :func:`genlab.finetune.finetune` or :func:`genlab.train.pretrain`. Only the main
+    Pass it in ``callbacks=`` to :func:`genlab.training.finetuning.finetune` or :func:`genlab.training.pretraining.pretrain`. Only the main
     process draws, so it is harmless under ``torchrun``.
     """
 

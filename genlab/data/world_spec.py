@@ -18,7 +18,7 @@ probe checks against is recorded here, with the number of training documents tha
   drawn from the same distribution, as exposure measurements (Carlini et al. 2019) need. Every canary has its
   own owner, so no two share a prompt, and records the entropy of its format (``entropy_bits``).
 
-Labelled personal data, look-alikes and insults are added by the corpus writer (``genlab.world.pii``).
+Labelled personal data, look-alikes and insults are added by the corpus writer (``genlab.data.world_pii``).
 
 >>> world = build_world(WorldConfig(n_people=8, n_places=4))
 >>> len(world.people), world.people[0].pronoun in ("she", "he")
@@ -33,7 +33,7 @@ import random
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from genlab.paths import data_dir
+from genlab.core.paths import data_dir
 
 #: Relation name -> surface templates. The object always ends the sentence, so every template minus its
 #: object is a cloze prompt ("Lirane lives in" -> "Ambermere"). Templates ``0 .. N_TRAIN_TEMPLATES - 1`` state

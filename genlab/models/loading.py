@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import torch
 
-from genlab.paths import default_model_dir
+from genlab.core.paths import default_model_dir
 
 DEFAULT_MODEL = "genlab-tiny-world"
 ModelKind = Literal["causal", "masked"]
@@ -94,7 +94,7 @@ def _check_local_dir(path: Path, allow_pickle: bool) -> None:
     files = {p.name for p in path.iterdir()}
     if not (path / "config.json").is_file():
         raise ModelLoadError(f"{path} is a folder but holds no config.json, so it is not a saved model. "
-                             "Point to the folder written by `save_pretrained` (or by `genlab.train.pretrain`).")
+                             "Point to the folder written by `save_pretrained` (or by `genlab.training.pretraining.pretrain`).")
     if not files & set(SAFE_WEIGHTS) and not allow_pickle:
         pickled = sorted(files & set(PICKLE_WEIGHTS))
         if pickled:
@@ -151,7 +151,7 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, *, kind: ModelKi
         target, local = str(path), True
     elif source == DEFAULT_MODEL:
         raise ModelLoadError(f"the default model is missing from {path}. Rebuild it with `make default-model` "
-                             "(or `python -m genlab.default_model build`).")
+                             "(or `python -m genlab.studies.default_model build`).")
     elif not _looks_like_hub_id(source) or source.startswith(("/", "./", "../")):
         raise ModelLoadError(f"model path {source!r} does not exist. Check the path, or pass a hub id like 'gpt2'.")
     else:

@@ -15,7 +15,7 @@ perturbations), and the measured :func:`edit_rate` grows with the strength. Whit
 **Limitations.** Typos follow a US QWERTY layout and touch ASCII letters only (digits, so canary secrets, are never
 changed); real typing errors are not uniform over letters. Word perturbations split on whitespace, so punctuation
 travels with its word ("cart." moves or disappears with "cart"). Synonyms come from ``data/augment/synonyms.json``
-(see :mod:`genlab.augment` for what that hand-written list misses and changes). ``strength`` is a per-unit
+(see :mod:`genlab.data.augment` for what that hand-written list misses and changes). ``strength`` is a per-unit
 probability, not a calibrated difficulty: a strength of 0.1 changes about 10% of letters for a typo but about 10% of
 *words with a synonym* for ``synonym``, so compare strengths within one kind, or compare measured edit rates.
 """
@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from genlab.augment import load_synonyms, match_case, split_token
+from genlab.data.augment import load_synonyms, match_case, split_token
 
 Unit = Literal["char", "word"]
 

@@ -27,7 +27,7 @@ from genlab.metrics.mauve import mauve_from_features
 from genlab.metrics.repetition import diversity, end_repetition, rep_n, seq_rep_n, zipf_coefficient
 from genlab.metrics.selfbleu import self_bleu_score
 from genlab.metrics.stats import bootstrap_ci, exact_binomial_ci, paired_bootstrap, paired_permutation_test
-from genlab.plotting import error_bars
+from genlab.report.plots import error_bars
 
 HUMAN = "human"
 
@@ -119,7 +119,7 @@ def corpus_jackknife(
 class StudyResult:
     table: pd.DataFrame  # one row per system (configs + human): metric, low and high columns
     per_item: pd.DataFrame  # one row per (system, prompt): per-item scores for paired comparisons
-    generations: pd.DataFrame  # genlab.generate's frame
+    generations: pd.DataFrame  # genlab.generate's frame (one row per continuation)
 
 
 def _system_metrics(
@@ -221,19 +221,21 @@ def decoding_study(
 ) -> StudyResult:
     """Generate a continuation of every prefix with every config and score all systems against human text.
 
-    ``configs``: preset names or :class:`genlab.generate.DecodingConfig` objects. The human row scores the
+    ``configs``: preset names or :class:`genlab.DecodingConfig` objects. The human row scores the
     given continuations the same way (perplexity under ``bundle``, repetition, diversity, coherence); its
     MAUVE compares the human texts with themselves (1.0 by construction) and is left blank. ``empty`` counts
     continuations with no text (the model ended at once); perplexity and coherence cover the others.
     ``mauve_groups``: jackknife groups for MAUVE's interval (each runs k-means); 0 skips MAUVE.
 
+    >>> from genlab.models.tiny import tiny_bundle
+    >>> bundle = tiny_bundle(texts=["The fox ran off. A cat sat down."], padding_side="left")
     >>> prefixes, human = ["The fox", "A cat", "The cat", "A fox"], [" ran off.", " sat down.", " ran.", " sat."]
-    >>> study = decoding_study(_demo_bundle(), prefixes, human, ["greedy"], max_new_tokens=3, n_resamples=10,
+    >>> study = decoding_study(bundle, prefixes, human, ["greedy"], max_new_tokens=3, n_resamples=10,
     ...                        mauve_groups=0)
     >>> list(study.table.index), sorted(study.per_item.columns)[:3]
     (['human', 'greedy'], ['coherence', 'end_repetition', 'mean_logprob'])
     """
-    from genlab.generate import generate
+    from genlab.generation.decoder import generate
 
     prefixes, human = list(prefixes), list(human_continuations)
     if len(prefixes) != len(human) or len(prefixes) < 2:
@@ -449,14 +451,11 @@ def perplexity_by_group(
     vocabulary size, with no spread:
 
     >>> import torch
-    >>> from genlab.models import Bundle
-    >>> from genlab.tokenizer import train_tokenizer
-    >>> from genlab.train import ModelConfig, build_model
-    >>> tok = train_tokenizer(["the cat sat on the mat."] * 20, vocab_size=300)
-    >>> model = build_model(tok, ModelConfig(n_embd=16, n_layer=1, n_head=2, n_positions=32))
+    >>> from genlab.models.tiny import tiny_bundle
+    >>> bundle = tiny_bundle()
+    >>> model = bundle.model
     >>> _ = torch.nn.init.zeros_(model.lm_head.weight)
-    >>> df = perplexity_by_group(Bundle(model, tok, torch.device("cpu"), "causal"), ["the cat", "a mat", "sat"],
-    ...                          ["x", "y", "y"], n_resamples=20)
+    >>> df = perplexity_by_group(bundle, ["the cat", "a mat", "sat"], ["x", "y", "y"], n_resamples=20)
     >>> df[["texts", "perplexity", "low", "high"]].round(1)
            texts  perplexity    low   high
     group
@@ -498,7 +497,7 @@ class HallucinationStudy:
     by_count: pd.DataFrame  # per system and training count of the claimed fact: rate with interval
     per_item: pd.DataFrame  # system, prompt_id, n_claims, n_contradicted, rate (nan: the text makes no claim)
     claims: pd.DataFrame  # every claim found (extract_claims' columns; text_id is the prompt id) and its system
-    generations: pd.DataFrame  # genlab.generate's frame
+    generations: pd.DataFrame  # genlab.generate's frame (one row per continuation)
 
 
 def person_prompts(world, templates: str | Sequence[str] = "{name}") -> list[str]:
@@ -506,7 +505,7 @@ def person_prompts(world, templates: str | Sequence[str] = "{name}") -> list[str
 
     Openings the corpus uses before a fact ("Everyone knows that {name}") draw more claims than a bare name.
 
-    >>> from genlab.world import small_world
+    >>> from genlab.data.world import small_world
     >>> person_prompts(small_world(), ["This is {name}.", "{name}"])[:1] + person_prompts(small_world())[:1]
     ['This is Guntha.', 'Guntha']
     """
@@ -534,7 +533,7 @@ def hallucination_study(
     scored with its continuation, so a claim the prompt starts ("Guntha lives in") and the model completes
     counts. Rates come with exact Clopper-Pearson intervals; ``per_item`` feeds :func:`compare_systems`.
     """
-    from genlab.generate import generate
+    from genlab.generation.decoder import generate
     from genlab.metrics.factual import hallucination_rate
     from genlab.metrics.stats import exact_binomial_ci
 
@@ -571,17 +570,3 @@ def hallucination_study(
         generations=gens,
     )
 
-
-def _demo_bundle():
-    """A tiny random GPT-2 with a genlab tokenizer, for the doctests of this module."""
-    import torch
-
-    from genlab.models import Bundle
-    from genlab.tokenizer import train_tokenizer
-    from genlab.train import ModelConfig, build_model
-
-    tok = train_tokenizer(["The fox ran off. A cat sat down."] * 20, vocab_size=300)
-    tok.padding_side = "left"
-    torch.manual_seed(0)
-    model = build_model(tok, ModelConfig(n_embd=16, n_layer=1, n_head=2, n_positions=64)).eval()
-    return Bundle(model, tok, torch.device("cpu"), "causal")

@@ -2,7 +2,7 @@
 
 One entry point, :func:`finetune`, on ``transformers.Trainer``. It runs unchanged in a notebook, a script,
 ``torchrun`` and ``accelerate launch``. It copies the base model (the bundle you pass stays as it was), trains on the
-completion tokens only (``genlab.tasks.encode_pairs``) and returns the adapted bundle with a :class:`RunRecord`:
+completion tokens only (``genlab.training.tasks.encode_pairs``) and returns the adapted bundle with a :class:`RunRecord`:
 settings, trainable parameters, time, throughput, peak memory and loss curves.
 
 Methods (GPT-2 targets; other architectures use ``peft``'s defaults):
@@ -19,16 +19,11 @@ Adapters save with their base recorded portably (the default model's name, a hub
 adapter folder, never an absolute path); :func:`load_finetuned` resolves it. Checkpoints are written to a hidden
 temporary folder and renamed into place, so an interrupted save never leaves a half-written ``checkpoint-N``.
 
->>> import torch, genlab
->>> from genlab.tasks import build_task
->>> from genlab.world import small_world
->>> from genlab.tokenizer import train_tokenizer
->>> from genlab.train import ModelConfig, build_model
+>>> from genlab.training.tasks import build_task
+>>> from genlab.data.world import small_world
+>>> from genlab.models.tiny import tiny_bundle
 >>> task = build_task("world_qa", small_world(), seed=0, n_train=8, n_eval=4)
->>> tok = train_tokenizer(list(task.train["prompt"]) + list(task.train["completion"]), vocab_size=300)
->>> _ = torch.manual_seed(0)
->>> base = genlab.Bundle(build_model(tok, ModelConfig(n_positions=64, n_embd=16, n_layer=1, n_head=2)), tok,
-...                      torch.device("cpu"), "causal")
+>>> base = tiny_bundle(texts=list(task.train["prompt"]) + list(task.train["completion"]))
 >>> tuned, record = finetune(base, task, "lora", steps=2, batch_size=4, progress=False)
 >>> record.method, record.trainable_params < record.total_params, len(record.train_loss) > 0
 ('lora', True, True)
@@ -53,10 +48,10 @@ from typing import Any
 import torch
 from transformers import PrinterCallback, Trainer, TrainerCallback
 
-from genlab.adversarial import AdversarialConfig, AdversarialTrainer
+from genlab.core.progress import progress_enabled
 from genlab.models import DEFAULT_MODEL, Bundle, ModelLoadError, load_model
-from genlab.tasks import CompletionCollator, Task, encode_pairs
-from genlab.train import progress_enabled
+from genlab.training.adversarial import AdversarialConfig, AdversarialTrainer
+from genlab.training.tasks import CompletionCollator, Task, encode_pairs
 
 METHODS = ("full", "lora", "ia3", "prompt_tuning", "prefix_tuning")
 PROMPT_METHODS = ("prompt_tuning", "prefix_tuning")  # add virtual tokens: nothing to merge into the weights
@@ -411,17 +406,17 @@ def finetune(
     """Fine-tune a copy of ``bundle.model`` on prompt/completion pairs and return ``(adapted bundle, RunRecord)``.
 
     Args:
-        dataset: a :class:`genlab.tasks.Task` (its ``eval`` set becomes ``eval_dataset``) or a ``datasets.Dataset``
+        dataset: a :class:`genlab.training.tasks.Task` (its ``eval`` set becomes ``eval_dataset``) or a ``datasets.Dataset``
             with ``prompt`` and ``completion`` columns.
         method: one of ``METHODS``.
         steps, batch_size: optimizer steps and sequences per step (per process under ``torchrun``).
         learning_rate: peak learning rate; default ``DEFAULT_LEARNING_RATES[method]``.
-        adversarial: an :class:`~genlab.adversarial.AdversarialConfig` to train with FGM or FreeLB.
+        adversarial: an :class:`~genlab.training.adversarial.AdversarialConfig` to train with FGM or FreeLB.
         method_options: overrides for the peft config, e.g. ``{"r": 16}`` for LoRA.
         output_dir: where checkpoints (``checkpoint-N``, every ``save_steps``), the final adapter (``adapter/``) or
             model (``model/``) and ``run.json`` go; ``None`` keeps everything in memory.
         resume_from_checkpoint: a ``checkpoint-N`` folder, or ``True`` for the latest one in ``output_dir``.
-        callbacks: extra ``TrainerCallback`` objects, e.g. :class:`genlab.progress.LiveLossPlot`.
+        callbacks: extra ``TrainerCallback`` objects, e.g. :class:`genlab.training.live_loss.LiveLossPlot`.
         progress: tqdm bar; ``None``: on unless ``CI`` or ``TQDM_DISABLE`` is set.
     """
     import tempfile
@@ -435,7 +430,7 @@ def finetune(
         raise ValueError(f"steps and batch_size must be positive, got steps={steps}, batch_size={batch_size}")
     if isinstance(bundle.model, PeftModel):
         raise ValueError(
-            "this bundle already carries a peft adapter; fold it in first with genlab.finetune.merge("
+            "this bundle already carries a peft adapter; fold it in first with genlab.merge("
             "bundle), or start from the base model"
         )
     if bundle.kind != "causal":

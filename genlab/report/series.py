@@ -1,10 +1,10 @@
 """The notebook series: naming, navigation cells, the generated index, hygiene, and the HTML report.
 
-    python -m genlab.series nav                 # rewrite navigation cells and the contents of 00_index
-    python -m genlab.series strip               # drop outputs except cells tagged keep_output
-    python -m genlab.series refresh NB.ipynb    # execute, then keep only keep_output cells' outputs
-    python -m genlab.series check               # hygiene problems, one a line (exit 1 if any)
-    python -m genlab.series report --out DIR    # execute every notebook -> DIR/*.html + DIR/index.html
+    python -m genlab.report.series nav                 # rewrite navigation cells and the contents of 00_index
+    python -m genlab.report.series strip               # drop outputs except cells tagged keep_output
+    python -m genlab.report.series refresh NB.ipynb    # execute, then keep only keep_output cells' outputs
+    python -m genlab.report.series check               # hygiene problems, one a line (exit 1 if any)
+    python -m genlab.report.series report --out DIR    # execute every notebook -> DIR/*.html + DIR/index.html
 
 Anatomy every notebook follows (checked by ``check``): ``NN_snake_name.ipynb``; a first markdown cell
 ``# NN · Title`` plus a summary; a navigation cell holding ``<!-- nav -->``; exactly one code cell tagged
@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from genlab.paths import REPO_DIR
+from genlab.core.paths import REPO_DIR
 
 NOTEBOOK_DIR = REPO_DIR / "notebooks"
 NAME_RE = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
@@ -152,12 +152,12 @@ def hygiene(path: Path) -> list[str]:
     for i, c in enumerate(cells):
         tags = c.get("metadata", {}).get("tags", [])
         if c["cell_type"] == "code" and c.get("execution_count") is not None and KEEP_TAG not in tags:
-            problems.append(f"{path.name}: cell {i} has an execution count (run `python -m genlab.series strip`)")
+            problems.append(f"{path.name}: cell {i} has an execution count (run `python -m genlab.report.series strip`)")
         if c["cell_type"] == "code" and c.get("outputs") and KEEP_TAG not in tags:
             problems.append(f"{path.name}: cell {i} has outputs but is not tagged {KEEP_TAG}")
         if "nbval-check-output" in tags and (not c.get("outputs") or c.get("execution_count") is None):
             problems.append(f"{path.name}: checkpoint cell {i} has no committed, executed output to compare "
-                            "(run `python -m genlab.series refresh` on it)")
+                            "(run `python -m genlab.report.series refresh` on it)")
     return problems
 
 
@@ -218,7 +218,7 @@ def report(out_dir: Path, directory: Path = NOTEBOOK_DIR) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m genlab.series")
+    parser = argparse.ArgumentParser(prog="python -m genlab.report.series")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("nav")
     sub.add_parser("strip")

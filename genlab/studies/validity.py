@@ -1,6 +1,6 @@
 """Does the model know its world? Dose-response of what the corpus planted against what the model learned.
 
-Three measurements, each against the ground truth in ``genlab.world``:
+Three measurements, each against the ground truth in ``genlab.data.world``:
 
 - **Facts** (``fact_recall``): cloze accuracy@1 among all objects of a relation, by how many training documents
   stated the fact, asked with the template the fact was stated with most often (*seen*), with the template no
@@ -13,7 +13,7 @@ Three measurements, each against the ground truth in ``genlab.world``:
 - **Canaries** (``genlab.metrics.exposure.canary_exposure``): exposure by insertion count, controls at 0.
 
 ``world_validity`` runs all three and ``validity_summary`` reduces them to the numbers the default model's
-manifest records and ``python -m genlab.default_model check`` compares with its targets.
+manifest records and ``python -m genlab.studies.default_model check`` compares with its targets.
 
 **Limitations.** Cloze accuracy ranks the answer among the relation's objects in this world; it is not free
 recall. The association probe reads one next-token distribution per sentence and normalises over two
@@ -29,9 +29,9 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from genlab.data.world_corpus import Corpus
+from genlab.data.world_spec import COMMUNITY_PROBE_TEMPLATES, GENDER_PROBE_TEMPLATES, World, article
 from genlab.metrics.factual import accuracy_by_count, candidate_ranking, cloze_probes
-from genlab.world.corpus import Corpus
-from genlab.world.spec import COMMUNITY_PROBE_TEMPLATES, GENDER_PROBE_TEMPLATES, World, article
 
 #: What the default model must show (issue "A world the default model demonstrably knows").
 TARGETS = {
@@ -57,7 +57,7 @@ def fact_recall(bundle, corpus: Corpus, *, batch_size: int = 32) -> pd.DataFrame
     (``logprob_seen_per_token``, for a ``Bundle``). ``bundle``: a ``Bundle`` or any ``ContinuationModel``.
 
     >>> from genlab.metrics.factual import FactOracle
-    >>> from genlab.world import generate_corpus, small_world
+    >>> from genlab.data.world import generate_corpus, small_world
     >>> corpus = generate_corpus(n_train_docs=200, n_validation_docs=0, n_test_docs=0, world=small_world())
     >>> recall = fact_recall(FactOracle(corpus.world, min_count=2), corpus)   # knows facts seen twice or more
     >>> recall.groupby("count")[["correct_seen", "correct_heldout"]].mean().to_dict("list")
@@ -235,7 +235,7 @@ def plot_fact_dose_response(by_count: pd.DataFrame, title: str = "Facts: cloze a
     exact 95% intervals (the output of ``recall_by_count``)."""
     import plotly.graph_objects as go
 
-    from genlab.plotting import error_bars
+    from genlab.report.plots import error_bars
 
     fig = go.Figure()
     for probe, label in PROBE_LABELS.items():

@@ -1,0 +1,36 @@
+"""The GPT-2 shape genlab trains: a configuration and a fresh, randomly initialised ``GPT2LMHeadModel``.
+
+>>> from genlab.data.tokenizer import train_tokenizer
+>>> tok = train_tokenizer(["the cat sat on the mat."] * 20, vocab_size=300)
+>>> model = build_model(tok, ModelConfig(n_embd=16, n_layer=1, n_head=2, n_positions=32))
+>>> model.config.n_positions, model.config.vocab_size == len(tok)
+(32, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class ModelConfig:
+    """GPT-2 shape. The default is genlab's embedded model (about 4.2M parameters)."""
+
+    vocab_size: int = 4096  # BPE vocabulary, special tokens included
+    n_positions: int = 256  # context length; every corpus document fits
+    n_embd: int = 256  # width of the residual stream
+    n_layer: int = 4  # transformer blocks
+    n_head: int = 4  # attention heads (n_embd must divide by it)
+    dropout: float = 0.0  # the corpus is large relative to the model; no need to regularise
+
+
+def build_model(tokenizer, config: ModelConfig):
+    """A randomly initialised ``GPT2LMHeadModel`` of ``config``'s shape over ``tokenizer``'s vocabulary and special
+    tokens (BOS, EOS and padding ids are copied into the model config)."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    cfg = GPT2Config(vocab_size=len(tokenizer), n_positions=config.n_positions, n_embd=config.n_embd,
+                     n_layer=config.n_layer, n_head=config.n_head, resid_pdrop=config.dropout,
+                     embd_pdrop=config.dropout, attn_pdrop=config.dropout, bos_token_id=tokenizer.bos_token_id,
+                     eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    return GPT2LMHeadModel(cfg)

@@ -1,0 +1,1 @@
+"""Reporting: the notebook series tooling and HTML report, and shared plot helpers."""
