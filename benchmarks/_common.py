@@ -13,21 +13,22 @@ import genlab  # noqa: F401  (offline before transformers is imported)
 def bench_bundle(verbose: bool = True):
     """The embedded default model, or, while it is not built yet, a random GPT-2 of the same shape with a
     tokenizer trained on the corpus (speed depends on the shape, not on the weights)."""
-    from genlab.models import Bundle, ModelLoadError, load_model
+    from genlab.models import ModelLoadError, load_model
 
     try:
         bundle, what = load_model(device="cpu"), "default model genlab-tiny-world"
     except ModelLoadError:
         from genlab.data.tokenizer import train_tokenizer
         from genlab.data.world import generate_corpus, load_world
-        from genlab.models.gpt2 import ModelConfig, build_model
+        from genlab.models.gpt2 import ModelConfig
+        from genlab.models.tiny import tiny_bundle
 
         corpus = generate_corpus(n_train_docs=3000, n_validation_docs=10, n_test_docs=10, seed=0, world=load_world())
-        tok = train_tokenizer(corpus.texts("train"), vocab_size=ModelConfig().vocab_size)
-        tok.padding_side = "left"
-        torch.manual_seed(0)
-        model = build_model(tok, ModelConfig()).eval()
-        bundle = Bundle(model, tok, torch.device("cpu"), "causal", {"name": "random-gpt2-default-shape"})
+        shape = ModelConfig()
+        tok = train_tokenizer(corpus.texts("train"), vocab_size=shape.vocab_size)
+        bundle = tiny_bundle(tok, n_embd=shape.n_embd, n_layer=shape.n_layer, n_head=shape.n_head,
+                             n_positions=shape.n_positions, padding_side="left")
+        bundle.provenance = {"name": "random-gpt2-default-shape"}
         what = "random GPT-2 with the default model's shape (default model not built yet)"
     if verbose:
         print(f"model: {what}; {bundle.n_parameters():,} parameters; torch threads: {torch.get_num_threads()}")

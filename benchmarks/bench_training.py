@@ -2,9 +2,11 @@
 
     python benchmarks/bench_training.py [--steps 20] [--batch-size 8] [--task story]
 
-Both runs go through ``genlab.training.finetuning.finetune`` on the same task data, batch size and step count. Prints training
+Both runs go through ``genlab.training.finetuning.finetune`` on the same task data, batch size and step count.
+Prints training
 tokens/s (non-padding tokens inside optimizer steps; evaluation excluded), peak memory added while training (see
-``genlab.training.finetuning.PeakMemory`` for what is measured on CPU and CUDA), and the LoRA/full ratios. It also prints the
+``genlab.training.finetuning.PeakMemory`` for what is measured on CPU and CUDA), and the LoRA/full ratios. It also
+prints the
 model-FLOPs utilisation against the measured matmul rate of this machine (fp32 on CPU, the model's dtype on CUDA):
 6N FLOPs per token for full fine-tuning (forward 2N, backward 4N) and 4N for LoRA (the frozen weights need no weight
 gradient, only activation gradients), N = parameters (Kaplan et al. 2020, the 6N rule; embeddings included).

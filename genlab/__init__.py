@@ -8,7 +8,7 @@ Layout. One subpackage per layer; a module imports only from its own layer and t
 ``tests/test_layout.py`` enforces:
 
 ====================  ==============================================================================================
-``genlab.core``       paths, the offline switch, progress settings (imports no other layer)
+``genlab.core``       paths, the offline switch, progress settings, sharding over processes
 ``genlab.data``       the world and its corpus, tokenizer, readers, augmentation, perturbation
 ``genlab.models``     loading, the GPT-2 shape, the tiny model, virtual prefixes, sequence and continuation scoring
 ``genlab.generation`` batched decoding, the one greedy decoder
@@ -20,8 +20,8 @@ Layout. One subpackage per layer; a module imports only from its own layer and t
 
 Naming convention, in every table genlab returns:
 
-- a quantity ``x`` with an interval has columns ``x``, ``x_low`` and ``x_high`` (a table of one quantity may call
-  them ``estimate``, ``low`` and ``high``); the interval's kind and level are in the docstring or ``.attrs``;
+- a quantity ``x`` with an interval has columns ``x``, ``x_low`` and ``x_high``; the interval's kind and level are
+  in the function's docstring (result objects such as ``BootstrapCI`` carry ``estimate``, ``low`` and ``high``);
 - a p-value is ``p_value``; which test produced it is said in the docstring or in a ``test`` column;
 - ``n`` counts the items a value rests on, and ``k`` the successes among them.
 """

@@ -1,5 +1,6 @@
 """Run by tests/test_distributed.py under ``torchrun --nproc_per_node 2``: tiny fine-tunes through the ordinary
-``genlab.training.finetuning.finetune`` entry point (nothing distributed-specific here), then each rank writes what it saw.
+``genlab.training.finetuning.finetune`` entry point (nothing distributed-specific here), then each rank writes what
+it saw.
 
     torchrun --standalone --nproc_per_node 2 tests/_ddp_train.py OUT_DIR
 """
@@ -12,13 +13,11 @@ import os
 import sys
 from pathlib import Path
 
-import torch
 import torch.distributed as dist
 
 from genlab.data.tokenizer import train_tokenizer
 from genlab.data.world import small_world
-from genlab.models import Bundle
-from genlab.models.gpt2 import ModelConfig, build_model
+from genlab.models.tiny import tiny_bundle
 from genlab.training.adversarial import AdversarialConfig
 from genlab.training.finetuning import finetune
 from genlab.training.tasks import build_task
@@ -36,14 +35,9 @@ def main(out: Path) -> None:
     task = build_task("world_qa", small_world(), seed=0, n_train=24, n_eval=8)
     texts = list(task.train["prompt"]) + list(task.train["completion"])
     tok = train_tokenizer(texts, vocab_size=300, model_max_length=64)
-    torch.manual_seed(0)  # the same start on both ranks (DDP also broadcasts rank 0's weights)
-    base = Bundle(
-        build_model(tok, ModelConfig(n_positions=64, n_embd=32, n_layer=2, n_head=2)),
-        tok,
-        torch.device("cpu"),
-        "causal",
-        {"name": "ddp-tiny"},
-    )
+    # seeded: the same start on both ranks (DDP also broadcasts rank 0's weights)
+    base = tiny_bundle(tok, n_positions=64, n_embd=32, n_layer=2, n_head=2, seed=0)
+    base.provenance = {"name": "ddp-tiny"}
     report = {"rank": int(os.environ["RANK"]), "env_world_size": int(os.environ["WORLD_SIZE"])}
     runs = {
         "full_fgm": {"method": "full", "adversarial": AdversarialConfig("fgm", epsilon=0.5), "save_steps": 2},

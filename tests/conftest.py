@@ -48,22 +48,12 @@ def tiny_bundle(tiny_tokenizer):
     """A randomly initialised 2-layer GPT-2 (about 60k parameters) with a real genlab tokenizer."""
     import copy
 
-    import torch
+    from genlab.models.tiny import tiny_bundle as build
 
-    from genlab.models import Bundle
-    from genlab.models.gpt2 import ModelConfig, build_model
-
-    torch.manual_seed(0)
-    tok = copy.deepcopy(tiny_tokenizer)
-    tok.padding_side = "left"
-    model = build_model(tok, ModelConfig(n_positions=128, n_embd=32, n_layer=2, n_head=2)).eval()
-    return Bundle(
-        model=model,
-        tokenizer=tok,
-        device=torch.device("cpu"),
-        kind="causal",
-        provenance={"name": "tiny-random", "source": "tests/conftest.py"},
-    )
+    bundle = build(copy.deepcopy(tiny_tokenizer), n_positions=128, n_embd=32, n_layer=2, n_head=2, seed=0,
+                   padding_side="left")
+    bundle.provenance = {"name": "tiny-random", "source": "tests/conftest.py"}
+    return bundle
 
 
 @pytest.fixture(scope="session")

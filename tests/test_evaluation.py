@@ -18,7 +18,7 @@ def test_decoding_study_on_a_tiny_model(tiny_bundle, small_corpus):
     assert np.isnan(t.loc["human", "mauve"]) and 0 <= t.loc["greedy", "mauve"] <= 1
     assert summary_table(t).shape[0] == 3
     cmp = compare_systems(study.per_item, "greedy", "nucleus0.95", "coherence")
-    assert cmp["n"] == 6 and cmp["ci_low"] <= cmp["difference"] <= cmp["ci_high"]
+    assert cmp["n"] == 6 and cmp["difference_low"] <= cmp["difference"] <= cmp["difference_high"]
 
 
 def test_compare_systems_drops_prompts_missing_a_value():
@@ -53,8 +53,8 @@ def test_perplexity_by_group_matches_the_corpus_perplexity(tiny_bundle, small_co
             perplexity(tiny_bundle, sub, batch_size=1).perplexity, rel=1e-9
         )
         assert df.loc[kind, "texts"] == len(sub)
-    assert ((df.low <= df.perplexity + 1e-9) & (df.perplexity <= df.high + 1e-9)).all()
-    assert df.loc["all", "low"] < df.loc["all", "high"]
+    assert ((df.perplexity_low <= df.perplexity + 1e-9) & (df.perplexity <= df.perplexity_high + 1e-9)).all()
+    assert df.loc["all", "perplexity_low"] < df.loc["all", "perplexity_high"]
 
 
 def test_hallucination_study_counts_claims_against_the_world(tiny_bundle, small_corpus):
@@ -71,8 +71,8 @@ def test_hallucination_study_counts_claims_against_the_world(tiny_bundle, small_
     texts = [prompts[i] + t for i, t in enumerate(study.generations.sort_values("prompt_id")["text"])]
     expected = hallucination_rate(texts, world)
     row = study.table.loc["greedy"]
-    assert row["claims"] == expected.n_claims >= 2 and row["contradicted"] == expected.n_contradicted >= 1
-    assert row["low"] <= row["rate"] <= row["high"]
+    assert row["n"] == expected.n_claims >= 2 and row["k"] == expected.n_contradicted >= 1
+    assert row["rate_low"] <= row["rate"] <= row["rate_high"]
     first = study.per_item.set_index("prompt_id")
     assert first.loc[1, "n_contradicted"] >= 1
     assert person_prompts(world)[0] == p0.name

@@ -291,7 +291,7 @@ def test_bad_arguments_say_what_to_do(tiny_bundle, task):
         finetune(tiny_bundle, task, "full", steps=0)
 
 
-# --- the comparison helpers (genlab.studies.finetune_comparison) ------------------------------------------------------------
+# --- the comparison helpers (genlab.studies.finetune_comparison) ------------------------------------------------------
 def test_compare_methods_tabulates_cost_score_and_damage(tiny_bundle, task, small_corpus):
     from genlab.studies.finetune_comparison import compare_methods, plot_comparison, plot_loss_curves
 

@@ -1,5 +1,5 @@
-"""genlab.studies.finetune_comparison: per-item scores kept by every table, paired tests between rows, saving and live plots
-in compare_methods, and one evaluation per distinct prompt set in robustness."""
+"""genlab.studies.finetune_comparison: per-item scores kept by every table, paired tests between rows, saving and
+live plots in compare_methods, and one evaluation per distinct prompt set in robustness."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_compare_methods_keeps_items_saves_each_run_and_draws_live(tiny_bundle, 
     assert set(df.attrs["items"]) == {("base",), ("full",), ("lora",)} and df.attrs["item_key"] == ("method",)
     for _, row in df.iterrows():
         values = df.attrs["items"][(row["method"],)]
-        assert len(values) == row["n_eval"] == 12 and math.isclose(np.mean(values), row["score"])
+        assert len(values) == row["n"] == 12 and math.isclose(np.mean(values), row["score"])
     # each method saved under its own folder, the adapter loadable on its own
     assert (tmp_path / "full" / "model" / "model.safetensors").is_file()
     assert (tmp_path / "lora" / "adapter" / "adapter_config.json").is_file()
@@ -122,7 +122,8 @@ def test_paired_tests_match_the_stats_functions_row_by_row():
         a, b = items[("fgm", "typo", row["strength"])], items[("clean", "typo", row["strength"])]
         boot = paired_bootstrap(a, b, n_resamples=999, seed=0)
         perm = paired_permutation_test(a, b, n_resamples=999, seed=0)
-        assert (row["difference"], row["low"], row["high"]) == pytest.approx((boot.difference, boot.low, boot.high))
+        got = (row["difference"], row["difference_low"], row["difference_high"])
+        assert got == pytest.approx((boot.difference, boot.low, boot.high))
         assert row["p_value"] == pytest.approx(perm.p_value) and row["significant"] == (perm.p_value < 0.05)
         assert row["score"] == pytest.approx(np.mean(a)) and row["reference_score"] == pytest.approx(np.mean(b))
     by_strength = FC.paired_tests(df, "strength", 0.0, n_resamples=999)

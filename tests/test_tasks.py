@@ -213,6 +213,6 @@ def test_story_coverage_names_a_generation_longer_than_the_context(tiny_bundle):
     from genlab.training.tasks import build_task, story_coverage
 
     task = build_task("story", world=small_world(), n_train=4, n_eval=2)
-    with pytest.raises(ValueError, match="exceed the model's context of 128. Shorten the prompts or lower max_new_tokens"):
+    with pytest.raises(ValueError, match="exceed the model's context of 128. Shorten the prompts or lower"):
         story_coverage(tiny_bundle, task.eval)
     assert story_coverage(tiny_bundle, task.eval, max_new_tokens=8, n_resamples=50).n == 2

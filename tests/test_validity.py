@@ -123,7 +123,7 @@ def test_fact_recall_against_an_oracle(corpus):
     assert not recall["correct_heldout"].any()
     by = recall_by_count(recall).set_index(["probe", "count"])
     assert by.loc[("swap", 4), "accuracy"] < by.loc[("seen", 4), "accuracy"]
-    assert (by["ci_low"] <= by["accuracy"]).all() and (by["accuracy"] <= by["ci_high"]).all()
+    assert (by["accuracy_low"] <= by["accuracy"]).all() and (by["accuracy"] <= by["accuracy_high"]).all()
 
 
 def test_association_fit_recovers_a_known_line_and_its_uncertainty():
@@ -131,7 +131,7 @@ def test_association_fit_recovers_a_known_line_and_its_uncertainty():
     planted = np.repeat([0.1, 0.3, 0.5, 0.7, 0.9], 12)
     df = pd.DataFrame({"planted": planted, "model": 0.1 + 0.8 * planted + rng.normal(0, 0.05, planted.size)})
     fit = association_fit(df, n_resamples=1000, seed=1)
-    assert fit["slope_ci_low"] < 0.8 < fit["slope_ci_high"]
+    assert fit["slope_low"] < 0.8 < fit["slope_high"]
     assert fit["pearson_r"] > 0.95 and fit["n"] == 60
     with pytest.raises(ValueError, match="two planted levels"):
         association_fit(pd.DataFrame({"planted": [0.5] * 5, "model": rng.random(5)}))

@@ -249,7 +249,8 @@ class Grammar:
         if r < 0.45:
             return f"\"I think it is {self.location()},\" {said} {who}."
         if r < 0.6:
-            return f"\"{self.pick('exclamations')}! The {self.pick('objects')} is {self.pick('adjectives')}!\" {said} {who}."
+            exclamation, thing, adjective = self.pick("exclamations"), self.pick("objects"), self.pick("adjectives")
+            return f"\"{exclamation}! The {thing} is {adjective}!\" {said} {who}."
         if r < 0.72:
             base, _ = self.rng.choice(self.vt)
             return f"\"Shall we {base} {self.noun_phrase(0.3)} together?\" asked {who}."

@@ -40,8 +40,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from genlab.core.distributed import map_sharded, rank_and_world_size
 from genlab.core.progress import progress_enabled
 from genlab.generation.contrastive import contrastive_search
+from genlab.models.modes import eval_mode
 from genlab.models.prefix import context_length, virtual_prefix
 
 __all__ = ["DecodingConfig", "PRESETS", "generate", "generate_ids", "greedy", "preset"]
@@ -180,10 +182,7 @@ def _shard_ids(n: int, shard) -> list[int]:
     if shard is None:
         return list(range(n))
     if shard == "auto":
-        from accelerate import PartialState
-
-        state = PartialState()
-        shard = (state.process_index, state.num_processes)
+        shard = rank_and_world_size()
     rank, world = shard
     if not (isinstance(rank, int) and isinstance(world, int) and 0 <= rank < world):
         raise ValueError(f"shard must be (rank, world_size) with 0 <= rank < world_size, or 'auto'; got {shard!r}")
@@ -284,6 +283,7 @@ def generate(
     seed: int = 0,
     add_bos: bool | None = None,
     shard: tuple[int, int] | Literal["auto"] | None = None,
+    distributed: bool = False,
     progress: bool | None = None,
 ) -> pd.DataFrame:
     """Continue every prompt with every decoding config, ``n_samples`` times; one row per continuation.
@@ -299,11 +299,32 @@ def generate(
         add_bos: prefix each prompt with the tokenizer's BOS token, as genlab's models were trained;
             ``None``: yes when the tokenizer has one.
         shard: ``(rank, world_size)`` to handle only this process's contiguous block of prompts, or ``"auto"`` to
-            take both from accelerate's ``PartialState`` (run under ``accelerate launch``); concatenating the shards'
-            frames gives the unsharded frame. ``None``: all prompts.
-        progress: a progress bar over batches; ``None``: on unless CI or TQDM_DISABLE is set.
+            take both from the current ``accelerate launch`` / ``torchrun`` run
+            (:func:`genlab.core.distributed.rank_and_world_size`); concatenating the shards' frames gives the
+            unsharded frame. ``None``: all prompts. To get the full frame on every process, use ``distributed``.
+        distributed: split the work over the processes of the current ``accelerate launch`` / ``torchrun`` run
+            and return the full frame on every process, the same frame one process would return (with the same
+            ``batch_size``). The unit of work is the batch: every process forms the batches a single process would
+            (all prompts, sorted by length), generates a contiguous block of them (see
+            :func:`genlab.core.distributed.map_sharded`) and gathers the others' new tokens; so each row is computed
+            with the same padding and batch as in one process, and its text is identical, not just equal up to
+            floating point. With fewer batches than processes, some processes wait: lower ``batch_size``. Every
+            process must pass the same arguments. Without a launch it changes nothing. Not with ``shard``.
+        progress: a progress bar over batches (in a distributed run, the first process's batches, on that process
+            only); ``None``: on unless CI or TQDM_DISABLE is set.
 
     The model generates in eval mode (no dropout); its mode is restored afterwards.
+
+    >>> from genlab.models.tiny import tiny_bundle
+    >>> bundle = tiny_bundle(padding_side="left")
+    >>> full = generate(bundle, ["the cat", "a", "the mat"], ["greedy", "sample"], n_samples=2, max_new_tokens=4)
+    >>> full.equals(generate(bundle, ["the cat", "a", "the mat"], ["greedy", "sample"], n_samples=2,
+    ...                      max_new_tokens=4, distributed=True))   # one process: the same frame
+    True
+    >>> blocks = [generate(bundle, ["the cat", "a", "the mat"], ["greedy", "sample"], n_samples=2,
+    ...                    max_new_tokens=4, shard=(rank, 2)) for rank in (0, 1)]
+    >>> [sorted(set(b["prompt_id"])) for b in blocks]      # shard=: each process keeps its own block of prompts
+    [[0, 1], [2]]
     """
     model, tok = bundle.model, bundle.tokenizer
     if isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
@@ -318,6 +339,13 @@ def generate(
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     if pad_id is None:
         raise ValueError("the tokenizer has neither a pad nor an EOS token; set tokenizer.pad_token")
+    if not isinstance(distributed, bool):
+        raise ValueError(f"distributed must be True or False, got {distributed!r}")
+    if distributed and shard is not None:
+        raise ValueError(
+            f"pass shard={shard!r} (each process returns its own block of prompts) or distributed=True (every "
+            "process returns the full frame), not both"
+        )
 
     ids_of = {}
     for pid in _shard_ids(len(prompts), shard):
@@ -343,17 +371,17 @@ def generate(
         rows = [(p, s) for p in order for s in range(n_samples if cfg.stochastic else 1)]
         jobs += [(cfg, rows[i : i + batch_size]) for i in range(0, len(rows), batch_size)]
 
-    results = {}  # (config name, prompt_id, sample_id) -> (tokens, finished)
     eos = tok.eos_token_id
-    bar = None
-    if progress_enabled(progress):
-        from tqdm.auto import tqdm
+    show_progress = progress_enabled(progress) and (not distributed or rank_and_world_size()[0] == 0)
 
-        bar = tqdm(total=len(jobs), desc="generate", unit="batch")
-    was_training = model.training
-    model.eval()  # dropout off while generating; the mode is restored below
-    try:
-        for cfg, rows in jobs:
+    def run(block: list) -> list[list[tuple[list[int], bool]]]:  # per job, the (tokens, finished) of each row
+        done = []
+        bar = None
+        if show_progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(block), desc="generate", unit="batch")
+        for cfg, rows in block:
             ids, mask = _left_pad([ids_of[p] for p, _ in rows], pad_id, bundle.device)
             new_ids = generate_ids(
                 model,
@@ -366,15 +394,24 @@ def generate(
                 logits_processor=_processors(cfg, [row_seed(seed, p, s) for p, s in rows]),
                 **cfg.generate_kwargs(),
             )
-            for (p, s), new in zip(rows, new_ids.tolist(), strict=True):
+            outs = []
+            for new in new_ids.tolist():
                 finished = eos is not None and eos in new
-                results[(cfg.name, p, s)] = (new[: new.index(eos)] if finished else new, finished)
+                outs.append((new[: new.index(eos)] if finished else new, finished))
+            done.append(outs)
             if bar is not None:
                 bar.update(1)
-    finally:
-        model.train(was_training)
-    if bar is not None:
-        bar.close()
+        if bar is not None:
+            bar.close()
+        return done
+
+    with eval_mode(model):  # dropout off while generating; the mode is restored below
+        done = map_sharded(run, jobs) if distributed else run(jobs)
+    results = {  # (config name, prompt_id, sample_id) -> (tokens, finished)
+        (cfg.name, p, s): out
+        for (cfg, rows), outs in zip(jobs, done, strict=True)
+        for (p, s), out in zip(rows, outs, strict=True)
+    }
 
     records = []
     for cfg in cfgs:

@@ -6,12 +6,8 @@ inputs and citation (``list_metrics()``), plus the statistics to put an interval
 True
 """
 
-import warnings
-from importlib import import_module
-from importlib.util import find_spec
-
 from genlab.metrics.evaluate_module import evaluate_module_path, load_evaluate_metric
-from genlab.metrics.registry import METRICS, MetricInfo, get_metric, list_metrics, register_metric
+from genlab.metrics.registry import METRICS, MetricInfo, discover_metrics, get_metric, list_metrics, register_metric
 from genlab.metrics.repetition import (
     Encoded,
     NgramCounts,
@@ -40,15 +36,10 @@ from genlab.metrics.stats import (
     exact_binomial_ci,
     paired_bootstrap,
     paired_permutation_test,
+    rate_table,
 )
 
-# Model-based metric modules, where present: importing them registers their metrics.
-for _module in ("perplexity", "next_token", "mauve", "coherence", "reference", "factual"):
-    if find_spec(f"{__name__}.{_module}") is not None:
-        try:
-            import_module(f"{__name__}.{_module}")
-        except ImportError as err:  # an optional dependency is missing: the other metrics still work
-            warnings.warn(f"genlab.metrics.{_module} was not loaded: {err}", ImportWarning, stacklevel=2)
+discover_metrics()  # every module of the package registers its metrics; see registry.discover_metrics
 
 __all__ = [
     "METRICS",
@@ -62,6 +53,7 @@ __all__ = [
     "SelfBleuResult",
     "bootstrap_ci",
     "cohens_dz",
+    "discover_metrics",
     "compression_ratio",
     "compression_ratio_corpus",
     "distinct_n",
@@ -79,6 +71,7 @@ __all__ = [
     "ngram_counts",
     "paired_bootstrap",
     "paired_permutation_test",
+    "rate_table",
     "rep_n",
     "register_metric",
     "self_bleu",

@@ -91,7 +91,8 @@ def compute_with_metric(name: str, predictions: list[str], references: list[str]
 def evaluate_module_path(name: str, directory: str | Path | None = None) -> Path:
     """Write the evaluate module folder of metric ``name`` and return it (``<directory>/<name>/``).
 
-    ``directory`` defaults to ``genlab.core.paths.cache_dir() / "evaluate_modules"``. The file is rewritten only when its
+    ``directory`` defaults to ``genlab.core.paths.cache_dir() / "evaluate_modules"``. The file is rewritten only
+    when its
     text changes, so evaluate's module cache (keyed by the file's hash) stays valid.
 
     >>> evaluate_module_path("self_bleu").name

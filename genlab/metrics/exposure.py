@@ -33,8 +33,6 @@ could extract the secret (see extraction attacks), and the interpolated value sa
 
 from __future__ import annotations
 
-import copy
-import inspect
 import math
 import random
 from collections.abc import Sequence
@@ -43,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from genlab.data.world_spec import Canary, World, sample_secret
+from genlab.models.continuation import continuation_logprobs
 
 CARLINI_2019 = "Carlini et al. 2019, The Secret Sharer (USENIX Security); tensorflow/privacy secret_sharer/exposures.py"
 
@@ -82,41 +81,15 @@ def exposure_extrapolation(perplexities: Sequence[float], reference: Sequence[fl
 def secret_log2_perplexities(bundle, prefix: str, secrets: Sequence[str], *, batch_size: int = 512) -> np.ndarray:
     """``-log2 P(" " + secret | BOS + prefix)`` for every secret, summed over the secret's tokens.
 
-    The prefix is encoded once; its key-value cache is copied to each batch of secrets, so the prompt's cost is
-    paid once however many candidates are scored. Secrets of unequal token length are right-padded and the
-    padding is masked out of the sum.
+    Scored by genlab's continuation scorer through the prefix's key-value cache
+    (:func:`genlab.models.continuation.continuation_logprobs`, ``strategy="cache"``): the prefix is encoded once
+    and its cache copied to each batch of ``batch_size`` secrets, so the prompt's cost is paid once however many
+    candidates are scored.
     """
-    import torch
-
-    model, tok = bundle.model, bundle.tokenizer
-    # transformers 5 renamed the forward keyword for a KV cache from past_key_values to cache
-    cache_key = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
-    prefix_ids = tok(prefix, add_special_tokens=False)["input_ids"]
-    if tok.bos_token_id is not None:
-        prefix_ids = [tok.bos_token_id] + prefix_ids
-    secret_ids = tok([" " + s for s in secrets], add_special_tokens=False)["input_ids"]
-    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-    out = np.empty(len(secrets), dtype=float)
-    dev = bundle.device
-    with torch.no_grad():
-        head = model(input_ids=torch.tensor([prefix_ids], device=dev), use_cache=True)
-        first_lp = torch.log_softmax(head.logits[0, -1].float(), dim=-1)  # predicts each secret's first token
-        for start in range(0, len(secrets), batch_size):
-            rows = secret_ids[start : start + batch_size]
-            width = max(map(len, rows))
-            ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows], device=dev)
-            valid = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=dev)
-            total = first_lp[ids[:, 0]].double()
-            if width > 1:
-                cache = copy.deepcopy(head[cache_key] if cache_key in head else head.past_key_values)
-                cache.batch_repeat_interleave(len(rows))
-                mask = torch.cat([torch.ones(len(rows), len(prefix_ids), dtype=valid.dtype, device=dev), valid], dim=1)
-                logits = model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], use_cache=True,
-                               **{cache_key: cache}).logits
-                lp = torch.log_softmax(logits.float(), dim=-1).gather(2, ids[:, 1:, None])[..., 0]
-                total += (lp * valid[:, 1:]).double().sum(dim=1)
-            out[start : start + len(rows)] = (-total / math.log(2)).cpu().numpy()
-    return out
+    scores = continuation_logprobs(
+        bundle, [prefix], [[" " + s for s in secrets]], batch_size=batch_size, strategy="cache"
+    )[0]
+    return -np.asarray(scores, dtype=float) / math.log(2)
 
 
 def reference_secrets(canary: Canary, world: World, n: int, seed: int = 0) -> list[str]:

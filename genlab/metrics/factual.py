@@ -21,13 +21,11 @@ Every planted fact is a (subject, relation, object) triple stated in exactly ``c
    about a known subject; ``hallucination_rate`` = contradicted claims / all claims, the complement of the
    "supported atomic facts" precision of FActScore (Min et al. 2023, EMNLP), with the world as knowledge source.
 
-Scoring goes through a small protocol, ``ContinuationModel`` (``continuation_logprobs`` and ``greedy``), so the
-ranking and matching logic can be checked without a trained model: ``FactOracle`` is a fake that knows
-exactly the facts seen at least ``min_count`` times. A ``Bundle`` (causal LM) is wrapped by ``BundleLM``, which
-prepends BOS (genlab models were trained on ``<|endoftext|> text <|endoftext|>``) and scores all options of
-a probe in **one** forward pass: the prompt, then the options' tokens laid out as a prefix tree with a tree
-attention mask and matching position ids, so the prompt is encoded once and shared prefixes (" a", " an")
-once per probe.
+Scoring goes through a small protocol, ``genlab.metrics.probing.ContinuationModel`` (``continuation_logprobs``
+and ``greedy``), so the ranking and matching logic can be checked without a trained model: ``FactOracle`` is a
+fake that knows exactly the facts seen at least ``min_count`` times. A ``Bundle`` is scored by genlab's one
+continuation scorer (``genlab.models.continuation``: all options of a probe in one forward pass, as a prefix tree
+after the prompt) and decoded by its one greedy decoder.
 
 >>> from genlab.data.world import small_world
 >>> world = small_world()
@@ -62,7 +60,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -76,7 +74,9 @@ from genlab.data.world_spec import (
     World,
     article,
 )
+from genlab.metrics.probing import BundleLM, as_continuation_model
 from genlab.metrics.registry import metric_family, register_metric
+from genlab.metrics.stats import rate_table
 
 # The lexicon list that holds the valid objects of each relation (``lives_in``: the world's towns).
 RELATION_LEXICON = {
@@ -217,21 +217,6 @@ def cloze_probes(
 # ---------------------------------------------------------------------------------------------------------------
 # Models: a protocol, a fake that knows facts above a count, and the Bundle adapter
 # ---------------------------------------------------------------------------------------------------------------
-@runtime_checkable
-class ContinuationModel(Protocol):
-    """What the cloze scorings need from a model."""
-
-    def continuation_logprobs(
-        self, prompts: Sequence[str], continuations: Sequence[Sequence[str]]
-    ) -> list[list[float]]:
-        """log p(continuation | prompt), summed over its tokens, for every continuation of every prompt."""
-        ...
-
-    def greedy(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
-        """The greedy continuation of each prompt (new text only)."""
-        ...
-
-
 class FactOracle:
     """A fake model that knows exactly the world's facts with ``count >= min_count``.
 
@@ -268,211 +253,6 @@ class FactOracle:
 
     def greedy(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
         return [self._belief[p][0] + self._belief[p][2] if p in self._belief else "" for p in prompts]
-
-
-class BundleLM:
-    """A causal-LM ``Bundle`` as a ``ContinuationModel``: batched greedy generation and tree-batched scoring.
-
-    ``add_bos``: prepend the tokenizer's BOS to every prompt (when it has one), as genlab models were trained.
-    ``batch_size``: prompts per forward pass. Continuation tokens are read off the continuation encoded on its
-    own; options start with a space, so a byte-level BPE (GPT-2, genlab) splits "prompt + option" the same way.
-    """
-
-    def __init__(self, bundle, *, batch_size: int = 32, add_bos: bool = True):
-        if getattr(bundle, "kind", "causal") != "causal":
-            raise ValueError(f"cloze scoring needs a causal language model; this bundle is {bundle.kind!r}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.bundle, self.batch_size, self.add_bos = bundle, batch_size, add_bos
-        tok = bundle.tokenizer
-        self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
-
-    def _ids(self, texts: Sequence[str], bos: bool) -> list[list[int]]:
-        tok = self.bundle.tokenizer
-        ids = tok(list(texts), add_special_tokens=False)["input_ids"] if texts else []
-        if bos and self.add_bos and tok.bos_token_id is not None:
-            ids = [[tok.bos_token_id] + x for x in ids]
-        return ids
-
-    def greedy(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
-        import torch
-
-        from genlab.generation.decoder import generate_ids
-
-        model, tok, dev = self.bundle.model, self.bundle.tokenizer, self.bundle.device
-        ids = self._ids(prompts, bos=True)
-        if any(len(x) == 0 for x in ids):
-            raise ValueError("an empty prompt cannot be continued without a BOS token; give every prompt some text")
-        out: list[str] = [""] * len(ids)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))  # similar lengths together: less padding
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            width = max(len(ids[i]) for i in batch)
-            # left padding: every row continues from the right edge (generate derives positions from the mask)
-            input_ids = torch.tensor([[self.pad_id] * (width - len(ids[i])) + ids[i] for i in batch], device=dev)
-            mask = torch.tensor([[0] * (width - len(ids[i])) + [1] * len(ids[i]) for i in batch], device=dev)
-            with torch.no_grad():  # generate_ids: prompt- and prefix-tuned peft models included
-                gen = generate_ids(
-                    model,
-                    input_ids,
-                    mask,
-                    max_new_tokens=max_new_tokens,
-                    do_sample=False,
-                    num_beams=1,
-                    pad_token_id=self.pad_id,
-                    eos_token_id=tok.eos_token_id,
-                )
-            for i, text in zip(batch, tok.batch_decode(gen, skip_special_tokens=True), strict=True):
-                out[i] = text
-        return out
-
-    def continuation_logprobs(
-        self, prompts: Sequence[str], continuations: Sequence[Sequence[str]]
-    ) -> list[list[float]]:
-        import torch
-
-        from genlab.models.prefix import virtual_prefix
-
-        if len(prompts) != len(continuations):
-            raise ValueError(f"got {len(prompts)} prompts but {len(continuations)} continuation lists")
-        model, dev = self.bundle.model, self.bundle.device
-        prefix = virtual_prefix(model)  # prompt/prefix tuning: the base model runs after the cached virtual tokens
-        runner = model if prefix is None else prefix.base
-        n_virtual = 0 if prefix is None else prefix.length
-        prompt_ids = self._ids(prompts, bos=True)
-        if any(len(x) == 0 for x in prompt_ids):
-            raise ValueError(
-                "an empty prompt has no token to predict the first continuation token from; "
-                "give every prompt some text or keep add_bos=True with a tokenizer that has a BOS"
-            )
-        tries: dict[tuple[str, ...], _Trie] = {}  # probes of one relation and template share their options
-        for conts in continuations:
-            key = tuple(conts)
-            if key not in tries:
-                tries[key] = _Trie(self._ids(key, bos=False), key)
-        rows = [(prompt_ids[i], tries[tuple(continuations[i])]) for i in range(len(prompts))]
-        out: list[list[float]] = [[] for _ in prompts]
-        order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]) + rows[i][1].n_nodes)
-        dtype = next(model.parameters()).dtype
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            input_ids, position_ids, allowed, gather = _tree_batch([rows[i] for i in batch], self.pad_id)
-            bias = torch.zeros(allowed.shape, dtype=dtype)
-            bias[~torch.from_numpy(allowed)] = torch.finfo(dtype).min  # additive mask: eager and sdpa alike
-            bias = torch.cat([bias.new_zeros(*bias.shape[:2], n_virtual), bias], dim=2)  # virtual: always seen
-            row_idx, pos_idx, tok_idx, cont_idx = (torch.from_numpy(a).to(dev) for a in gather)
-            keep = torch.zeros(input_ids.shape, dtype=torch.bool, device=dev)
-            keep[row_idx, pos_idx] = True  # the LM head runs only where an option token is predicted
-            inputs = {
-                "input_ids": torch.from_numpy(input_ids).to(dev),
-                "use_cache": False,
-                "position_ids": torch.from_numpy(position_ids + n_virtual).to(dev),
-                "attention_mask": bias[:, None].to(dev),
-            }
-            if prefix is not None:
-                inputs.update({"use_cache": True, prefix.cache_key: prefix.cache(len(batch))})
-            n_keep = int(keep.sum())
-            with torch.no_grad():
-                try:
-                    logits = runner(**inputs, logits_to_keep=keep).logits  # (K, V): the kept positions, row-major
-                except (TypeError, IndexError):  # a model without (boolean) logits_to_keep
-                    logits = None
-                if logits is None or (
-                    logits.shape[0] != n_keep if logits.ndim == 2 else logits.shape[:2] != keep.shape
-                ):
-                    if prefix is not None:  # the first call appended to the cache: start again from the prefix
-                        inputs[prefix.cache_key] = prefix.cache(len(batch))
-                    logits = runner(**inputs).logits  # full (B, T, V) logits
-            if logits.ndim == 2:
-                flat = torch.full(keep.shape, -1, dtype=torch.long, device=dev)
-                flat[keep] = torch.arange(n_keep, device=dev)
-                picked = logits[flat[row_idx, pos_idx]]
-            else:
-                picked = logits[row_idx, pos_idx]
-            token_lp = torch.log_softmax(picked.float(), dim=-1).gather(1, tok_idx[:, None])[:, 0]  # (M,)
-            n_cont = max(len(rows[i][1].conts) for i in batch)
-            sums = torch.zeros(len(batch) * n_cont, dtype=torch.float64, device=dev)
-            sums.index_add_(0, row_idx * n_cont + cont_idx, token_lp.double())
-            sums = sums.view(len(batch), n_cont).cpu().tolist()
-            for r, i in enumerate(batch):
-                out[i] = sums[r][: len(rows[i][1].conts)]
-        return out
-
-
-class _Trie:
-    """The options of a probe as a prefix tree. Nodes are the token prefixes that some option continues
-    (the tokens fed after the prompt); an option's k-th token is predicted at its (k-1)-th prefix node,
-    or at the prompt's last position for k = 0."""
-
-    def __init__(self, ids: list[list[int]], texts: Sequence[str]):
-        node_of: dict[tuple[int, ...], int] = {}
-        tokens, parents = [], []
-        self.conts = []  # per option: (source node of each token, -1 = prompt end; token ids)
-        for text, cont in zip(texts, ids, strict=True):
-            if not cont:
-                raise ValueError(f"continuation {text!r} has no tokens; every option must be non-empty")
-            src, parent = [], -1
-            for k, t in enumerate(cont):
-                src.append(parent)
-                if k < len(cont) - 1:  # a prefix that is continued must be fed to the model
-                    key = tuple(cont[: k + 1])
-                    if key not in node_of:
-                        node_of[key] = len(tokens)
-                        tokens.append(t)
-                        parents.append(parent)
-                    parent = node_of[key]
-            self.conts.append((src, cont))
-        n = len(tokens)
-        self.n_nodes = n
-        self.tokens = np.array(tokens, dtype=np.int64)
-        self.depth = np.zeros(n, dtype=np.int64)
-        self.ancestors = np.zeros((n, n), dtype=bool)  # [i, j]: node i may attend to node j (an ancestor or itself)
-        for i, p in enumerate(parents):  # parents are created before their children
-            if p >= 0:
-                self.ancestors[i] = self.ancestors[p]
-                self.depth[i] = self.depth[p] + 1
-            self.ancestors[i, i] = True
-
-
-def _tree_batch(rows: list[tuple[list[int], _Trie]], pad_id: int):
-    """Right-padded ids, position ids, attention pattern and gather indices for one batch of
-    (prompt ids, option trie) rows. Row layout: prompt tokens, then the trie's nodes."""
-    width = max(len(p) + t.n_nodes for p, t in rows)
-    b = len(rows)
-    input_ids = np.full((b, width), pad_id, dtype=np.int64)
-    position_ids = np.zeros((b, width), dtype=np.int64)
-    allowed = np.zeros((b, width, width), dtype=bool)
-    allowed[:, np.arange(width), np.arange(width)] = True  # padding attends to itself only: no all-masked row
-    row_idx, pos_idx, tok_idx, cont_idx = [], [], [], []
-    for r, (prompt, trie) in enumerate(rows):
-        lp, n = len(prompt), trie.n_nodes
-        input_ids[r, :lp] = prompt
-        input_ids[r, lp : lp + n] = trie.tokens
-        position_ids[r, :lp] = np.arange(lp)
-        position_ids[r, lp : lp + n] = lp + trie.depth  # an option's k-th token sits at position lp + k
-        allowed[r, :lp, :lp] = np.tril(np.ones((lp, lp), dtype=bool))
-        allowed[r, lp : lp + n, :lp] = True  # every option sees the whole prompt ...
-        allowed[r, lp : lp + n, lp : lp + n] = trie.ancestors  # ... and its own earlier tokens, not other options'
-        for c, (src, cont) in enumerate(trie.conts):
-            for s, t in zip(src, cont, strict=True):
-                row_idx.append(r)
-                pos_idx.append(lp - 1 if s < 0 else lp + s)
-                tok_idx.append(t)
-                cont_idx.append(c)
-    gather = tuple(np.array(a, dtype=np.int64) for a in (row_idx, pos_idx, tok_idx, cont_idx))
-    return input_ids, position_ids, allowed, gather
-
-
-def as_continuation_model(model, *, batch_size: int = 32, add_bos: bool = True) -> ContinuationModel:
-    """``model`` itself when it implements ``ContinuationModel``, a ``BundleLM`` when it is a ``Bundle``."""
-    if isinstance(model, ContinuationModel):
-        return model
-    if hasattr(model, "model") and hasattr(model, "tokenizer"):
-        return BundleLM(model, batch_size=batch_size, add_bos=add_bos)
-    raise ValueError(
-        f"expected a genlab Bundle (from genlab.load_model) or an object with continuation_logprobs() "
-        f"and greedy(); got {type(model).__name__}"
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -546,7 +326,7 @@ def generation_exact_match(
     if max_new_tokens is None:
         options = sorted({" " + o + p.suffix for p in probes for o in p.options})
         if isinstance(lm, BundleLM):
-            max_new_tokens = max(len(x) for x in lm._ids(options, bos=False))
+            max_new_tokens = max(map(len, lm.bundle.tokenizer(options, add_special_tokens=False)["input_ids"]))
         else:
             max_new_tokens = max(len(o.split()) for o in options) + 2
     gens = lm.greedy([p.prompt for p in probes], max_new_tokens)
@@ -630,20 +410,6 @@ def score_cloze(
     )
 
 
-def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact binomial interval for k successes in n trials (Clopper & Pearson 1934), as a (low, high) tuple.
-
-    >>> [round(x, 4) for x in clopper_pearson(0, 10)]
-    [0.0, 0.3085]
-    """
-    from genlab.metrics.stats import exact_binomial_ci
-
-    if n == 0:
-        return (math.nan, math.nan)
-    ci = exact_binomial_ci(int(k), int(n), confidence)  # one Clopper-Pearson implementation in genlab
-    return (float(ci.low), float(ci.high))
-
-
 def accuracy_by_count(
     scores: pd.DataFrame, column: str = "correct", by: Sequence[str] = (), confidence: float = 0.95
 ) -> pd.DataFrame:
@@ -655,22 +421,14 @@ def accuracy_by_count(
 
     >>> df = pd.DataFrame({"count": [1, 1, 2, 2, 2], "correct": [False, False, True, True, False]})
     >>> print(accuracy_by_count(df).round(4).to_string(index=False))
-     count  n  k  accuracy  ci_low  ci_high
-         1  2  0    0.0000  0.0000   0.8419
-         2  3  2    0.6667  0.0943   0.9916
+     count  n  k  accuracy  accuracy_low  accuracy_high
+         1  2  0    0.0000        0.0000         0.8419
+         2  3  2    0.6667        0.0943         0.9916
     """
     missing = [c for c in ("count", column, *by) if c not in scores.columns]
     if missing:
         raise ValueError(f"scores lack column(s) {missing}; pass the DataFrame of score_cloze / candidate_ranking")
-    keys = [*by, "count"]
-    rows = []
-    for key, group in scores.groupby(keys, sort=True):
-        key = key if isinstance(key, tuple) else (key,)
-        n, k = len(group), int(group[column].astype(bool).sum())
-        lo, hi = clopper_pearson(k, n, confidence)
-        stats = {"n": n, "k": k, "accuracy": k / n, "ci_low": lo, "ci_high": hi}
-        rows.append(dict(zip(keys, key, strict=True)) | stats)
-    return pd.DataFrame(rows)
+    return rate_table(scores, column, [*by, "count"], name="accuracy", confidence=confidence)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -850,7 +608,7 @@ class HallucinationRate:
     n_claims: int
     n_contradicted: int
     per_text: pd.DataFrame  # text_id, n_claims, n_contradicted, rate (nan for a text without claims)
-    by_count: pd.DataFrame  # count, n_claims, n_contradicted, rate, ci_low, ci_high (Clopper-Pearson)
+    by_count: pd.DataFrame  # count, n (claims), k (contradicted), rate, rate_low, rate_high (Clopper-Pearson)
     claims: pd.DataFrame  # the rows of extract_claims
 
     def __float__(self) -> float:
@@ -874,8 +632,8 @@ def hallucination_rate(
     >>> r = hallucination_rate(["Corowen lives in Nettlemouth. Corowen has a pet cat.", "A quiet day."], small_world())
     >>> r.overall, r.n_claims, r.per_text["rate"].tolist()
     (0.5, 2, [0.5, nan])
-    >>> print(r.by_count[["count", "n_claims", "n_contradicted", "rate"]].to_string(index=False))
-     count  n_claims  n_contradicted  rate
+    >>> print(r.by_count[["count", "n", "k", "rate"]].to_string(index=False))
+     count  n  k  rate
          1         1               0   0.0
          2         1               1   1.0
     """
@@ -892,14 +650,8 @@ def hallucination_rate(
     per = per.fillna({"n_claims": 0, "n_contradicted": 0})
     per = per.astype({"n_claims": int, "n_contradicted": int})
     per["rate"] = np.where(per["n_claims"] > 0, per["n_contradicted"] / per["n_claims"].clip(lower=1), np.nan)
-    rows = []
-    for count, group in claims.assign(contra=contradicted).groupby("count", sort=True):
-        n, k = len(group), int(group["contra"].sum())
-        lo, hi = clopper_pearson(k, n, confidence)
-        rows.append(
-            {"count": int(count), "n_claims": n, "n_contradicted": k, "rate": k / n, "ci_low": lo, "ci_high": hi}
-        )
-    by_count = pd.DataFrame(rows, columns=["count", "n_claims", "n_contradicted", "rate", "ci_low", "ci_high"])
+    by_count = rate_table(claims.assign(contradicted=contradicted), "contradicted", "count", name="rate",
+                          confidence=confidence).astype({"count": int})
     n, k = len(claims), int(contradicted.sum())
     return HallucinationRate(
         overall=k / n if n else math.nan, n_claims=n, n_contradicted=k, per_text=per, by_count=by_count, claims=claims

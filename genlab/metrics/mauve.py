@@ -43,6 +43,7 @@ import numpy as np
 import torch
 
 from genlab.metrics.registry import register_metric
+from genlab.models.modes import eval_mode
 
 __all__ = ["MauveResult", "mauve", "mauve_from_features", "mauve_score", "model_features"]
 
@@ -139,9 +140,7 @@ def model_features(
         raise ValueError("an empty text has no final token to featurise; drop it or keep add_bos on")
     feats = np.zeros((len(ids), model.config.hidden_size), dtype=np.float32)
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         with torch.inference_mode():
             for s in range(0, len(order), batch_size):
                 rows = order[s : s + batch_size]
@@ -161,8 +160,6 @@ def model_features(
                 )
                 last = out.hidden_states[-1][torch.arange(len(rows)), (lengths - 1).to(bundle.device)]  # (B, H)
                 feats[rows] = last.float().cpu().numpy()
-    finally:
-        model.train(was_training)
     return feats
 
 

@@ -5,18 +5,12 @@ A text longer than ``max_length`` is scored with that guide's strided loop: wind
 start every ``stride`` tokens; each window scores only the tokens no earlier window scored, so every token is
 scored once, with at least ``max_length - stride`` tokens of context once the first window is past.
 
-Speed. The windows of all texts are sorted by length and scored ``batch_size`` at a time, padded on the right
-(positions 0..T-1 are then the real positions, given explicitly), with an attention mask. For architectures whose
-logits are a plain linear map of the last hidden state (GPT-2, Llama, Mistral, Qwen2), the output layer runs only
-on the scored tokens, not on padding or on a window's context-only tokens, and the mask is dropped: causal
-attention never looks right, so right padding cannot reach a real token, and attention takes its causal fast
-path. While scoring, GPT-2's "gelu_new" activation (four element-wise passes in Python) is computed by torch's
-fused ``gelu(approximate="tanh")``: the same formula in one kernel (differences of about 1e-7), about a third of
-the forward pass on a CPU. (The model's modules are swapped back afterwards; do not call the same model from
-another thread while it is being scored.)
+Speed. Scoring runs through :func:`genlab.models.scoring.scored_logits` (length-sorted batches, the output layer
+only on scored tokens, fused GELU); its docstring says how, and what it assumes.
 
 PEFT models score as they were trained: LoRA and IA3 adapters like their merged weights, prompt- and prefix-tuned
-models after their virtual tokens, whose positions come off the usable context (see :func:`scored_logits`).
+models after their virtual tokens, whose positions come off the usable context (see
+:func:`genlab.models.scoring.scored_logits`).
 
 >>> import torch
 >>> from genlab.models.tiny import tiny_bundle
@@ -38,6 +32,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from genlab.core.distributed import map_sharded
 from genlab.metrics.registry import model_corpus_metric
 from genlab.models.scoring import encode_texts, scored_logits
 
@@ -61,6 +56,7 @@ def perplexity(
     max_length: int | None = None,
     add_bos: bool = True,
     batch_size: int = 16,
+    distributed: bool = False,
 ) -> PerplexityResult:
     """Perplexity of ``texts`` under ``bundle.model``, per text and over the corpus (token-weighted).
 
@@ -75,19 +71,44 @@ def perplexity(
             of a prompt- or prefix-tuned model).
         add_bos: prepend the BOS token, so the first word is scored too (genlab models were trained that way).
         batch_size: windows per forward pass.
+        distributed: split ``texts`` over the processes of the current ``accelerate launch`` / ``torchrun`` run
+            (contiguous blocks, :func:`genlab.core.distributed.map_sharded`), score each block where it lands,
+            gather every text's NLL sum and token count, and return the full result on every process, combined
+            as one process combines it. Each text's value is the one a single process gives up to floating point:
+            its windows may share a batch with other texts than in one process (different padding and batch
+            shapes can change the last bits). Every process must pass the same texts. Without a launch it changes
+            nothing.
 
     The model is put in eval mode while scoring (and restored after). Texts with fewer than two tokens
     have nothing to score: their ``per_text`` entry is nan.
+
+    >>> from genlab.models.tiny import tiny_bundle
+    >>> bundle = tiny_bundle()
+    >>> texts = ["the cat sat.", "the mat", "a cat", "the cat sat on the mat."]
+    >>> perplexity(bundle, texts) == perplexity(bundle, texts, distributed=True)   # one process: the same
+    True
     """
-    token_ids = encode_texts(bundle.tokenizer, texts, add_bos)
-    nll = torch.zeros(len(token_ids), dtype=torch.float64)
-    count = torch.zeros(len(token_ids), dtype=torch.long)
-    for text_index, _, target, logits in scored_logits(
-        bundle, token_ids, max_length=max_length, stride=stride, batch_size=batch_size
-    ):
-        token_nll = torch.nn.functional.cross_entropy(logits, target.to(logits.device), reduction="none")
-        nll.index_add_(0, text_index, token_nll.double().cpu())
-        count.index_add_(0, text_index, torch.ones_like(text_index))
+    if not isinstance(distributed, bool):
+        raise ValueError(f"distributed must be True or False, got {distributed!r}")
+    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+        raise ValueError("texts must be a list of strings (wrap a single text in a list)")
+    texts = list(texts)
+
+    def score(block: list[str]) -> list[tuple[float, int]]:  # (NLL sum in nats, scored tokens) of each text
+        token_ids = encode_texts(bundle.tokenizer, block, add_bos)
+        nll = torch.zeros(len(token_ids), dtype=torch.float64)
+        count = torch.zeros(len(token_ids), dtype=torch.long)
+        for text_index, _, target, logits in scored_logits(
+            bundle, token_ids, max_length=max_length, stride=stride, batch_size=batch_size
+        ):
+            token_nll = torch.nn.functional.cross_entropy(logits, target.to(logits.device), reduction="none")
+            nll.index_add_(0, text_index, token_nll.double().cpu())
+            count.index_add_(0, text_index, torch.ones_like(text_index))
+        return list(zip(nll.tolist(), count.tolist(), strict=True))
+
+    scores = map_sharded(score, texts) if distributed else score(texts)
+    nll = torch.tensor([s for s, _ in scores], dtype=torch.float64)
+    count = torch.tensor([n for _, n in scores], dtype=torch.long)
     nll_sum, n_tokens = float(nll.sum()), int(count.sum())
     per_text = [math.exp(s / n) if n else float("nan") for s, n in zip(nll.tolist(), count.tolist(), strict=True)]
     return PerplexityResult(

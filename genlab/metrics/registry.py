@@ -15,6 +15,10 @@ Traceback (most recent call last):
 ...
 KeyError: "no metric named 'demo_lenght'; did you mean 'demo_length'? Known: demo_length"
 
+Registration is discovery: every module of ``genlab.metrics`` is imported before the registry is read
+(:func:`discover_metrics`), so a new metric module needs no list to be edited, and a module that fails to import
+is an error, not a metric that silently goes missing.
+
 A module that registers several metrics alike fixes the shared keywords once with :func:`metric_family`;
 :data:`model_corpus_metric` is the family of corpus values computed with a model on texts (perplexity, ...).
 """
@@ -22,7 +26,9 @@ A module that registers several metrics alike fixes the shared keywords once wit
 from __future__ import annotations
 
 import difflib
+import importlib
 import os
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -160,8 +166,37 @@ def metric_family(**shared: Any) -> Callable[..., Callable[[Callable], Callable]
 model_corpus_metric = metric_family(aggregation="corpus", inputs="texts+model", per_item=False, slow=True)
 
 
+_DISCOVERED: set[str] = set()
+
+
+def discover_metrics(package: str = "genlab.metrics") -> list[str]:
+    """Import every module of ``package`` (once), so that each registers its metrics; the modules' names.
+
+    A module that fails to import raises ``ImportError`` naming it: a missing metric is a broken install, not
+    something to skip.
+
+    >>> "genlab.metrics.repetition" in discover_metrics()
+    True
+    """
+    pkg = importlib.import_module(package)
+    names = [f"{package}.{m.name}" for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_")]
+    if package not in _DISCOVERED:
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except ImportError as err:
+                raise ImportError(
+                    f"metric module {name} failed to import ({err}); its metrics cannot be registered. "
+                    "Install genlab's dependencies (`pip install -e .` in the repository) and try again."
+                ) from err
+        _DISCOVERED.add(package)
+    return names
+
+
 def get_metric(name: str, registry: dict[str, MetricInfo] | None = None) -> MetricInfo:
     """The metric called ``name``; a wrong name suggests the nearest known one."""
+    if registry is None:
+        discover_metrics()
     target = METRICS if registry is None else registry
     if name in target:
         return target[name]
@@ -171,4 +206,7 @@ def get_metric(name: str, registry: dict[str, MetricInfo] | None = None) -> Metr
 
 
 def list_metrics(registry: dict[str, MetricInfo] | None = None) -> list[MetricInfo]:
+    """Every registered metric (all of genlab's, discovered first, when ``registry`` is None), by name."""
+    if registry is None:
+        discover_metrics()
     return sorted((METRICS if registry is None else registry).values(), key=lambda m: m.name)

@@ -25,7 +25,8 @@ import torch
 
 from genlab.data.pairs import CompletionCollator, encode_pairs
 from genlab.generation.decoder import greedy
-from genlab.metrics.stats import bootstrap_ci, exact_binomial_ci
+from genlab.metrics.stats import bootstrap_ci, exact_binomial_ci, rate_table
+from genlab.models.modes import eval_mode
 
 __all__ = [
     "TaskScore", "completion_perplexity", "generate_completions", "mentions", "normalize_answer", "qa_exact_match",
@@ -48,20 +49,14 @@ class TaskScore:
     extra: dict = field(default_factory=dict)  # e.g. {"completion_perplexity": 4.2}
 
     def by(self, column: str, confidence: float = 0.95):
-        """Exact match per group (e.g. ``"count"``, pretraining mentions), each with a Clopper-Pearson interval."""
-        import pandas as pd
-
+        """Exact match per group (e.g. ``"count"``, pretraining mentions): ``n``, ``k``, ``exact_match`` and its
+        Clopper-Pearson interval ``exact_match_low``/``exact_match_high``."""
         if "correct" not in self.items:
             raise ValueError(f"by() splits exact-match scores; {self.metric!r} items have no 'correct' column")
-        rows = []
-        for key, group in self.items.groupby(column, sort=True):
-            k, n = int(group["correct"].sum()), len(group)
-            ci = exact_binomial_ci(k, n, confidence)
-            rows.append({column: key, "n": n, "exact_match": k / n, "low": ci.low, "high": ci.high})
-        return pd.DataFrame(rows)
+        return rate_table(self.items, "correct", column, name="exact_match", confidence=confidence)
 
     def as_row(self) -> dict:
-        return {"score": self.value, "score_low": self.low, "score_high": self.high, "n_eval": self.n, **self.extra}
+        return {"score": self.value, "score_low": self.low, "score_high": self.high, "n": self.n, **self.extra}
 
 
 def generate_completions(bundle, prompts: Sequence[str], max_new_tokens: int, batch_size: int = 32) -> list[str]:
@@ -75,9 +70,7 @@ def completion_perplexity(bundle, dataset, batch_size: int = 32) -> float:
     collate = CompletionCollator(bundle.tokenizer.pad_token_id)
     nll, n = 0.0, 0
     model = bundle.model
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         for start in range(0, len(enc), batch_size):
             batch = {
                 k: v.to(bundle.device)
@@ -92,8 +85,6 @@ def completion_perplexity(bundle, dataset, batch_size: int = 32) -> float:
             token_nll = -logp.gather(2, targets.clamp(min=0)[..., None])[..., 0]
             nll += token_nll[keep].sum().item()
             n += int(keep.sum())
-    finally:
-        model.train(was_training)
     return math.exp(nll / n) if n else float("nan")
 
 

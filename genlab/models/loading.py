@@ -94,14 +94,16 @@ def _check_local_dir(path: Path, allow_pickle: bool) -> None:
     files = {p.name for p in path.iterdir()}
     if not (path / "config.json").is_file():
         raise ModelLoadError(f"{path} is a folder but holds no config.json, so it is not a saved model. "
-                             "Point to the folder written by `save_pretrained` (or by `genlab.training.pretraining.pretrain`).")
+                             "Point to the folder written by `save_pretrained` (or by "
+                             "`genlab.training.pretraining.pretrain`).")
     if not files & set(SAFE_WEIGHTS) and not allow_pickle:
         pickled = sorted(files & set(PICKLE_WEIGHTS))
         if pickled:
             raise ModelLoadError(
                 f"{path} holds only pickle weights ({', '.join(pickled)}). Loading a pickle can run arbitrary code, "
                 "so genlab refuses it. Convert it once in a trusted environment (load, then "
-                "`model.save_pretrained(dir, safe_serialization=True)`), or pass allow_pickle=True if you trust the file.")
+                "`model.save_pretrained(dir, safe_serialization=True)`), or pass allow_pickle=True if you trust the "
+                "file.")
         raise ModelLoadError(f"{path} has a config.json but no model.safetensors; the weights are missing.")
 
 
@@ -119,7 +121,8 @@ def _model_class(config, kind: ModelKind | None):
     if config.model_type not in names:
         supported = ", ".join(sorted(names)[:12])
         raise ModelLoadError(
-            f"architecture {config.model_type!r} ({', '.join(config.architectures or ['unknown'])}) is not supported as a "
+            f"architecture {config.model_type!r} ({', '.join(config.architectures or ['unknown'])}) is not supported "
+            f"as a "
             f"{kind} language model. genlab loads causal LMs (e.g. {supported}, ...) and masked LMs (kind='masked').")
     return kind, (AutoModelForCausalLM if kind == "causal" else AutoModelForMaskedLM)
 
@@ -157,9 +160,11 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, *, kind: ModelKi
     else:
         if _offline():
             raise ModelLoadError(
-                f"{source!r} is not a local folder, and the hub is offline (HF_HUB_OFFLINE=1), as genlab sets by default. "
+                f"{source!r} is not a local folder, and the hub is offline (HF_HUB_OFFLINE=1), as genlab sets by "
+                f"default. "
                 f"Either pass a local folder, or go online for this session: `genlab.set_offline(False)` (or unset "
-                f"HF_HUB_OFFLINE and TRANSFORMERS_OFFLINE) and load {source!r} again; it is then cached for offline use.")
+                f"HF_HUB_OFFLINE and TRANSFORMERS_OFFLINE) and load {source!r} again; it is then cached for offline "
+                f"use.")
         target, local = source, False
 
     dev = resolve_device(device)

@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 
 import torch
 
+from genlab.models.modes import eval_mode
 from genlab.models.prefix import context_length, virtual_prefix
 
 __all__ = ["encode_texts", "scored_logits", "windows"]
@@ -146,9 +147,7 @@ def scored_logits(
     jobs.sort(key=lambda j: j[2] - j[1], reverse=True)  # longest first: similar lengths share a batch
     split = _split_head(runner)
     device = bundle.device
-    was_training = model.training
-    model.eval()  # dropout off, or perplexity is noise
-    try:
+    with eval_mode(model):  # dropout off, or perplexity is noise
         with torch.inference_mode(), _fused_activations(model):
             for i in range(0, len(jobs), batch_size):
                 batch = jobs[i : i + batch_size]
@@ -187,8 +186,6 @@ def scored_logits(
                 else:
                     logits = runner(**inputs).logits[rows.to(device), cols.to(device) - 1].float()  # (N, V)
                     yield text_index, position, target, logits
-    finally:
-        model.train(was_training)
 
 
 def encode_texts(tok, texts: Sequence[str], add_bos: bool) -> list[list[int]]:

@@ -7,6 +7,8 @@ milliseconds, so a docstring example or a unit test can exercise a metric end to
 ('causal', 64, False)
 >>> tiny_bundle(seed=1).model.lm_head.weight.equal(tiny_bundle(seed=1).model.lm_head.weight)   # seeded
 True
+>>> tiny_masked_bundle().kind, tiny_masked_bundle().tokenizer.mask_token
+('masked', '<mask>')
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from genlab.data.tokenizer import train_tokenizer
 from genlab.models.gpt2 import ModelConfig, build_model
 from genlab.models.loading import Bundle
 
-__all__ = ["TINY_TEXTS", "tiny_bundle", "tiny_tokenizer"]
+__all__ = ["TINY_TEXTS", "tiny_bundle", "tiny_masked_bundle", "tiny_tokenizer"]
 
 #: What the tiny tokenizer is trained on when no texts are given (each repeated 20 times).
 TINY_TEXTS = ("the cat sat on the mat.",)
@@ -56,3 +58,24 @@ def tiny_bundle(
     finally:
         torch.random.set_rng_state(state)  # building a tiny model leaves the caller's random stream alone
     return Bundle(model.eval(), tok, torch.device("cpu"), "causal")
+
+
+def tiny_masked_bundle(tokenizer=None, *, texts: Sequence[str] | None = None, hidden_size: int = 16,
+                       n_layer: int = 1, n_head: int = 2, n_positions: int = 64, seed: int = 0) -> Bundle:
+    """A random BERT masked LM (``BertForMaskedLM``) over the tiny tokenizer with a ``<mask>`` token added, in eval
+    mode on the CPU, for masked-LM code paths such as pseudo-log-likelihood scoring."""
+    from transformers import BertConfig, BertForMaskedLM
+
+    tok = tiny_tokenizer(texts) if tokenizer is None else tokenizer
+    if tok.mask_token is None:
+        tok.add_special_tokens({"mask_token": "<mask>"})
+    config = BertConfig(vocab_size=len(tok), hidden_size=hidden_size, num_hidden_layers=n_layer,
+                        num_attention_heads=n_head, intermediate_size=2 * hidden_size,
+                        max_position_embeddings=n_positions, pad_token_id=tok.pad_token_id)
+    state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    try:
+        model = BertForMaskedLM(config)
+    finally:
+        torch.random.set_rng_state(state)
+    return Bundle(model.eval(), tok, torch.device("cpu"), "masked")

@@ -152,7 +152,9 @@ def hygiene(path: Path) -> list[str]:
     for i, c in enumerate(cells):
         tags = c.get("metadata", {}).get("tags", [])
         if c["cell_type"] == "code" and c.get("execution_count") is not None and KEEP_TAG not in tags:
-            problems.append(f"{path.name}: cell {i} has an execution count (run `python -m genlab.report.series strip`)")
+            problems.append(
+                f"{path.name}: cell {i} has an execution count (run `python -m genlab.report.series strip`)"
+            )
         if c["cell_type"] == "code" and c.get("outputs") and KEEP_TAG not in tags:
             problems.append(f"{path.name}: cell {i} has outputs but is not tagged {KEEP_TAG}")
         if "nbval-check-output" in tags and (not c.get("outputs") or c.get("execution_count") is None):

@@ -149,8 +149,8 @@ def build(out_dir: Path, steps: int = DEFAULT_STEPS, checkpoints: Path | None = 
 
 
 def measure(model_dir: Path | None = None, canaries_per_count: int | None = 2, n_references: int = 10_000) -> dict:
-    """Measure what the model at ``model_dir`` learned of its world (``genlab.studies.validity.world_validity``), write the
-    tables to ``model_dir/validity/*.csv`` and the summary into the manifest's ``validity`` entry."""
+    """Measure what the model at ``model_dir`` learned of its world (``genlab.studies.validity.world_validity``),
+    write the tables to ``model_dir/validity/*.csv`` and the summary into the manifest's ``validity`` entry."""
     from genlab.models import load_model
     from genlab.studies.validity import validity_summary, world_validity
 

@@ -334,9 +334,9 @@ def compare_systems(per_item: pd.DataFrame, a: str, b: str, metric: str, *, seed
             "mean_a": x.mean(),
             "mean_b": y.mean(),
             "difference": boot.difference,
-            "ci_low": boot.low,
-            "ci_high": boot.high,
-            "p_permutation": perm.p_value,
+            "difference_low": boot.low,
+            "difference_high": boot.high,
+            "p_value": perm.p_value,
             "cohens_dz": boot.effect_size,
             "n": len(x),
         }
@@ -404,7 +404,7 @@ def plot_rate_by_count(
     title: str = "Fact recall by training frequency",
     yaxis_title: str | None = None,
 ):
-    """A rate with its ``ci_low``/``ci_high`` interval against how often the fact was seen in training.
+    """A rate ``y`` with its ``{y}_low``/``{y}_high`` interval against how often the fact was seen in training.
 
     ``series``: a column whose values become separate lines (e.g. the scoring method)."""
     import plotly.graph_objects as go
@@ -418,7 +418,7 @@ def plot_rate_by_count(
                 y=df[y],
                 mode="lines+markers",
                 name=str(name),
-                error_y=error_bars(df[y], df["ci_low"], df["ci_high"]),
+                error_y=error_bars(df[y], df[f"{y}_low"], df[f"{y}_high"]),
             )
         )
     fig.update_layout(
@@ -456,12 +456,12 @@ def perplexity_by_group(
     >>> model = bundle.model
     >>> _ = torch.nn.init.zeros_(model.lm_head.weight)
     >>> df = perplexity_by_group(bundle, ["the cat", "a mat", "sat"], ["x", "y", "y"], n_resamples=20)
-    >>> df[["texts", "perplexity", "low", "high"]].round(1)
-           texts  perplexity    low   high
+    >>> df[["texts", "perplexity", "perplexity_low", "perplexity_high"]].round(1)
+           texts  perplexity  perplexity_low  perplexity_high
     group
-    all        3       270.0  270.0  270.0
-    x          1       270.0  270.0  270.0
-    y          2       270.0  270.0  270.0
+    all        3       270.0           270.0            270.0
+    x          1       270.0           270.0            270.0
+    y          2       270.0           270.0            270.0
     """
     from genlab.metrics.perplexity import perplexity
 
@@ -486,14 +486,16 @@ def perplexity_by_group(
             seed=seed,
         )
         rows.append(
-            {"group": name, "texts": len(idx), "tokens": int(g_tok.sum()), "perplexity": est, "low": low, "high": high}
+            {"group": name, "texts": len(idx), "tokens": int(g_tok.sum()), "perplexity": est, "perplexity_low": low,
+             "perplexity_high": high}
         )
     return pd.DataFrame(rows).set_index("group")
 
 
 @dataclass
 class HallucinationStudy:
-    table: pd.DataFrame  # one row per system: texts, claims, contradicted, rate and its exact interval
+    # one row per system: texts, texts_with_claims, n (claims), k (contradicted), rate, rate_low, rate_high
+    table: pd.DataFrame
     by_count: pd.DataFrame  # per system and training count of the claimed fact: rate with interval
     per_item: pd.DataFrame  # system, prompt_id, n_claims, n_contradicted, rate (nan: the text makes no claim)
     claims: pd.DataFrame  # every claim found (extract_claims' columns; text_id is the prompt id) and its system
@@ -552,11 +554,11 @@ def hallucination_study(
                 "system": name,
                 "texts": len(texts),
                 "texts_with_claims": int((r.per_text.n_claims > 0).sum()),
-                "claims": r.n_claims,
-                "contradicted": r.n_contradicted,
+                "n": r.n_claims,
+                "k": r.n_contradicted,
                 "rate": r.overall,
-                "low": ci.low if ci else np.nan,
-                "high": ci.high if ci else np.nan,
+                "rate_low": ci.low if ci else np.nan,
+                "rate_high": ci.high if ci else np.nan,
             }
         )
         by_count.append(r.by_count.assign(system=name))

@@ -3,7 +3,8 @@
 - :func:`compare_methods`: same task, data and step budget for each method; cost (trainable parameters, time,
   tokens/s, peak memory), validation loss, task score with interval, and general-quality damage (perplexity of
   held-out corpus text, before vs after).
-- :func:`robustness` / :func:`robustness_comparison`: task score on prompts perturbed by :func:`genlab.data.perturb.perturb`
+- :func:`robustness` / :func:`robustness_comparison`: task score on prompts perturbed by
+:func:`genlab.data.perturb.perturb`
   at several strengths, for clean vs adversarially trained models.
 - :func:`learning_curve`: task score against training-set size, with and without augmentation (EDA, CDA).
 - :func:`paired_tests`: any two rows of those tables that differ in one setting, compared item by item (paired
@@ -13,7 +14,7 @@
 
 >>> import pandas as pd
 >>> df = pd.DataFrame({"model": ["clean", "clean"], "kind": ["typo"] * 2, "strength": [0.0, 0.2],
-...                    "score": [0.5, 0.3], "low": [0.4, 0.2], "high": [0.6, 0.4]})
+...                    "score": [0.5, 0.3], "score_low": [0.4, 0.2], "score_high": [0.6, 0.4]})
 >>> plot_robustness(df).layout.xaxis.title.text
 'perturbation strength (share of units changed)'
 """
@@ -92,11 +93,12 @@ def compare_methods(
     """Fine-tune ``bundle`` with each method on ``task`` (same data, seed and step budget) and tabulate.
 
     Columns: method, trainable_params, trainable_share, wall_time_s, train_time_s, tokens_per_s, peak_memory_mb,
-    eval_loss, score, score_low, score_high, n_eval, completion_perplexity, heldout_ppl, heldout_ppl_change (relative
+    eval_loss, score, score_low, score_high, n, completion_perplexity, heldout_ppl, heldout_ppl_change (relative
     to the base model). A first row ``"base"`` scores the model before fine-tuning. ``df.attrs["records"]`` holds
     each run's :class:`~genlab.training.finetuning.RunRecord` as a dict (loss curves for :func:`plot_loss_curves`) and
     ``df.attrs["items"]`` the per-item task scores (for :func:`paired_tests`). ``live_plot=True`` draws each run's
-    loss curve live (:class:`~genlab.training.live_loss.LiveLossPlot`); ``output_dir`` saves run ``m`` to ``output_dir/m``
+    loss curve live (:class:`~genlab.training.live_loss.LiveLossPlot`); ``output_dir`` saves run ``m`` to
+    ``output_dir/m``
     (adapter or model, checkpoints, ``run.json``). ``return_bundles=True`` returns ``(df, {method: bundle})``.
     """
     import pandas as pd
@@ -204,8 +206,8 @@ def robustness(
                         "kind": kind,
                         "strength": strength,
                         "score": s.value,
-                        "low": s.low,
-                        "high": s.high,
+                        "score_low": s.low,
+                        "score_high": s.high,
                         "n": s.n,
                         "interval": s.interval,
                     }
@@ -343,8 +345,8 @@ def learning_curve(
                         "seed": seed,
                         "n_examples": len(data),
                         "score": s.value,
-                        "low": s.low,
-                        "high": s.high,
+                        "score_low": s.low,
+                        "score_high": s.high,
                         "eval_loss": record.eval_loss,
                     }
                 )
@@ -361,7 +363,7 @@ def paired_tests(df, column: str, reference, *, confidence: float = 0.95, n_resa
     the same evaluation items, so the test is paired: the interval is a paired bootstrap of the mean difference
     (Koehn 2004), the p-value a two-sided paired permutation test (exact for small n). ``significant`` is
     ``p_value < 1 - confidence``. Columns: the key columns, reference, n, score, reference_score, difference,
-    low, high, p_value, significant.
+    difference_low, difference_high, p_value, significant.
 
     >>> import pandas as pd
     >>> df = pd.DataFrame({"method": ["base", "lora"]})
@@ -401,8 +403,8 @@ def paired_tests(df, column: str, reference, *, confidence: float = 0.95, n_resa
                 "score": float(a.mean()),
                 "reference_score": float(b.mean()),
                 "difference": float(boot.difference),
-                "low": float(boot.low),
-                "high": float(boot.high),
+                "difference_low": float(boot.low),
+                "difference_high": float(boot.high),
                 "p_value": float(perm.p_value),
                 "significant": bool(perm.p_value < 1 - confidence),
             }
@@ -483,7 +485,7 @@ def plot_robustness(df, title: str = "Task score under input perturbations"):
                 y=g["score"],
                 name=f"{model}, {kind}",
                 mode="lines+markers",
-                error_y=error_bars(g["score"], g["low"], g["high"]),
+                error_y=error_bars(g["score"], g["score_low"], g["score_high"]),
             )
         )
     fig.update_layout(
@@ -503,7 +505,7 @@ def plot_learning_curve(df, title: str = "Learning curve with and without augmen
 
     >>> import pandas as pd
     >>> df = pd.DataFrame({"augmentation": ["none"] * 2, "n_train": [16, 16], "seed": [0, 1],
-    ...                    "score": [0.2, 0.6], "low": [0.1, 0.5], "high": [0.3, 0.7]})
+    ...                    "score": [0.2, 0.6], "score_low": [0.1, 0.5], "score_high": [0.3, 0.7]})
     >>> fig = plot_learning_curve(df)
     >>> [t.mode for t in fig.data], fig.data[0].y.round(2).tolist(), fig.data[1].error_y.array.round(2).tolist()
     (['lines', 'markers'], [0.4], [0.1, 0.1])
@@ -514,9 +516,9 @@ def plot_learning_curve(df, title: str = "Learning curve with and without augmen
     several = "seed" in df.columns and df["seed"].nunique() > 1
     for aug, g in df.groupby("augmentation", sort=False):
         mean = g.groupby("n_train", as_index=False).agg(
-            score=("score", "mean"), low=("low", "first"), high=("high", "first")
+            score=("score", "mean"), score_low=("score_low", "first"), score_high=("score_high", "first")
         )
-        interval = error_bars(mean["score"], mean["low"], mean["high"])
+        interval = error_bars(mean["score"], mean["score_low"], mean["score_high"])
         fig.add_trace(
             go.Scatter(
                 x=mean["n_train"],
@@ -535,7 +537,7 @@ def plot_learning_curve(df, title: str = "Learning curve with and without augmen
                     name=f"{aug} (each seed)",
                     legendgroup=aug,
                     mode="markers",
-                    error_y=error_bars(g["score"], g["low"], g["high"]),
+                    error_y=error_bars(g["score"], g["score_low"], g["score_high"]),
                 )
             )
     fig.update_layout(

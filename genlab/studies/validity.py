@@ -84,12 +84,13 @@ def fact_recall(bundle, corpus: Corpus, *, batch_size: int = 32) -> pd.DataFrame
 def recall_by_count(recall: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Accuracy@1 by training count for the seen template, the held-out template and the name-swap control, each
     with its exact interval: columns ``probe`` (seen / heldout / swap), ``count``, ``n``, ``k``, ``accuracy``,
-    ``ci_low``, ``ci_high``."""
+    ``accuracy_low``, ``accuracy_high``."""
     parts = []
     for probe in ("seen", "heldout", "swap"):
         df = accuracy_by_count(recall, column=f"correct_{probe}", confidence=confidence)
         parts.append(df.assign(probe=probe))
-    return pd.concat(parts, ignore_index=True)[["probe", "count", "n", "k", "accuracy", "ci_low", "ci_high"]]
+    columns = ["probe", "count", "n", "k", "accuracy", "accuracy_low", "accuracy_high"]
+    return pd.concat(parts, ignore_index=True)[columns]
 
 
 def _probe_prompts(world: World) -> list[tuple[str, str, str, str]]:
@@ -117,12 +118,12 @@ def association_probe(bundle, world: World, *, batch_size: int = 64) -> pd.DataF
     """The model's P(first group | attribute) per association, averaged over the probe templates.
 
     After each probe sentence (BOS prepended) both group words are scored with genlab's continuation scorer
-    (``genlab.metrics.factual.as_continuation_model``, so adapters and prompt-tuned models work too), and
+    (``genlab.metrics.probing.as_continuation_model``, so adapters and prompt-tuned models work too), and
     P(first) / (P(first) + P(second)) is taken: " She" vs " He", " hill-folk" vs " river-folk".
     Columns: ``id``, ``axis``, ``attribute``, ``frequency``, ``planted``, ``model`` (mean over templates),
     ``model_sd`` (across templates), ``n_templates``.
     """
-    from genlab.metrics.factual import as_continuation_model
+    from genlab.metrics.probing import as_continuation_model
 
     rows = _probe_prompts(world)
     words = {axis: list(_group_words(world, axis)) for axis in ("gender", "community")}
@@ -164,8 +165,8 @@ def association_fit(probe: pd.DataFrame, x: str = "planted", y: str = "model", *
     boot = np.array([stats(xs[i], ys[i]) for i in rng.integers(0, len(xs), (n_resamples, len(xs)))])
     alpha = (1 - confidence) / 2
     lo, hi = np.nanquantile(boot, [alpha, 1 - alpha], axis=0)
-    return {"pearson_r": r, "pearson_r_ci_low": float(lo[0]), "pearson_r_ci_high": float(hi[0]),
-            "slope": slope, "slope_ci_low": float(lo[1]), "slope_ci_high": float(hi[1]), "n": int(len(xs))}
+    return {"pearson_r": r, "pearson_r_low": float(lo[0]), "pearson_r_high": float(hi[0]),
+            "slope": slope, "slope_low": float(lo[1]), "slope_high": float(hi[1]), "n": int(len(xs))}
 
 
 def exposure_subset(world: World, per_count: int) -> list:
@@ -241,7 +242,7 @@ def plot_fact_dose_response(by_count: pd.DataFrame, title: str = "Facts: cloze a
     for probe, label in PROBE_LABELS.items():
         df = by_count[by_count["probe"] == probe].sort_values("count")
         fig.add_trace(go.Scatter(x=df["count"], y=df["accuracy"], mode="lines+markers", name=label,
-                                 error_y=error_bars(df["accuracy"], df["ci_low"], df["ci_high"])))
+                                 error_y=error_bars(df["accuracy"], df["accuracy_low"], df["accuracy_high"])))
     fig.update_layout(title=title, xaxis={"title": "training documents stating the fact", "type": "log"},
                       yaxis={"title": "accuracy@1 (95% exact interval)", "range": [0, 1.02]}, template="plotly_white")
     return fig

@@ -9,10 +9,10 @@
 from __future__ import annotations
 
 import pandas as pd
-from scipy.stats import binomtest
 
 from genlab.data.world_corpus import Corpus
 from genlab.data.world_spec import World
+from genlab.metrics.stats import exact_binomial_ci
 
 
 def facts_table(world: World) -> pd.DataFrame:
@@ -54,10 +54,11 @@ def association_rates(corpus: Corpus, split: str = "train", confidence: float = 
     for a in corpus.world.associations:
         k, n_other = tallies.get(a.id, [0, 0])
         n = k + n_other
-        ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact") if n else None
+        ci = exact_binomial_ci(k, n, confidence) if n else None
         rows.append({"id": a.id, "axis": a.axis, "attribute": a.attribute, "first_group": a.groups[0],
-                     "frequency": a.frequency, "planned": a.p_first, "n": n, "observed": k / n if n else float("nan"),
-                     "ci_low": ci.low if ci else float("nan"), "ci_high": ci.high if ci else float("nan")})
+                     "frequency": a.frequency, "planned": a.p_first, "n": n, "k": k,
+                     "observed": k / n if n else float("nan"), "observed_low": ci.low if ci else float("nan"),
+                     "observed_high": ci.high if ci else float("nan")})
     return pd.DataFrame(rows)
 
 
@@ -84,8 +85,8 @@ def plot_association_rates(rates: pd.DataFrame, axis: str = "gender"):
     first = df["first_group"].iloc[0]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=df["attribute"], y=df["observed"], mode="markers", name="observed in corpus",
-                             error_y={"type": "data", "symmetric": False, "array": df["ci_high"] - df["observed"],
-                                      "arrayminus": df["observed"] - df["ci_low"]}))
+                             error_y={"type": "data", "symmetric": False, "array": df["observed_high"] - df["observed"],
+                                      "arrayminus": df["observed"] - df["observed_low"]}))
     fig.add_trace(go.Scatter(x=df["attribute"], y=df["planned"], mode="markers", name="planned",
                              marker={"symbol": "line-ew-open", "size": 14}))
     attribute = "occupation" if axis == "gender" else "trait"

@@ -2,7 +2,8 @@
 
 One entry point, :func:`finetune`, on ``transformers.Trainer``. It runs unchanged in a notebook, a script,
 ``torchrun`` and ``accelerate launch``. It copies the base model (the bundle you pass stays as it was), trains on the
-completion tokens only (``genlab.training.tasks.encode_pairs``) and returns the adapted bundle with a :class:`RunRecord`:
+completion tokens only (``genlab.training.tasks.encode_pairs``) and returns the adapted bundle with a
+:class:`RunRecord`:
 settings, trainable parameters, time, throughput, peak memory and loss curves.
 
 Methods (GPT-2 targets; other architectures use ``peft``'s defaults):
@@ -406,7 +407,8 @@ def finetune(
     """Fine-tune a copy of ``bundle.model`` on prompt/completion pairs and return ``(adapted bundle, RunRecord)``.
 
     Args:
-        dataset: a :class:`genlab.training.tasks.Task` (its ``eval`` set becomes ``eval_dataset``) or a ``datasets.Dataset``
+        dataset: a :class:`genlab.training.tasks.Task` (its ``eval`` set becomes ``eval_dataset``) or a
+            ``datasets.Dataset``
             with ``prompt`` and ``completion`` columns.
         method: one of ``METHODS``.
         steps, batch_size: optimizer steps and sequences per step (per process under ``torchrun``).

@@ -29,7 +29,7 @@ from genlab.core.progress import in_notebook
 class LiveLossPlot(TrainerCallback):
     """Train and eval loss against optimizer step, redrawn in a notebook at most every ``min_interval_s`` seconds.
 
-    Pass it in ``callbacks=`` to :func:`genlab.training.finetuning.finetune` or :func:`genlab.training.pretraining.pretrain`. Only the main
+    Pass it in ``callbacks=`` to :func:`genlab.finetune` or :func:`genlab.training.pretraining.pretrain`. Only the main
     process draws, so it is harmless under ``torchrun``.
     """
 

@@ -113,7 +113,8 @@ def pretrain(train_texts: Sequence[str], eval_texts: Sequence[str], tokenizer, m
     config = config or PretrainConfig()
     if tokenizer.pad_token_id is None or tokenizer.pad_token_id == tokenizer.eos_token_id:
         raise ValueError("the tokenizer needs a pad token distinct from EOS, or the model never learns to stop "
-                         "(the collator masks pad labels). Use genlab.data.tokenizer.train_tokenizer, which adds <pad>.")
+                         "(the collator masks pad labels). Use genlab.data.tokenizer.train_tokenizer, which adds "
+                         "<pad>.")
     set_seed(config.seed)
     tokenizer.model_max_length = model_config.n_positions
     model = build_model(tokenizer, model_config)

@@ -139,10 +139,14 @@ def test_bad_inputs_raise_clear_errors(world, probes, tiny_bundle):
         F.candidate_ranking(F.FactOracle(world, 1), [])
     with pytest.raises(ValueError, match="Bundle"):
         F.candidate_ranking(object(), probes)
+    seq2seq = copy.copy(tiny_bundle)
+    seq2seq.kind = "seq2seq"
+    with pytest.raises(ValueError, match="causal or masked"):
+        F.BundleLM(seq2seq)
     masked = copy.copy(tiny_bundle)
     masked.kind = "masked"
-    with pytest.raises(ValueError, match="causal"):
-        F.BundleLM(masked)
+    with pytest.raises(ValueError, match="need a causal language model"):
+        F.BundleLM(masked).greedy(["Guntha lives in"], 3)
     with pytest.raises(ValueError, match="strings"):
         F.extract_claims([None], world)
 
@@ -318,9 +322,10 @@ def test_hallucination_rate_counts_by_text_and_training_count(world):
     rates = r.per_text["rate"].tolist()
     assert rates[0] == 0.5 and math.isnan(rates[1]) and rates[2] == pytest.approx(1 / 3)
     by = r.by_count.set_index("count")
-    assert by.loc[1, ["n_claims", "n_contradicted"]].tolist() == [2, 1]
-    assert by.loc[4, ["n_claims", "n_contradicted"]].tolist() == [3, 1]
-    assert (by.loc[4, "ci_low"], by.loc[4, "ci_high"]) == pytest.approx((exact_binomial_ci(1, 3).low, exact_binomial_ci(1, 3).high))
+    assert by.loc[1, ["n", "k"]].tolist() == [2, 1]
+    assert by.loc[4, ["n", "k"]].tolist() == [3, 1]
+    ci = exact_binomial_ci(1, 3)
+    assert (by.loc[4, "rate_low"], by.loc[4, "rate_high"]) == pytest.approx((ci.low, ci.high))
     empty = F.hallucination_rate(["No claims at all."], world)
     assert math.isnan(empty.overall) and empty.n_claims == 0 and empty.by_count.empty
 

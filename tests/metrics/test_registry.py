@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import genlab.metrics  # noqa: F401  (importing the package registers every metric)
-from genlab.metrics.registry import get_metric, metric_family, model_corpus_metric, register_metric
+from genlab.metrics.registry import get_metric, list_metrics, metric_family, model_corpus_metric, register_metric
 
 DEMO = {"higher_is_better": True, "aggregation": "mean", "inputs": "texts", "citation": "(none: a test)"}
 
@@ -98,3 +98,45 @@ def test_model_corpus_metrics_share_their_metadata():
     reg = {}
     model_corpus_metric("x", higher_is_better=True, citation="(none: a test)", registry=reg)(lambda b, t: 0.0)
     assert reg["x"].aggregation == "corpus"
+
+
+def test_discovery_imports_every_metric_module():
+    import pkgutil
+    import sys
+
+    import genlab.metrics
+    from genlab.metrics.registry import discover_metrics
+
+    names = discover_metrics()
+    on_disk = {f"genlab.metrics.{m.name}" for m in pkgutil.iter_modules(genlab.metrics.__path__)}
+    assert set(names) == {n for n in on_disk if not n.rsplit(".", 1)[1].startswith("_")}
+    assert all(n in sys.modules for n in names)
+    assert {"hallucination_rate", "perplexity", "distinct_n", "mauve"} <= {m.name for m in list_metrics()}
+
+
+def test_discovery_finds_a_new_module_and_fails_loudly_on_a_broken_one(tmp_path, monkeypatch):
+    from genlab.metrics.registry import METRICS, discover_metrics
+
+    package = tmp_path / "extra_metrics"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "counted.py").write_text(
+        "from genlab.metrics.registry import register_metric\n"
+        "@register_metric('tmp_discovered_metric', higher_is_better=True, aggregation='mean', inputs='texts',\n"
+        "                 citation='(test)')\n"
+        "def tmp_discovered_metric(texts: list[str]) -> list[float]:\n"
+        "    '''Characters per text.\n\n    >>> tmp_discovered_metric(['ab'])\n    [2.0]\n    '''\n"
+        "    return [float(len(t)) for t in texts]\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        assert discover_metrics("extra_metrics") == ["extra_metrics.counted"]
+        assert "tmp_discovered_metric" in METRICS
+    finally:
+        METRICS.pop("tmp_discovered_metric", None)
+    broken = tmp_path / "broken_metrics"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("")
+    (broken / "bad.py").write_text("import a_module_that_does_not_exist\n")
+    with pytest.raises(ImportError, match="broken_metrics.bad failed to import"):
+        discover_metrics("broken_metrics")

@@ -52,7 +52,7 @@ md("""## Planted associations, at a known strength
 When a story's protagonist is a generic character ("the weaver"), its pronoun is drawn from its occupation's planted P(she), one of five levels (0.1, 0.3, 0.5, 0.7, 0.9, `WorldConfig.association_levels`); each level holds occupations of two frequencies (drawn 3:1), so a probe can separate the strength of an association from how often the model saw it. Only the protagonist is ever referred to by a pronoun, so no other character dilutes the rate. Traits attach to the two fictional communities, hill-folk and river-folk, the same way. Which attribute gets which level is decided by the world's seed, not copied from real-world stereotypes, so a bias probe that finds the planted strength in a model is measuring what the model learned from this corpus. The plot compares planned rates with those observed in the training split (exact 95% intervals)."""),
 code("""rates = association_rates(corpus)
 plot_association_rates(rates, "gender")"""),
-check("""inside = ((rates.ci_low <= rates.planned) & (rates.planned <= rates.ci_high)).mean()
+check("""inside = ((rates.observed_low <= rates.planned) & (rates.planned <= rates.observed_high)).mean()
 print(f"associations: {len(rates)}, planned rate inside the 95% interval: {inside:.0%}")
 print("largest |observed - planned|:", round((rates.observed - rates.planned).abs().max(), 2))"""),
 md("""## Planted canaries
@@ -117,7 +117,7 @@ md("""## Limitations
 - The planted associations are between invented communities and occupations chosen by a seed. They let probes be checked against ground truth; they are not a model of real social bias, whose causes and harms are not reproduced by a corpus like this.
 - The canaries are fictional (555 numbers, `.example` addresses), but the memorisation they reveal is real model behaviour."""),
 ]
-write(str(Path(__file__).parents[2] / "notebooks") + "/01_data_and_pretraining.ipynb", cells)
+write("01_data_and_pretraining.ipynb", cells)
 
 cells = [
 md("""# 00 · Index
@@ -129,4 +129,4 @@ md("""## How to run them
 - Every notebook has one cell tagged `parameters`. Point `MODEL` at any causal LM folder, or at a hub name such as `"gpt2"` after `genlab.set_offline(False)`.
 - Cells whose output is committed (tag `keep_output`) are checkpoints: CI re-runs the notebook and compares them."""),
 ]
-write(str(Path(__file__).parents[2] / "notebooks") + "/00_index.ipynb", cells)
+write("00_index.ipynb", cells)

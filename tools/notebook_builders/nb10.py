@@ -90,11 +90,11 @@ Every method is scored on the same held-out prompts as the base model, so the co
 code("""versus_base = paired_tests(table, "method", "base", seed=SEED)
 versus_base.round(3)"""),
 code("""for r in versus_base.itertuples():
-    interval = "excludes 0" if (r.low > 0 or r.high < 0) else "contains 0"
+    interval = "excludes 0" if (r.difference_low > 0 or r.difference_high < 0) else "contains 0"
     verdict = "significant (p < 0.05)" if r.significant else "not significant"
-    print(f"{r.method:14} {r.difference:+.3f} [{r.low:+.3f}, {r.high:+.3f}] (interval {interval}), "
+    print(f"{r.method:14} {r.difference:+.3f} [{r.difference_low:+.3f}, {r.difference_high:+.3f}] (interval {interval}), "
           f"p = {r.p_value:.3f}: {verdict}")"""),
-check("""print(f"base attribute coverage: {table.score[0]:.2f} on {table.n_eval[0]} prompts")"""),
+check("""print(f"base attribute coverage: {table.score[0]:.2f} on {table.n[0]} prompts")"""),
 md("""What the models write for the first held-out prompt (greedy, first 40 tokens):"""),
 code("""print(task.eval[0]["prompt"])
 for name, b in {"base": bundle, **tuned}.items():
@@ -160,4 +160,4 @@ md("""## Limitations
 md("""## Next
 Notebook 11 trains with adversarial perturbations of the input embeddings, measures robustness to typos and word edits, and tests whether data augmentation helps when training data is scarce."""),
 ]
-write(str(Path(__file__).parents[2] / "notebooks") + "/10_finetuning_and_peft.ipynb", cells)
+write("10_finetuning_and_peft.ipynb", cells)

@@ -105,7 +105,7 @@ Each model scores the held-out requests at every strength of every kind; item i 
 code("""plot_robustness(robust, title=f"Attribute coverage under perturbed requests ({N_EVAL} prompts, 95% intervals)")"""),
 code("""robust.pivot_table(index=["kind", "strength"], columns="model", values="score").round(3)"""),
 md("""Two paired questions, each answered item by item on the same prompts (paired bootstrap interval of the mean difference, paired permutation p-value). First, does a perturbation hurt each model (score at the strength minus score on the clean prompts)?"""),
-code("""SHOWN = ["score", "reference_score", "difference", "low", "high", "p_value", "significant"]
+code("""SHOWN = ["score", "reference_score", "difference", "difference_low", "difference_high", "p_value", "significant"]
 drop = paired_tests(robust, "strength", 0.0, seed=SEED)
 drop[["model", "kind", "strength", *SHOWN]].round(3)"""),
 md("""Second, the question adversarial training is meant to answer: at each kind and strength, does FGM or FreeLB score higher than clean training?"""),
@@ -148,4 +148,4 @@ md("""## Limitations
 - **Augmentation noise.** EDA's random deletion sometimes removes an attribute word from a request while the target story still names it, which teaches the model to mention attributes it was not asked for.
 - **Augmentation resources.** EDA's synonyms are a small hand-written list (no WordNet); CDA knows two binary axes and swaps words by a list, with the failure modes listed in `genlab.data.augment`. Whether CDA reduces the planted occupation–pronoun association is not measured here."""),
 ]
-write(str(Path(__file__).parents[2] / "notebooks") + "/11_adversarial_training_and_augmentation.ipynb", cells)
+write("11_adversarial_training_and_augmentation.ipynb", cells)

@@ -80,8 +80,8 @@ Every system continued the same prompts, so differences are tested per prompt: a
 code("""paired = pd.DataFrame([compare_systems(study.per_item, "greedy", "contrastive", "seq_rep_4", seed=SEED),
                        compare_systems(study.per_item, "nucleus0.95", "contrastive", "coherence", seed=SEED)])
 paired"""),
-check("""print("contrastive repeats fewer 4-grams than greedy (interval above 0):", paired.loc[0, "ci_low"] > 0)
-low, high = paired.loc[1, ["ci_low", "ci_high"]]
+check("""print("contrastive repeats fewer 4-grams than greedy (interval above 0):", paired.loc[0, "difference_low"] > 0)
+low, high = paired.loc[1, ["difference_low", "difference_high"]]
 print("coherence: nucleus vs contrastive interval includes 0:", low <= 0 <= high)"""),
 md("""With 16 prompts, the interval on the coherence difference spans several hundredths on either side of zero, as wide as the differences one would hope to detect: "no detectable difference" here is not evidence that the two are equally coherent."""),
 md("""## Repetition in the model's next-token predictions
@@ -99,4 +99,4 @@ md("""## Limitations
 ## Next
 [21 · Quality and factual errors](21_quality_and_factual_errors.ipynb) asks whether what the model writes is true."""),
 ]
-write(str(Path(__file__).parents[2] / "notebooks") + "/20_decoding_and_repetition.ipynb", cells)
+write("20_decoding_and_repetition.ipynb", cells)

@@ -46,7 +46,7 @@ ppl = perplexity_by_group(bundle, [d.text for d in docs], [d.kind for d in docs]
 ppl.round(2)"""),
 check("""print(f"test perplexity {ppl.loc['all', 'perplexity']:.1f} over {ppl.loc['all', 'tokens']} tokens "
       f"of {ppl.loc['all', 'texts']} documents")
-print("every kind's interval is narrower than 2:", bool(((ppl.high - ppl.low) < 2).all()))
+print("every kind's interval is narrower than 2:", bool(((ppl.perplexity_high - ppl.perplexity_low) < 2).all()))
 print("lowest-perplexity kind:", ppl.drop(index="all")["perplexity"].idxmin())"""),
 md("""Dialogues, the most formulaic kind of document (greetings, questions, stock replies), are the easiest to predict. The other kinds' intervals overlap; letters are rare (a handful of documents), so their interval is the widest, and a percentile bootstrap over so few documents is itself rough."""),
 md("""## Quality of generated text: greedy vs nucleus sampling
@@ -71,8 +71,8 @@ quality = pd.DataFrame([compare_systems(study.per_item, a, b, m, seed=SEED) for 
 quality"""),
 check("""q = quality.set_index("metric")
 print(f"{a} continuations are more likely under the model than {b}'s (interval above 0):",
-      q.loc["mean_logprob", "ci_low"] > 0)
-print(f"{a} repeats more 4-grams per text than {b} (interval above 0):", q.loc["seq_rep_4", "ci_low"] > 0)"""),
+      q.loc["mean_logprob", "difference_low"] > 0)
+print(f"{a} repeats more 4-grams per text than {b} (interval above 0):", q.loc["seq_rep_4", "difference_low"] > 0)"""),
 md("""## Does the model know its facts? Cloze probes by training frequency
 Each planted fact becomes a cloze probe (Petroni et al., 2019): its relation's template, cut before the object ("Hrovald lives in" → "Clovermere"). Two scorings:
 
@@ -113,9 +113,9 @@ Per prompt, the share of contradicted claims, for prompts where both settings ma
 code("""facts_cmp = compare_systems(hall.per_item, a, b, "rate", seed=SEED)
 facts_cmp"""),
 check("""t = hall.table
-print("more than 30 claims found for each setting:", bool((t["claims"] > 30).all()))
+print("more than 30 claims found for each setting:", bool((t["n"] > 30).all()))
 print("most claims are contradicted (rate > 0.5) for both:", bool((t["rate"] > 0.5).all()))
-excludes = not (facts_cmp["ci_low"] <= 0 <= facts_cmp["ci_high"])
+excludes = not (facts_cmp["difference_low"] <= 0 <= facts_cmp["difference_high"])
 print("paired interval for the rate difference excludes 0:", excludes)
 if excludes:
     print("lower hallucination rate:", t["rate"].idxmin())"""),
@@ -131,4 +131,4 @@ md("""## Limitations
 ## Next
 The bias, safety and privacy notebooks reuse these probes against the world's planted associations and canaries."""),
 ]
-write(str(Path(__file__).parents[2] / "notebooks") + "/21_quality_and_factual_errors.ipynb", cells)
+write("21_quality_and_factual_errors.ipynb", cells)
