@@ -14,6 +14,7 @@ Layout. One subpackage per layer; a module imports only from its own layer and t
 ``genlab.generation`` batched decoding, the one greedy decoder
 ``genlab.metrics``    metrics (a registry that finds its modules) and statistics
 ``genlab.training``   pretraining, fine-tuning, adapters, adversarial training, fine-tuning tasks
+``genlab.widgets``    the interactive prompt explorer, a thin view over plain functions
 ``genlab.report``     the notebook series, the HTML report, plot helpers
 ``genlab.studies``    what a notebook runs in one call
 ====================  ==============================================================================================

@@ -17,7 +17,7 @@ import pytest
 
 import genlab
 
-LAYERS = ["core", "data", "models", "generation", "metrics", "training", "report", "studies"]
+LAYERS = ["core", "data", "models", "generation", "metrics", "training", "widgets", "report", "studies"]
 PACKAGE = Path(genlab.__file__).parent
 
 
