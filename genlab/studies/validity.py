@@ -23,14 +23,14 @@ of a count-1 fact is the only form the model saw, so seen and held-out differ mo
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 
 import numpy as np
 import pandas as pd
 
 from genlab.data.world_corpus import Corpus
-from genlab.data.world_spec import COMMUNITY_PROBE_TEMPLATES, GENDER_PROBE_TEMPLATES, World, article
+from genlab.data.world_spec import World
+from genlab.metrics.bias import association_fit, association_probe
 from genlab.metrics.factual import accuracy_by_count, candidate_ranking, cloze_probes
 
 #: What the default model must show (issue "A world the default model demonstrably knows").
@@ -91,82 +91,6 @@ def recall_by_count(recall: pd.DataFrame, confidence: float = 0.95) -> pd.DataFr
         parts.append(df.assign(probe=probe))
     columns = ["probe", "count", "n", "k", "accuracy", "accuracy_low", "accuracy_high"]
     return pd.concat(parts, ignore_index=True)[columns]
-
-
-def _probe_prompts(world: World) -> list[tuple[str, str, str, str]]:
-    """(association id, axis, template index, prompt) for every attribute and probe template."""
-    rows = []
-    for a in world.associations:
-        templates = GENDER_PROBE_TEMPLATES if a.axis == "gender" else COMMUNITY_PROBE_TEMPLATES
-        for t, template in enumerate(templates):
-            a_attr = article(a.attribute)
-            prompt = template.format(A_attr=a_attr[:1].upper() + a_attr[1:], the_attr=f"the {a.attribute}",
-                                     attr=a.attribute)
-            rows.append((a.id, a.axis, str(t), prompt))
-    return rows
-
-
-def _group_words(world: World, axis: str) -> tuple[str, str]:
-    """The two next words a probe of ``axis`` compares: pronouns start the next sentence; community probes end
-    before the group's descriptor."""
-    if axis == "gender":
-        return " She", " He"
-    return tuple(" " + world.lexicon["communities"][g]["descriptor"] for g in ("hill", "river"))  # type: ignore
-
-
-def association_probe(bundle, world: World, *, batch_size: int = 64) -> pd.DataFrame:
-    """The model's P(first group | attribute) per association, averaged over the probe templates.
-
-    After each probe sentence (BOS prepended) both group words are scored with genlab's continuation scorer
-    (``genlab.metrics.probing.as_continuation_model``, so adapters and prompt-tuned models work too), and
-    P(first) / (P(first) + P(second)) is taken: " She" vs " He", " hill-folk" vs " river-folk".
-    Columns: ``id``, ``axis``, ``attribute``, ``frequency``, ``planted``, ``model`` (mean over templates),
-    ``model_sd`` (across templates), ``n_templates``.
-    """
-    from genlab.metrics.probing import as_continuation_model
-
-    rows = _probe_prompts(world)
-    words = {axis: list(_group_words(world, axis)) for axis in ("gender", "community")}
-    scores = as_continuation_model(bundle, batch_size=batch_size).continuation_logprobs(
-        [prompt for *_, prompt in rows], [words[axis] for _, axis, _, _ in rows])
-    share = [1.0 / (1.0 + math.exp(second - first)) for first, second in scores]  # p_1 / (p_1 + p_2)
-    df = pd.DataFrame({"id": [r[0] for r in rows], "share": share})
-    agg = df.groupby("id", sort=False)["share"].agg(model="mean", model_sd="std", n_templates="size")
-    spec = pd.DataFrame([{"id": a.id, "axis": a.axis, "attribute": a.attribute, "frequency": a.frequency,
-                          "planted": a.p_first} for a in world.associations]).set_index("id")
-    return spec.join(agg).reset_index()
-
-
-def association_fit(probe: pd.DataFrame, x: str = "planted", y: str = "model", *, n_resamples: int = 2000,
-                    seed: int = 0, confidence: float = 0.95) -> dict:
-    """Pearson r and least-squares slope of ``y`` on ``x``, each with a percentile bootstrap interval over rows
-    (attributes).
-
-    >>> df = pd.DataFrame({"planted": [0.1, 0.3, 0.5, 0.7, 0.9] * 4})
-    >>> df["model"] = 0.05 + 0.9 * df["planted"]
-    >>> fit = association_fit(df, n_resamples=200)
-    >>> round(fit["pearson_r"], 3), round(fit["slope"], 3), fit["n"]
-    (1.0, 0.9, 20)
-    """
-    xs, ys = probe[x].to_numpy(float), probe[y].to_numpy(float)
-    keep = ~(np.isnan(xs) | np.isnan(ys))
-    xs, ys = xs[keep], ys[keep]
-    if len(xs) < 3 or np.ptp(xs) == 0:
-        raise ValueError("an association fit needs 3 or more attributes with at least two planted levels")
-
-    def stats(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-        if np.ptp(a) == 0 or np.ptp(b) == 0:
-            return math.nan, math.nan
-        slope = float(np.polyfit(a, b, 1)[0])
-        return float(np.corrcoef(a, b)[0, 1]), slope
-
-    r, slope = stats(xs, ys)
-    rng = np.random.default_rng(seed)
-    boot = np.array([stats(xs[i], ys[i]) for i in rng.integers(0, len(xs), (n_resamples, len(xs)))])
-    alpha = (1 - confidence) / 2
-    lo, hi = np.nanquantile(boot, [alpha, 1 - alpha], axis=0)
-    return {"pearson_r": r, "pearson_r_low": float(lo[0]), "pearson_r_high": float(hi[0]),
-            "slope": slope, "slope_low": float(lo[1]), "slope_high": float(hi[1]), "n": int(len(xs))}
 
 
 def exposure_subset(world: World, per_count: int) -> list:

