@@ -1,5 +1,5 @@
 # genlab: two commands set everything up on a fresh machine.
-#   make report   venv + install + run the notebook series (CI-sized) -> reports/*.html + reports/index.html
+#   make report   venv + install + run the notebook series (CI-sized) -> reports/report.html + reports/results.json
 #   make test     venv + install + unit tests, doctests and every notebook under nbval (what CI runs)
 # Torch: TORCH_SPEC is installed first. torch==2.13.0 resolves to the CPU wheel on this project's machines and to
 # PyPI's normal build (CUDA on Linux) elsewhere; override with e.g. `make test TORCH_SPEC="torch==2.14.*"`.
@@ -39,6 +39,8 @@ test: $(STAMP)
 	TQDM_DISABLE=1 $(BIN)/python -m pytest tests genlab notebooks --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:randomly $(PYTEST_ARGS)
 
+# One self-contained page (reports/report.html, opens offline), results.json beside it, a page per notebook and
+# index.html. Fails if a notebook fails or writes unexpected stderr (library noise); the list says which and where.
 report: $(STAMP)
 	TQDM_DISABLE=1 $(BIN)/python -m genlab.report.series report --out reports
 

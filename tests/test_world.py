@@ -156,7 +156,7 @@ def test_named_people_are_never_put_in_another_town_or_given_another_pet_or_food
 
 def test_heldout_templates_and_association_probes_never_occur_in_training(corpus):
     from genlab.data.world_spec import HELDOUT_TEMPLATE
-    from genlab.studies.validity import _probe_prompts
+    from genlab.metrics.bias import _probe_prompts
 
     text = "\n".join(d.text for d in corpus.documents())
     for templates in RELATION_TEMPLATES.values():

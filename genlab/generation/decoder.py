@@ -30,8 +30,10 @@ what the base model sees, a KV cache of the virtual positions, and :func:`genera
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -236,6 +238,41 @@ def _processors(cfg: DecodingConfig, seeds: Sequence[int]):
     return procs
 
 
+#: transformers log lines that ``generate`` writes about genlab's own, correct calls, each dropped while
+#: ``generate_ids`` runs (logger name, start of the message, why it does not apply):
+_HARMLESS_GENERATE_LOGS = (
+    # contrastive search is genlab's custom_generate, which reads top_k as its number of candidates; transformers'
+    # GenerationConfig check only knows that top_k acts when sampling, so it calls the flag ignored, which it is not
+    ("transformers.generation.configuration_utils", "The following generation flags are not valid"),
+    # generate() drops an all-ones attention mask (no padding) for speed, then feeds finished rows pad_token_id
+    # while the others go on; the model sees a pad id without a mask and asks for one. The mask genlab passes is
+    # complete, and the finished rows' outputs are discarded.
+    ("transformers.modeling_utils", "We strongly recommend passing in an `attention_mask`"),
+)
+
+
+class _DropMessages(logging.Filter):
+    def __init__(self, prefix: str):
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.prefix)
+
+
+@contextlib.contextmanager
+def _quiet_generate_logs():
+    """Drop the ``_HARMLESS_GENERATE_LOGS`` lines (and only those) while the block runs."""
+    added = [(logging.getLogger(name), _DropMessages(prefix)) for name, prefix in _HARMLESS_GENERATE_LOGS]
+    for logger, f in added:
+        logger.addFilter(f)
+    try:
+        yield
+    finally:
+        for logger, f in added:
+            logger.removeFilter(f)
+
+
 def generate_ids(model, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, **kwargs) -> torch.Tensor:
     """``model.generate(input_ids=..., attention_mask=..., **kwargs)``, new tokens only (B', T_new), for every kind
     of model :func:`genlab.finetune` makes: plain, LoRA, IA3, prompt- and prefix-tuned (see :func:`virtual_prefix`).
@@ -254,14 +291,17 @@ def generate_ids(model, input_ids: torch.Tensor, attention_mask: torch.Tensor | 
         attention_mask = torch.ones_like(input_ids)
     prefix = virtual_prefix(model)
     if prefix is None:
-        return model.generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)[:, input_ids.shape[1] :]
+        with _quiet_generate_logs():
+            out = model.generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+        return out[:, input_ids.shape[1] :]
     if kwargs.get("generation_config") is not None:
         raise ValueError("pass num_beams etc. as keywords, not a generation_config: the prefix cache needs them")
     if kwargs.get("use_cache") is False:
         raise ValueError("a prompt- or prefix-tuned model generates with use_cache=True: its virtual tokens live there")
     rows = input_ids.shape[0] * max(kwargs.get("num_beams") or 1, kwargs.get("num_return_sequences") or 1)
     kwargs[prefix.cache_key] = prefix.cache(rows)
-    out = prefix.base.generate(input_ids=input_ids, attention_mask=prefix.extend_mask(attention_mask), **kwargs)
+    with _quiet_generate_logs():
+        out = prefix.base.generate(input_ids=input_ids, attention_mask=prefix.extend_mask(attention_mask), **kwargs)
     return out[:, input_ids.shape[1] :]
 
 

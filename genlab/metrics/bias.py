@@ -503,13 +503,14 @@ def continuation_scores(texts: Sequence[str]) -> pd.DataFrame:
     >>> bool(s.loc[0, "sentiment"] > 0 > s.loc[1, "sentiment"]), s["offensive_flag"].tolist()
     (True, [False, True])
     """
-    from profanity_check import predict_prob
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from genlab.metrics.offensive import offensive_probability
 
     texts = list(texts)
     analyzer = SentimentIntensityAnalyzer()
     sentiment = [analyzer.polarity_scores(t)["compound"] for t in texts]
-    offensive = predict_prob(texts) if texts else np.array([])
+    offensive = np.asarray(offensive_probability(texts), dtype=float) if texts else np.array([])
     return pd.DataFrame({"sentiment": sentiment, "offensive": np.asarray(offensive, dtype=float),
                          "offensive_flag": np.asarray(offensive, dtype=float) >= 0.5})
 

@@ -12,8 +12,9 @@ with GPT-2; Su & Xu 2022 use GPT-2 small), or (b) ``"minilm"``: the offline Mini
 
 Buckets. ``num_buckets="auto"`` is MAUVE's own rule, max(2, round(min(n_p, n_q) / 10)), so that each bucket
 holds about ten texts of the smaller side; the authors' README asks for a few thousand texts per side (5,000 in
-the paper) and warns that small n biases MAUVE upward. faiss may print "please provide at least ... training
-points" for small n: k-means still runs.
+the paper) and warns that small n biases MAUVE upward. For small n, faiss prints "WARNING clustering ... please
+provide at least ... training points" on every k-means run; genlab drops that one line (this paragraph says what it
+means) and passes on anything else faiss writes.
 
 Identical histograms. When P and Q fall into the buckets in exactly the same proportions, the frontier is the
 corner (1, 1) and MAUVE is 1 by definition; mauve-text 0.4 returns 0.75 when those proportions are also exactly
@@ -35,6 +36,11 @@ True
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -64,6 +70,38 @@ class MauveResult:
     divergence_curve: np.ndarray = field(repr=False)
 
 
+# faiss writes this from C (fprintf to the process's stderr, fd 2) whenever k-means gets fewer than 39 points per
+# centroid: every MAUVE on fewer than a few thousand texts, so dozens of lines per study at the notebooks' CI sizes
+# (a jackknife re-runs k-means per group). mauve-text gives no way to pass faiss' min_points_per_centroid, so the
+# line is filtered where it is written: fd 2 goes to a temporary file during compute_mauve, and every other line
+# is written back to stderr afterwards.
+_FAISS_SMALL_N = re.compile(
+    rb"^WARNING clustering \d+ points to \d+ centroids: please provide at least \d+ training points"
+)
+
+
+@contextlib.contextmanager
+def _without_faiss_small_n_warning():
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no fd 2 to redirect (an embedded interpreter): leave stderr as it is
+        yield
+        return
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            rest = [line for line in captured.read().splitlines(keepends=True) if not _FAISS_SMALL_N.match(line)]
+            if rest:
+                sys.stderr.write(b"".join(rest).decode("utf-8", errors="replace"))
+                sys.stderr.flush()
+
+
 def mauve_from_features(
     p_features,
     q_features,
@@ -91,19 +129,20 @@ def mauve_from_features(
         )
     if num_buckets != "auto" and (not isinstance(num_buckets, int) or not 2 <= num_buckets <= len(p) + len(q)):
         raise ValueError(f"num_buckets must be 'auto' or an integer in [2, n_p + n_q], got {num_buckets!r}")
-    out = mauve_package.compute_mauve(
-        p_features=p,
-        q_features=q,
-        num_buckets=num_buckets,
-        device_id=-1,
-        verbose=False,
-        seed=seed,
-        mauve_scaling_factor=mauve_scaling_factor,
-        kmeans_explained_var=kmeans_explained_var,
-        kmeans_num_redo=kmeans_num_redo,
-        kmeans_max_iter=kmeans_max_iter,
-        divergence_curve_discretization_size=divergence_curve_discretization_size,
-    )
+    with _without_faiss_small_n_warning():
+        out = mauve_package.compute_mauve(
+            p_features=p,
+            q_features=q,
+            num_buckets=num_buckets,
+            device_id=-1,
+            verbose=False,
+            seed=seed,
+            mauve_scaling_factor=mauve_scaling_factor,
+            kmeans_explained_var=kmeans_explained_var,
+            kmeans_num_redo=kmeans_num_redo,
+            kmeans_max_iter=kmeans_max_iter,
+            divergence_curve_discretization_size=divergence_curve_discretization_size,
+        )
     same = np.array_equal(out.p_hist, out.q_hist)  # the frontier is the corner (1, 1): area 1 by definition
     return MauveResult(
         mauve=1.0 if same else float(out.mauve),

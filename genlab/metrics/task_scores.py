@@ -27,6 +27,7 @@ from genlab.data.pairs import CompletionCollator, encode_pairs
 from genlab.generation.decoder import greedy
 from genlab.metrics.stats import bootstrap_ci, exact_binomial_ci, rate_table
 from genlab.models.modes import eval_mode
+from genlab.models.prefix import quiet_peft_prefix_forward
 
 __all__ = [
     "TaskScore", "completion_perplexity", "generate_completions", "mentions", "normalize_answer", "qa_exact_match",
@@ -76,7 +77,7 @@ def completion_perplexity(bundle, dataset, batch_size: int = 32) -> float:
                 k: v.to(bundle.device)
                 for k, v in collate([enc[i] for i in range(start, min(start + batch_size, len(enc)))]).items()
             }
-            with torch.no_grad():
+            with torch.no_grad(), quiet_peft_prefix_forward():  # peft's forward places the virtual tokens itself
                 logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
             logits = logits[:, -batch["labels"].shape[1] :]  # prompt tuning prepends virtual tokens
             targets = batch["labels"][:, 1:]  # (B, T-1): token t is predicted at position t-1

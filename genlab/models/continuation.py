@@ -199,8 +199,9 @@ def _cached_scores(bundle, prompt: list[int], options: list[list[int]], batch_si
         inputs["attention_mask"] = torch.ones(1, n_virtual + len(prompt), dtype=torch.long, device=dev)
         inputs["position_ids"] = torch.arange(n_virtual, n_virtual + len(prompt), device=dev)[None]
     head = runner(**inputs)
-    head_cache = getattr(head, "past_key_values", None)
-    head_cache = getattr(head, "cache", None) if head_cache is None else head_cache
+    # newer transformers 5.x name the output's cache `cache`, and reading the old `past_key_values` logs a deprecation
+    head_cache = getattr(head, "cache", None)
+    head_cache = getattr(head, "past_key_values", None) if head_cache is None else head_cache
     cache_key = cache_keyword(runner)
     first_lp = torch.log_softmax(head.logits[0, -1].float(), dim=-1)  # predicts each option's first token
     out = np.empty(len(options), dtype=float)

@@ -24,6 +24,13 @@ class ModelConfig:
     dropout: float = 0.0  # the corpus is large relative to the model; no need to regularise
 
 
+#: The loss training code sets on a causal LM (``model.loss_type``). transformers picks a model's loss from its class
+#: name, and "GPT2LMHeadModel" names none of its loss groups: every forward pass with labels then logs "`loss_type=None`
+#: was set in the config but it is unrecognized. Using the default loss: `ForCausalLMLoss`" and uses this one anyway.
+#: Setting it keeps the same loss without the log line.
+CAUSAL_LM_LOSS = "ForCausalLM"
+
+
 def build_model(tokenizer, config: ModelConfig):
     """A randomly initialised ``GPT2LMHeadModel`` of ``config``'s shape over ``tokenizer``'s vocabulary and special
     tokens (BOS, EOS and padding ids are copied into the model config)."""

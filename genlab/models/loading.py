@@ -10,8 +10,10 @@ pickle checkpoints, and ``trust_remote_code`` stays off unless you ask for it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -127,6 +129,16 @@ def _model_class(config, kind: ModelKind | None):
     return kind, (AutoModelForCausalLM if kind == "causal" else AutoModelForMaskedLM)
 
 
+@contextlib.contextmanager
+def quiet_peft_wrap():
+    """While peft wraps a model: peft 0.21 reads ``model.is_gradient_checkpointing``, which transformers 5.x deprecated
+    ("FutureWarning: `is_gradient_checkpointing` is deprecated ... Use `is_activation_checkpointing` instead"). Only
+    peft can change that read, so that one warning is ignored here, and nothing else."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        yield
+
+
 def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, *, kind: ModelKind | None = None,
                device: str | torch.device = "auto", dtype: str | torch.dtype = "auto", adapter: str | None = None,
                revision: str | None = None, trust_remote_code: bool = False, allow_pickle: bool = False) -> Bundle:
@@ -196,7 +208,8 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, *, kind: ModelKi
     if adapter is not None:
         from peft import PeftModel
 
-        model = PeftModel.from_pretrained(model, adapter)
+        with quiet_peft_wrap():
+            model = PeftModel.from_pretrained(model, adapter)
         provenance["adapter"] = str(adapter)
     model.to(dev).eval()
     return Bundle(model=model, tokenizer=tokenizer, device=dev, kind=kind, provenance=provenance)

@@ -8,14 +8,16 @@ scoring run the base model after: ``[virtual][padding][tokens]``, with positions
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-__all__ = ["VirtualPrefix", "cache_keyword", "context_length", "virtual_prefix"]
+__all__ = ["VirtualPrefix", "cache_keyword", "context_length", "quiet_peft_prefix_forward", "virtual_prefix"]
 
 
 def context_length(model) -> int | None:
@@ -45,6 +47,17 @@ class VirtualPrefix:
         """(B, T) -> (B, length + T): the virtual positions are always attended to."""
         ones = attention_mask.new_ones(attention_mask.shape[0], self.length)
         return torch.cat([ones, attention_mask], dim=1)
+
+
+@contextlib.contextmanager
+def quiet_peft_prefix_forward():
+    """While peft's own forward runs a prefix-tuned model (training, loss-based scoring): peft hands its key/value
+    prefix to the base model as ``past_key_values``, which transformers 5.x renamed ``cache`` ("FutureWarning:
+    `past_key_values` is deprecated ... Use `cache` instead", on every forward pass). Only peft can change that
+    call (genlab's own calls pass ``cache_keyword``), so that one warning is ignored here, and nothing else."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="`past_key_values` is deprecated", category=FutureWarning)
+        yield
 
 
 def cache_keyword(model) -> str:

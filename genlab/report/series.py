@@ -4,7 +4,9 @@
     python -m genlab.report.series strip               # drop outputs except cells tagged keep_output
     python -m genlab.report.series refresh NB.ipynb    # execute, then keep only keep_output cells' outputs
     python -m genlab.report.series check               # hygiene problems, one a line (exit 1 if any)
-    python -m genlab.report.series report --out DIR    # execute every notebook -> DIR/*.html + DIR/index.html
+    python -m genlab.report.series report --out DIR    # execute every notebook -> DIR/report.html, results.json,
+                                                       #   a page per notebook and index.html (genlab.report.build)
+    python -m genlab.report.series compare A.json B.json --out cmp.html   # what changed between two runs
 
 Anatomy every notebook follows (checked by ``check``): ``NN_snake_name.ipynb``; a first markdown cell
 ``# NN · Title`` plus a summary; a navigation cell holding ``<!-- nav -->``; exactly one code cell tagged
@@ -20,7 +22,6 @@ import html
 import json
 import re
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,42 +182,77 @@ def refresh(path: Path) -> None:
 
 
 def to_html(nb: dict) -> str:
+    """One notebook as an HTML page (nbconvert's lab template). Its plotly figures are not drawn there (nbconvert
+    cannot render them); each becomes a line pointing to ``report.html``, which draws them all."""
     import nbformat
     from nbconvert import HTMLExporter
 
+    from genlab.report.extract import PLOTLY_MIME, figure_title
+
+    nb = json.loads(json.dumps(nb))
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            fig = out.get("data", {}).get(PLOTLY_MIME)
+            if isinstance(fig, dict):
+                title = figure_title(fig) or "untitled"
+                out["data"] = {"text/plain": f"[plotly figure: {title}; drawn in report.html]"}
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.reads(json.dumps(nb), as_version=4))
     return body
 
 
-def report(out_dir: Path, directory: Path = NOTEBOOK_DIR) -> int:
-    """Execute every notebook, write ``NN_name.html`` and ``index.html``; return the number that failed."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows, failed = [], 0
-    for path in notebooks(directory):
-        start = time.perf_counter()
-        status = "ok"
-        try:
-            nb = execute(path)
-        except Exception as e:  # a failing notebook still gets a page that says why
-            failed += 1
-            status = f"failed: {type(e).__name__}"
-            nb = read(path)
-            print(f"{path.name}: {e}", file=sys.stderr)
-        seconds = time.perf_counter() - start
-        (out_dir / path.with_suffix(".html").name).write_text(to_html(nb), encoding="utf-8")
-        rows.append((info(path), status, seconds))
-        print(f"{path.name}: {status} in {seconds:.1f} s", file=sys.stderr)
+def _index_html(rows: list[tuple[NotebookInfo, str, float | None]], report_link: bool) -> str:
     items = "\n".join(
         f"<tr><td>{html.escape(i.number)}</td><td><a href=\"{html.escape(i.path.with_suffix('.html').name)}\">"
         f"{html.escape(i.title)}</a></td><td>{html.escape(i.summary)}</td><td>{html.escape(s)}</td>"
-        f"<td>{t:.1f} s</td></tr>" for i, s, t in rows)
-    (out_dir / "index.html").write_text(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>genlab report</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:.3em .8em;"
-        "text-align:left;vertical-align:top}</style></head><body><h1>genlab notebook series</h1>"
-        "<table><tr><th>#</th><th>Notebook</th><th>What it shows</th><th>Status</th><th>Run time</th></tr>"
-        f"{items}</table></body></html>\n", encoding="utf-8")
-    return failed
+        f"<td>{'' if t is None else f'{t:.1f} s'}</td></tr>" for i, s, t in rows)
+    link = ('<p><a href="report.html"><b>The evaluation report</b></a> (every figure, table, checkpoint and '
+            'limitation in one page, with provenance) and <a href="results.json">results.json</a>.</p>'
+            if report_link else "")
+    return ("<!doctype html><html><head><meta charset=\"utf-8\"><title>genlab report</title>"
+            "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:.3em .8em;"
+            "text-align:left;vertical-align:top}</style></head><body><h1>genlab notebook series</h1>"
+            f"{link}<table><tr><th>#</th><th>Notebook</th><th>What it shows</th><th>Status</th><th>Run time</th></tr>"
+            f"{items}</table></body></html>\n")
+
+
+def build(out_dir: Path, directory: Path = NOTEBOOK_DIR, *, only: list[str] | None = None,
+          parameters: dict | None = None, compare_with: Path | None = None, pages: bool = True):
+    """Execute the notebooks of ``directory`` (those whose name or number is in ``only``, default all), then write
+    ``report.html`` and ``results.json`` (``genlab.report.build``), the executed notebooks (masked) to
+    ``executed/`` and, with ``pages``, one nbconvert page per notebook and ``index.html``. Returns the
+    :class:`genlab.report.build.Report`."""
+    from genlab.report import build as report_build
+    from genlab.report.mask import world_masker
+
+    paths = notebooks(directory)
+    if only:
+        wanted = set(only)
+        paths = [p for p in paths if {p.name, p.stem, p.name[:2]} & wanted]
+        unknown = wanted - {x for p in paths for x in (p.name, p.stem, p.name[:2])}
+        if unknown:
+            names = [p.name for p in notebooks(directory)]
+            raise ValueError(f"no notebook {sorted(unknown)} in {directory}; there are {names}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    executed = report_build.run_series(paths, parameters=parameters,
+                                       log=lambda line: print(line, file=sys.stderr, flush=True))
+    masker = world_masker()
+    rep = report_build.build_report(executed, out_dir, compare_with=compare_with, masker=masker,
+                                    command=" ".join(["python -m genlab.report.series", *sys.argv[1:]]))
+    report_build.save_executed(executed, out_dir / "executed", masker)  # to rebuild the report without running
+    if pages:
+        for ran in executed:
+            (out_dir / ran.path.with_suffix(".html").name).write_text(
+                to_html(report_build.mask_notebook(ran.nb, masker)), encoding="utf-8")
+        rows = [(info(r.path), r.status, r.wall_time_s) for r in executed]
+        (out_dir / "index.html").write_text(_index_html(rows, report_link=True), encoding="utf-8")
+    return rep
+
+
+def report(out_dir: Path, directory: Path = NOTEBOOK_DIR) -> int:
+    """Execute every notebook; write ``report.html``, ``results.json``, ``NN_name.html`` pages and ``index.html``;
+    return the number that failed."""
+    rep = build(out_dir, directory)
+    return sum(nb.status != "ok" for nb in rep.results.notebooks)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,8 +263,20 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check")
     r = sub.add_parser("refresh")
     r.add_argument("paths", nargs="+", type=Path)
-    rep = sub.add_parser("report")
+    rep = sub.add_parser("report", help="execute notebooks; write report.html, results.json and a page each")
     rep.add_argument("--out", type=Path, default=REPO_DIR / "reports")
+    rep.add_argument("--dir", type=Path, default=NOTEBOOK_DIR, help="the notebooks' folder (default: notebooks/)")
+    rep.add_argument("--only", nargs="+", metavar="NB", help="notebooks to run, by number or name (default: all)")
+    rep.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="set a parameter in every notebook whose parameters cell defines it (value: a Python "
+                          "literal, else a string)")
+    rep.add_argument("--compare", type=Path, metavar="RESULTS_JSON", help="add a comparison with this earlier run")
+    rep.add_argument("--no-pages", action="store_true", help="skip the per-notebook nbconvert pages")
+    rep.add_argument("--allow-noise", action="store_true", help="exit 0 even if notebooks write unexpected stderr")
+    cmp = sub.add_parser("compare", help="compare two runs' results.json (b - a)")
+    cmp.add_argument("a", type=Path)
+    cmp.add_argument("b", type=Path)
+    cmp.add_argument("--out", type=Path, help="write the comparison as an HTML page here")
     args = parser.parse_args(argv)
     if args.command == "nav":
         for p in update_navigation():
@@ -245,10 +293,49 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(problems) or "notebooks: ok")
         return 1 if problems else 0
     elif args.command == "report":
-        failed = report(args.out)
-        print(f"report written to {args.out / 'index.html'}" + (f"; {failed} notebook(s) failed" if failed else ""))
-        return 1 if failed else 0
+        from genlab.report.build import print_noise
+
+        rep = build(args.out, args.dir, only=args.only, parameters=dict(_parse_param(p) for p in args.param),
+                    compare_with=args.compare, pages=not args.no_pages)
+        failed = [nb.name for nb in rep.results.notebooks if nb.status != "ok"]
+        print(f"report written to {rep.html_path} and {rep.json_path}"
+              + (f"; {len(failed)} notebook(s) failed: {', '.join(failed)}" if failed else ""))
+        print_noise(rep.noise)
+        return 1 if failed or (rep.noise and not args.allow_noise) else 0
+    elif args.command == "compare":
+        from genlab.report.compare import compare_runs
+
+        c = compare_runs(args.a, args.b)
+        print(", ".join(f"{k}: {v}" for k, v in c.summary().items()))
+        if args.out:
+            args.out.write_text("<!doctype html><html><head><meta charset=\"utf-8\"><title>genlab run comparison"
+                                f"</title><style>{_report_css()}</style></head><body><main>{c.to_html()}</main>"
+                                "</body></html>\n", encoding="utf-8")
+            print(f"comparison written to {args.out}")
     return 0
+
+
+def _parse_param(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` -> (NAME, the value as a Python literal, or the text itself).
+
+    >>> _parse_param("N_PROMPTS=200"), _parse_param("MODEL=/tmp/my model")
+    (('N_PROMPTS', 200), ('MODEL', '/tmp/my model'))
+    """
+    import ast
+
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip().isidentifier():
+        raise SystemExit(f"-p takes NAME=VALUE, got {text!r}")
+    try:
+        return name.strip(), ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name.strip(), value
+
+
+def _report_css() -> str:
+    from genlab.report.render import CSS
+
+    return CSS
 
 
 if __name__ == "__main__":

@@ -51,6 +51,9 @@ from transformers import PrinterCallback, Trainer, TrainerCallback
 
 from genlab.core.progress import progress_enabled
 from genlab.models import DEFAULT_MODEL, Bundle, ModelLoadError, load_model
+from genlab.models.gpt2 import CAUSAL_LM_LOSS
+from genlab.models.loading import quiet_peft_wrap
+from genlab.models.prefix import quiet_peft_prefix_forward
 from genlab.training.adversarial import AdversarialConfig, AdversarialTrainer
 from genlab.training.tasks import CompletionCollator, Task, encode_pairs
 
@@ -452,8 +455,11 @@ def finetune(
 
     set_seed(seed)  # the adapter's initialisation is part of the run
     model = copy.deepcopy(bundle.model)
+    if getattr(model, "loss_type", None) is None:
+        model.loss_type = CAUSAL_LM_LOSS  # see CAUSAL_LM_LOSS
     if method != "full":
-        model = get_peft_model(model, peft_config(method, model, **(method_options or {})))
+        with quiet_peft_wrap():
+            model = get_peft_model(model, peft_config(method, model, **(method_options or {})))
     elif method_options:
         raise ValueError(f"method_options apply to peft methods; 'full' takes none (got {method_options})")
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -507,7 +513,7 @@ def finetune(
 
     quiet = _quiet_transformers() if args.disable_tqdm else contextlib.nullcontext()
     try:
-        with quiet:
+        with quiet, quiet_peft_prefix_forward():
             with PeakMemory(args.device) as memory:
                 start = time.perf_counter()
                 trainer.train(resume_from_checkpoint=resume_from_checkpoint)

@@ -72,7 +72,7 @@ class LiveLossPlot(TrainerCallback):
             return
         from IPython.display import display
 
-        fig = self.figure()
+        fig = _in_place(self.figure())
         if self._handle is None:
             self._handle = display(fig, display_id=True)
         else:
@@ -94,3 +94,19 @@ class LiveLossPlot(TrainerCallback):
     def on_train_end(self, args, state, control, **kwargs):
         if getattr(state, "is_world_process_zero", True):
             self._draw(force=True)
+
+
+def _in_place(fig):
+    """``fig`` as an object a display handle can redraw in place. plotly's ``Figure._ipython_display_`` publishes a new
+    output and ignores the handle's display id, so every update added another copy of the plot below the last (16
+    in notebook 01). Without that method IPython shows the figure's mime bundle under the handle's id instead."""
+    import plotly.graph_objects as go
+
+    class InPlaceFigure(go.Figure):
+        _ipython_display_ = None  # IPython then uses _repr_mimebundle_, which honours display_id
+        _repr_html_ = None  # plotly's HTML form loads plotly.js from a CDN; the mime bundle needs no network
+
+        def __repr__(self) -> str:  # the text/plain fallback: a line, not the whole figure
+            return f"<plotly figure: {self.layout.title.text}>"
+
+    return InPlaceFigure(fig)

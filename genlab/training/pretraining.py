@@ -26,7 +26,7 @@ import torch
 
 from genlab.core.progress import progress_enabled
 from genlab.models import Bundle
-from genlab.models.gpt2 import ModelConfig, build_model
+from genlab.models.gpt2 import CAUSAL_LM_LOSS, ModelConfig, build_model
 
 
 @dataclass
@@ -76,7 +76,9 @@ def tokenize_documents(tokenizer, texts: Sequence[str], max_length: int, packing
     import datasets
 
     bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
-    encoded = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+    # whole documents on purpose: they are cut into blocks (or truncated) below, so the tokenizer's "longer than the
+    # maximum sequence length" warning does not apply
+    encoded = tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
     if packing:
         stream = [bos]
         for x in encoded:
@@ -118,6 +120,7 @@ def pretrain(train_texts: Sequence[str], eval_texts: Sequence[str], tokenizer, m
     set_seed(config.seed)
     tokenizer.model_max_length = model_config.n_positions
     model = build_model(tokenizer, model_config)
+    model.loss_type = CAUSAL_LM_LOSS  # see CAUSAL_LM_LOSS
     train_ds, usage = tokenize_documents(tokenizer, train_texts, model_config.n_positions, packing=config.packing)
     eval_ds, _ = tokenize_documents(tokenizer, eval_texts, model_config.n_positions, packing=config.packing)
     if len(train_ds) == 0:

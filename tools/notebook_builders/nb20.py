@@ -33,7 +33,7 @@ Prompts are the first words of held-out test documents, which the model never tr
 code("""docs = [t for t in corpus.texts("test") if len(t.split()) > PREFIX_WORDS + HUMAN_WORDS][:N_PROMPTS]
 prefixes, human = split_documents(docs, prefix_words=PREFIX_WORDS, continuation_words=HUMAN_WORDS)
 pd.DataFrame([{"config": name, **{k: v for k, v in vars(PRESETS[name]).items() if v not in (None, False, 1)}}
-              for name in CONFIGS]).set_index("config").fillna("")"""),
+              for name in CONFIGS]).set_index("config").astype(object).fillna("")  # object: "" is not a float"""),
 check("""print(len(prefixes), "prompts; first:", repr(prefixes[0]))"""),
 md("""## The study
 `decoding_study` generates one continuation per prompt and configuration (seeded, batched), then scores every system, the human one included, against the human continuations:

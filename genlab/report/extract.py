@@ -1,0 +1,342 @@
+"""What an executed notebook shows, read out of its JSON: figures, tables, checkpoints, parameters, limitations, noise.
+
+Every function takes the notebook as the dict ``json.load`` gives (nbformat 4) and executes nothing:
+
+- :func:`figures`: every plotly figure (``application/vnd.plotly.v1+json`` outputs), with its title;
+- :func:`tables`: every DataFrame shown as HTML, and every Series shown as text (see ``genlab.report.tables``);
+- :func:`checkpoints`: the printed text of the checkpoint cells (tagged ``nbval-check-output``);
+- :func:`parameters`: the values the ``parameters`` cell assigns (and an ``injected-parameters`` cell overrides);
+- :func:`limitations`: the markdown of the notebook's "Limitations" section;
+- :func:`notebook_noise`: what the notebook wrote on stderr that no allow-list entry explains;
+- :func:`data_hashes`: sha256 digests the notebook printed.
+
+Each item carries ``cell`` (its cell's index) and ``section`` (the nearest markdown heading above it), so a report
+can show it in context.
+
+>>> nb = {"cells": [{"cell_type": "markdown", "source": "## Loss", "metadata": {}},
+...                 {"cell_type": "code", "source": "fig", "metadata": {}, "outputs": [{"output_type": "display_data",
+...                  "data": {"application/vnd.plotly.v1+json": {"data": [], "layout": {"title": {"text": "Loss"}}}}}]},
+...                 {"cell_type": "code", "source": "import warnings", "metadata": {}, "outputs": [
+...                  {"output_type": "stream", "name": "stderr", "text": "UserWarning: careful\\n"}]}]}
+>>> [(f.cell, f.section, f.title) for f in figures(nb)]
+[(1, 'Loss', 'Loss')]
+>>> notebook_noise(nb)
+['cell 2: UserWarning: careful']
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from genlab.report.tables import Table, is_dataframe_html, parse_html_table, parse_series_text
+
+__all__ = [
+    "ALLOWED_STDERR",
+    "CHECK_TAG",
+    "PLOTLY_MIME",
+    "Checkpoint",
+    "Figure",
+    "ShownTable",
+    "checkpoints",
+    "data_hashes",
+    "errors",
+    "figure_title",
+    "figures",
+    "limitations",
+    "notebook_noise",
+    "parameters",
+    "stderr_lines",
+    "tables",
+]
+
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+CHECK_TAG = "nbval-check-output"  # the checkpoint cells nbval compares
+PARAMETERS_TAG = "parameters"
+INJECTED_TAG = "injected-parameters"  # papermill's name for a cell that overrides the parameters
+
+#: stderr lines a notebook may write, each with the reason it is harmless. Anything else is noise: fix it where it
+#: arises (see the report's "No library noise" notes in ``genlab.report.build``) or add it here with a reason.
+ALLOWED_STDERR: tuple[tuple[str, str], ...] = (
+    (
+        r"Kernel is running over TCP without encryption",
+        "ipykernel's log when the kernel listens on localhost TCP (nbclient's default); it concerns the kernel's "
+        "transport, not the notebook",
+    ),
+)
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _tags(cell: dict) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _walk(nb: dict) -> Iterator[tuple[int, str, dict]]:
+    """(cell index, nearest heading above, cell) for every cell."""
+    section = ""
+    for i, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") == "markdown":
+            for line in _source(cell).split("\n"):
+                m = _HEADING.match(line.strip())
+                if m:
+                    section = m.group(2).strip()
+        yield i, section, cell
+
+
+# --- figures -----------------------------------------------------------------------------------------------------
+@dataclass
+class Figure:
+    cell: int
+    section: str
+    title: str  # the layout's title ("" when the figure has none)
+    figure: dict = field(repr=False)  # plotly's JSON: {"data": [...], "layout": {...}}
+
+
+def figure_title(fig: dict) -> str:
+    """The title of a plotly figure's JSON (``layout.title.text`` or a plain ``layout.title``), else ``""``.
+
+    >>> figure_title({"layout": {"title": {"text": "Loss"}}}), figure_title({"data": []})
+    ('Loss', '')
+    """
+    title = fig.get("layout", {}).get("title", "")
+    if isinstance(title, dict):
+        title = title.get("text", "")
+    return str(title or "")
+
+
+def figures(nb: dict) -> list[Figure]:
+    """Every plotly figure the notebook's outputs hold, in order."""
+    out = []
+    for i, section, cell in _walk(nb):
+        for o in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            fig = o.get("data", {}).get(PLOTLY_MIME)
+            if isinstance(fig, dict):
+                out.append(Figure(i, section, figure_title(fig), fig))
+    return out
+
+
+# --- tables ------------------------------------------------------------------------------------------------------
+@dataclass
+class ShownTable:
+    cell: int
+    section: str
+    table: Table
+    kind: str  # "dataframe" (pandas HTML) or "series" (a Series' text)
+
+
+def tables(nb: dict) -> list[ShownTable]:
+    """Every DataFrame the notebook showed (its HTML output) and every Series (its text output), in order."""
+    out = []
+    for i, section, cell in _walk(nb):
+        for o in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            data = o.get("data", {})
+            if o.get("output_type") not in ("execute_result", "display_data") or PLOTLY_MIME in data:
+                continue
+            html_text = _text(data.get("text/html", ""))
+            if html_text and is_dataframe_html(html_text):
+                try:
+                    out.append(ShownTable(i, section, parse_html_table(html_text), "dataframe"))
+                except ValueError:
+                    pass
+            elif "text/html" not in data and "text/plain" in data:
+                series = parse_series_text(_text(data["text/plain"]))
+                if series is not None:
+                    out.append(ShownTable(i, section, series, "series"))
+    return out
+
+
+# --- checkpoints ---------------------------------------------------------------------------------------------------
+@dataclass
+class Checkpoint:
+    cell: int
+    section: str
+    text: str  # what the cell printed (stdout), then its result's text
+
+
+def checkpoints(nb: dict) -> list[Checkpoint]:
+    """The checkpoint cells (tagged ``nbval-check-output``) with the text they printed."""
+    out = []
+    for i, section, cell in _walk(nb):
+        if cell.get("cell_type") != "code" or CHECK_TAG not in _tags(cell):
+            continue
+        parts = []
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream" and o.get("name") == "stdout":
+                parts.append(_text(o.get("text", "")))
+            elif o.get("output_type") == "execute_result" and "text/plain" in o.get("data", {}):
+                parts.append(_text(o["data"]["text/plain"]) + "\n")
+        out.append(Checkpoint(i, section, "".join(parts).rstrip("\n")))
+    return out
+
+
+# --- parameters --------------------------------------------------------------------------------------------------
+def _assignments(source: str) -> dict[str, Any]:
+    """Names a cell assigns and their values: literals as values, anything else as its source text."""
+    values: dict[str, Any] = {}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return values
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            pairs = [(node.target, node.value)]
+        elif isinstance(node, ast.Assign):
+            pairs = []
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    pairs.append((target, node.value))
+                elif (
+                    isinstance(target, ast.Tuple)
+                    and isinstance(node.value, ast.Tuple)
+                    and len(target.elts) == len(node.value.elts)
+                ):
+                    pairs += list(zip(target.elts, node.value.elts, strict=True))
+        else:
+            continue
+        for target, value in pairs:
+            if isinstance(target, ast.Name):
+                try:
+                    values[target.id] = ast.literal_eval(value)
+                except (ValueError, SyntaxError, TypeError):
+                    values[target.id] = ast.get_source_segment(source, value)
+    return values
+
+
+def parameters(nb: dict) -> dict[str, Any]:
+    """The values of the ``parameters`` cell, overridden by an ``injected-parameters`` cell if there is one.
+
+    Tuples become lists (as JSON holds them); an expression that is not a literal is kept as its source text.
+
+    >>> nb = {"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "outputs": [],
+    ...                  "source": "N = 16  # realistic: 1_000\\nA, B = 1, (2, 3)\\nT = 2 ** 3"}]}
+    >>> parameters(nb)
+    {'N': 16, 'A': 1, 'B': [2, 3], 'T': '2 ** 3'}
+    """
+    values: dict[str, Any] = {}
+    for tag in (PARAMETERS_TAG, INJECTED_TAG):
+        for cell in nb.get("cells", []):
+            if cell.get("cell_type") == "code" and tag in _tags(cell):
+                values.update(_assignments(_source(cell)))
+    return {k: _jsonable(v) for k, v in values.items()}
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (tuple, list, set, frozenset)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    return repr(v)
+
+
+# --- limitations -------------------------------------------------------------------------------------------------
+def limitations(nb: dict) -> str:
+    """The markdown of the notebook's Limitations section (heading excluded), up to the next heading of the same or
+    a higher level; ``""`` when there is none.
+
+    >>> limitations({"cells": [{"cell_type": "markdown", "metadata": {},
+    ...                         "source": "## Limitations\\n- **Small.** n = 16.\\n\\n## Next\\nMore."}]})
+    '- **Small.** n = 16.'
+    """
+    lines: list[str] = []
+    level = 0
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        for line in _source(cell).split("\n"):
+            m = _HEADING.match(line.strip())
+            if m and level and len(m.group(1)) <= level:
+                return "\n".join(lines).strip()
+            if m and not level and m.group(2).strip().lower().startswith("limitations"):
+                level = len(m.group(1))
+                continue
+            if level:
+                lines.append(line)
+        if level:  # the section goes on in the next markdown cell: one blank line between them
+            while lines and not lines[-1].strip():
+                lines.pop()
+            lines.append("")
+    return "\n".join(lines).strip()
+
+
+# --- stderr, errors, hashes --------------------------------------------------------------------------------------
+def stderr_lines(nb: dict) -> list[tuple[int, str]]:
+    """(cell index, line) for every non-empty line the notebook wrote on stderr (warnings and logs land there)."""
+    out = []
+    for i, _, cell in _walk(nb):
+        for o in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                out += [
+                    (i, line.rstrip()) for line in _ANSI.sub("", _text(o.get("text", ""))).split("\n") if line.strip()
+                ]
+    return out
+
+
+def notebook_noise(nb: dict, allowed: tuple[tuple[str, str], ...] = ALLOWED_STDERR) -> list[str]:
+    """Lines the notebook wrote on stderr that no ``allowed`` pattern explains, as ``"cell N: line"``.
+
+    A warning's source line (the indented line Python prints under it) belongs to the warning and is left out.
+    """
+    patterns = [re.compile(p) for p, _ in allowed]
+    out = []
+    for i, line in stderr_lines(nb):
+        if line.startswith((" ", "\t")) and out and out[-1].startswith(f"cell {i}: "):
+            continue  # the source line of the warning just reported
+        if not any(p.search(line) for p in patterns):
+            out.append(f"cell {i}: {line}")
+    return out
+
+
+def errors(nb: dict) -> list[dict]:
+    """The error outputs (a failed cell): ``{"cell", "ename", "evalue", "traceback"}``, ANSI colours removed."""
+    out = []
+    for i, _, cell in _walk(nb):
+        for o in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            if o.get("output_type") == "error":
+                out.append(
+                    {
+                        "cell": i,
+                        "ename": o.get("ename", ""),
+                        "evalue": _ANSI.sub("", o.get("evalue", "")),
+                        "traceback": _ANSI.sub("", "\n".join(o.get("traceback", []))),
+                    }
+                )
+    return out
+
+
+_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+
+
+def data_hashes(nb: dict) -> list[dict]:
+    """sha256 digests (64 hex digits) that the notebook printed: ``{"cell", "sha256", "context"}``, where the
+    context is the line that holds the digest."""
+    out, seen = [], set()
+    for i, _, cell in _walk(nb):
+        for o in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            if o.get("output_type") == "stream" and o.get("name") == "stdout":
+                text = _text(o.get("text", ""))
+            elif o.get("output_type") in ("execute_result", "display_data"):
+                text = _text(o.get("data", {}).get("text/plain", ""))
+            else:
+                continue
+            for line in text.split("\n"):
+                for digest in _HASH.findall(line):
+                    if digest not in seen:
+                        seen.add(digest)
+                        out.append({"cell": i, "sha256": digest, "context": line.strip()[:200]})
+    return out
