@@ -58,3 +58,25 @@ def test_hygiene_catches_problems(tmp_path):
     problems = " ".join(series.hygiene(bad))
     for expected in ("NN_snake_case", "first cell", "navigation", "parameters", "execution count", "keep_output"):
         assert expected in problems
+
+
+def test_a_notebook_cell_that_writes_unexplained_stderr_fails(tmp_path):
+    """notebooks/conftest.py turns unexplained stderr of a cell into a failure under nbval."""
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(series.NOTEBOOK_DIR / "conftest.py", tmp_path / "conftest.py")
+    cells = [
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+         "source": "import sys\nsys.stderr.write('WARNING a library line nobody can act on\\n')"},
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": "print('quiet')"},
+    ]
+    nb = {"cells": cells, "nbformat": 4, "nbformat_minor": 4,
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}
+    (tmp_path / "noisy.ipynb").write_text(json.dumps(nb))
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+                          "--nbval-lax", "--nbval-current-env", "noisy.ipynb"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stdout
+    assert "WARNING a library line nobody can act on" in run.stdout and "1 failed, 1 passed" in run.stdout

@@ -1,0 +1,26 @@
+"""Notebooks run under nbval write nothing a reader cannot act on: a cell whose stderr holds a line that
+``genlab.report.extract.ALLOWED_STDERR`` does not explain (with its reason) fails, naming the line. Library noise is
+fixed where it arises; see ``genlab.report.build``."""
+
+from __future__ import annotations
+
+import pytest
+
+from genlab.report.extract import notebook_noise
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    outputs = getattr(item, "test_outputs", None)  # nbval's outputs of the cell it just ran
+    if call.when != "call" or not report.passed or not outputs:
+        return
+    noise = notebook_noise({"cells": [{"cell_type": "code", "source": "", "outputs": [dict(o) for o in outputs]}]})
+    if noise:
+        report.outcome = "failed"
+        report.longrepr = (
+            "the cell wrote on stderr what no allow-list entry explains (fix it where it arises, or add it to "
+            "genlab.report.extract.ALLOWED_STDERR with the reason it is harmless):\n"
+            + "\n".join(line.split(": ", 1)[1] for line in noise)
+        )
