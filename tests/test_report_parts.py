@@ -56,31 +56,10 @@ def test_cells_are_escaped_and_masked_when_rendered():
 
 
 def test_a_series_from_compare_systems_reads_as_one_row():
-    s = pd.Series(
-        {
-            "metric": "coherence",
-            "a": "greedy",
-            "b": "nucleus0.95",
-            "difference": 0.0123,
-            "difference_low": -0.02,
-            "difference_high": 0.05,
-            "p_value": 0.4,
-            "n": 16,
-        }
-    )
-    t = parse_series_text(repr(s))
-    assert t.records == [
-        {
-            "metric": "coherence",
-            "a": "greedy",
-            "b": "nucleus0.95",
-            "difference": 0.0123,
-            "difference_low": -0.02,
-            "difference_high": 0.05,
-            "p_value": 0.4,
-            "n": 16,
-        }
-    ]
+    row = {"metric": "coherence", "a": "greedy", "b": "nucleus0.95", "difference": 0.0123, "difference_low": -0.02,
+           "difference_high": 0.05, "p_value": 0.4, "n": 16}
+    t = parse_series_text(repr(pd.Series(row)))
+    assert t.records == [row]
     assert parse_series_text(repr(pd.Series(range(100)))) is None  # truncated: left as text
     with pytest.raises(ValueError, match="no <table>"):
         parse_html_table("<p>no table here</p>")

@@ -68,6 +68,7 @@ __all__ = [
     "association_fit",
     "association_probe",
     "pair_dose_response",
+    "probe_sentences",
     "WeatResult",
     "seat_sentences",
     "weat",
@@ -228,14 +229,10 @@ def world_pairs(world) -> pd.DataFrame:
         first, second = a.groups
         majority, minority = (first, second) if a.p_first >= 0.5 else (second, first)
         if a.axis == "gender":
-            a_attr = article(a.attribute)
-            texts = [t.format(A_attr=a_attr[:1].upper() + a_attr[1:], the_attr=f"the {a.attribute}")
-                     for t in GENDER_PROBE_TEMPLATES]
             sentence = {g: "{text} " + {"she": "She", "he": "He"}[g] + " waited." for g in a.groups}
         else:
-            texts = [t.format(attr=a.attribute) for t in COMMUNITY_PROBE_TEMPLATES]
             sentence = {g: "{text} " + world.lexicon["communities"][g]["descriptor"] + "." for g in a.groups}
-        for text in texts:
+        for text in probe_sentences(a):
             rows.append({"sent_more": sentence[majority].format(text=text),
                          "sent_less": sentence[minority].format(text=text),
                          "stereo_antistereo": "stereo", "bias_type": a.axis, "attribute": a.attribute,
@@ -244,17 +241,23 @@ def world_pairs(world) -> pd.DataFrame:
 
 
 # --- associations in next-token probabilities (WinoBias-style) --------------------------------------------------
+def probe_sentences(association) -> list[str]:
+    """The association's probe sentences (its axis's probe templates, which no training document contains, filled
+    with its attribute); the pair probe and the next-token probe both use them.
+
+    >>> from genlab.data.world import small_world
+    >>> probe_sentences(next(a for a in small_world().associations if a.axis == "gender"))[:2]
+    ['A baker stood alone at the edge of the square.', 'Nobody in the village had ever met the baker before.']
+    """
+    templates = GENDER_PROBE_TEMPLATES if association.axis == "gender" else COMMUNITY_PROBE_TEMPLATES
+    a_attr = article(association.attribute)
+    return [t.format(A_attr=a_attr[:1].upper() + a_attr[1:], the_attr=f"the {association.attribute}",
+                     attr=association.attribute) for t in templates]
+
+
 def _probe_prompts(world: World) -> list[tuple[str, str, str, str]]:
     """(association id, axis, template index, prompt) for every attribute and probe template."""
-    rows = []
-    for a in world.associations:
-        templates = GENDER_PROBE_TEMPLATES if a.axis == "gender" else COMMUNITY_PROBE_TEMPLATES
-        for t, template in enumerate(templates):
-            a_attr = article(a.attribute)
-            prompt = template.format(A_attr=a_attr[:1].upper() + a_attr[1:], the_attr=f"the {a.attribute}",
-                                     attr=a.attribute)
-            rows.append((a.id, a.axis, str(t), prompt))
-    return rows
+    return [(a.id, a.axis, str(t), prompt) for a in world.associations for t, prompt in enumerate(probe_sentences(a))]
 
 
 def _group_words(world: World, axis: str) -> tuple[str, str]:
