@@ -2,13 +2,17 @@
 
 A metric computed on a few hundred generations is an estimate. These functions say how sure it is:
 
-- ``bootstrap_ci``: a confidence interval for any statistic of per-item scores (percentile or BCa; Efron &
-  Tibshirani 1993). With the same ``seed`` it draws the same resamples as ``scipy.stats.bootstrap(..., rng=seed)``
-  and so gives the same interval (one batch of resamples: ``n_resamples x n <= 2**22``).
+- ``bootstrap_ci``: a confidence interval for any statistic of per-item scores (percentile, basic or BCa; Efron &
+  Tibshirani 1993; Davison & Hinkley 1997). With the same ``seed`` it draws the same resamples as
+  ``scipy.stats.bootstrap(..., rng=seed)`` and so gives the same interval (one batch of resamples: ``n_resamples x n
+  <= 2**22``).
 - ``paired_bootstrap`` and ``paired_permutation_test``: two systems scored on the same items; the difference, its
   interval, a p-value and a paired effect size (Cohen's d_z).
 - ``exact_binomial_ci``: the Clopper-Pearson interval for a rate such as "12 of 200 generations repeat", and
   ``rate_table``: such rates per group, one row each.
+
+Several training runs per arm, equivalence ("close to human") and power are in :mod:`genlab.metrics.replication`;
+Holm and Benjamini-Hochberg corrections for a family of tests in :mod:`genlab.metrics.multiplicity`.
 
 >>> r = bootstrap_ci([0.2, 0.4, 0.4, 0.5, 0.9, 0.3], n_resamples=2000, seed=0)
 >>> round(r.estimate, 4), r.low < r.estimate < r.high
@@ -27,7 +31,7 @@ from scipy.special import ndtr, ndtri
 from scipy.stats import beta
 
 Statistic = Callable[..., float]
-Method = Literal["percentile", "bca"]
+Method = Literal["percentile", "basic", "bca"]
 Alternative = Literal["two-sided", "less", "greater"]
 _BATCH_ELEMENTS = 2**22  # resampled values held at once; scipy draws everything in one call
 
@@ -38,7 +42,7 @@ class BootstrapCI:
     low: float
     high: float
     confidence: float
-    method: str  # "percentile" or "bca"
+    method: str  # "percentile", "basic" or "bca"
     n: int  # items
     n_resamples: int
 
@@ -91,8 +95,8 @@ def _check(n_resamples: int, confidence: float | None = None, method: str | None
         raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}")
     if confidence is not None and not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), e.g. 0.95; got {confidence!r}")
-    if method is not None and method not in ("percentile", "bca"):
-        raise ValueError(f"method must be 'percentile' or 'bca', got {method!r}")
+    if method is not None and method not in ("percentile", "basic", "bca"):
+        raise ValueError(f"method must be 'percentile', 'basic' or 'bca', got {method!r}")
 
 
 def _vectorized(statistic: Statistic) -> Callable[[np.ndarray], np.ndarray]:
@@ -140,7 +144,7 @@ def _interval(
     method: str,
 ) -> tuple[float, float]:
     alpha = (1 - confidence) / 2
-    if method == "percentile":
+    if method in ("percentile", "basic"):
         probs = np.array([alpha, 1 - alpha])
     else:  # BCa (Efron & Tibshirani 1993, 14.3; computed as scipy.stats.bootstrap does)
         z0 = ndtri(
@@ -153,6 +157,8 @@ def _interval(
         z = ndtri(np.array([alpha, 1 - alpha]))
         probs = ndtr(z0 + (z0 + z) / (1 - accel * (z0 + z)))
     low, high = np.quantile(theta_b, probs)  # linear interpolation, as scipy.stats.quantile's default
+    if method == "basic":  # reflect the quantiles about the estimate (Davison & Hinkley 1997, 5.2)
+        low, high = 2 * theta_hat - high, 2 * theta_hat - low
     return float(low), float(high)
 
 
@@ -168,14 +174,23 @@ def bootstrap_ci(
     """Bootstrap confidence interval of ``statistic(values)`` (Efron & Tibshirani 1993).
 
     Resample the items with replacement ``n_resamples`` times; ``method="percentile"`` takes the alpha/2 and
-    1 - alpha/2 quantiles of the resampled statistic, ``"bca"`` corrects them for bias and skew (better coverage for
-    skewed statistics, needs a jackknife: n more evaluations). ``statistic`` takes a 1-D array, or an ``axis``
-    argument to be vectorized (like ``np.mean``). Same resamples and interval as ``scipy.stats.bootstrap((values,),
-    statistic, rng=seed, method=...)`` when ``n_resamples * len(values) <= 2**22``.
+    1 - alpha/2 quantiles of the resampled statistic, ``"basic"`` reflects them about the estimate (2 * estimate -
+    quantile; Davison & Hinkley 1997, 5.2), ``"bca"`` corrects them for bias and skew (better coverage for skewed
+    statistics, needs a jackknife: n more evaluations). ``statistic`` takes a 1-D array, or an ``axis`` argument to
+    be vectorized (like ``np.mean``). Same resamples and interval as ``scipy.stats.bootstrap((values,), statistic,
+    rng=seed, method=...)`` when ``n_resamples * len(values) <= 2**22``.
 
     >>> r = bootstrap_ci([1.0, 2.0, 3.0, 4.0, 10.0], n_resamples=999, method="bca", seed=1)
     >>> r.estimate, r.low < 4 < r.high, r.method
     (4.0, True, 'bca')
+
+    **Limitations.** Bootstrap intervals fall short of their level in small samples, most for skewed data. In the
+    coverage simulations of tests/metrics/test_stats.py (2,000 samples of 15, 1,000 resamples each), nominal 95%
+    intervals covered the mean of a normal sample 0.93 of the time with every method, and the mean of an
+    exponential sample 0.88 (percentile), 0.87 (basic) and 0.89 (BCa), missing mostly on the side the skew points
+    to. Prefer BCa for small n, or an exact method where one exists (:func:`exact_binomial_ci` for rates); use 1,000
+    or more resamples where a conclusion rests on the interval. The items must be independent: for several training
+    runs scored on shared prompts use :mod:`genlab.metrics.replication`.
     """
     x = _scores(values, "values")
     _check(n_resamples, confidence, method)
