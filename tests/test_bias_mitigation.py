@@ -143,3 +143,18 @@ def test_a_study_runs_every_arm_and_resumes_from_its_saved_runs(tmp_path, monkey
     monkeypatch.setattr("genlab.training.finetuning.finetune", no_training)
     again = bm.run_study(base, settings, world=world, out_dir=tmp_path)
     pd.testing.assert_frame_equal(again.scores, first.scores, check_dtype=False)
+
+
+def test_saved_runs_load_back_and_plot(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run --full"):
+        bm.load_scores(tmp_path)
+    (tmp_path / "runs").mkdir()
+    rng = np.random.default_rng(3)
+    scores = _scores({"plain": rng.normal(0.7, 0.05, (2, 3)), "cda": rng.normal(0.5, 0.05, (2, 3))})
+    for (arm, seed), g in scores.groupby(["arm", "seed"]):
+        g.to_csv(tmp_path / "runs" / f"{arm}-seed{seed}.csv", index=False)
+    back = bm.load_scores(tmp_path)
+    assert len(back) == len(scores) and set(back["arm"]) == {"plain", "cda"}
+    summary = bm.summarise(back.assign(probe="pair_bias"))
+    fig = bm.plot_summary(summary)
+    assert list(fig.data[0].x) == ["plain", "cda"]  # arms in ARMS order

@@ -34,6 +34,7 @@ import contextlib
 import dataclasses
 import difflib
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -48,9 +49,81 @@ from genlab.generation.contrastive import contrastive_search
 from genlab.models.modes import eval_mode
 from genlab.models.prefix import context_length, virtual_prefix
 
-__all__ = ["DecodingConfig", "PRESETS", "generate", "generate_ids", "greedy", "preset"]
+__all__ = ["DecodingConfig", "PRESETS", "decoding_problems", "generate", "generate_ids", "greedy", "preset"]
 
 COLUMNS = ["prompt_id", "prompt", "config", "sample_id", "text", "tokens", "n_new_tokens", "finished", "seed"]
+
+
+_KNOBS = ("do_sample", "num_beams", "temperature", "top_k", "top_p", "typical_p", "repetition_penalty",
+          "no_repeat_ngram_size", "penalty_alpha")
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def decoding_problems(
+    *,
+    do_sample: bool = False,
+    num_beams: int = 1,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    typical_p: float = 1.0,
+    repetition_penalty: float = 1.0,
+    no_repeat_ngram_size: int = 0,
+    penalty_alpha: float | None = None,
+) -> list[str]:
+    """Everything wrong with a set of decoding knobs, one sentence per problem that says what to do (empty: fine).
+    :class:`DecodingConfig` raises with all of them; the prompt explorer shows them next to its controls.
+
+    >>> decoding_problems(do_sample=True, temperature=0, top_p=1.5)
+    ['temperature must be greater than 0 (got 0); for deterministic output switch sampling off (greedy).', \
+'top-p must be in (0, 1] (got 1.5); 1 switches it off.']
+    >>> decoding_problems(top_p=0.9)   # a sampling filter without sampling
+    ['temperature, top-k, top-p and typical-p only act when sampling; set do_sample=True (or penalty_alpha for \
+contrastive search).']
+    """
+    out = []
+    if not _is_int(num_beams) or num_beams < 1:
+        out.append(f"num_beams must be a whole number >= 1 (got {num_beams!r}); 1 switches beam search off.")
+    if not _is_number(temperature) or temperature <= 0:
+        out.append(
+            f"temperature must be greater than 0 (got {temperature!r}); for deterministic output switch sampling "
+            "off (greedy)."
+        )
+    if not _is_int(top_k) or top_k < 0:
+        out.append(f"top-k must be a whole number >= 0 (got {top_k!r}); 0 switches it off.")
+    for label, value in (("top-p", top_p), ("typical-p", typical_p)):
+        if not _is_number(value) or not 0 < value <= 1:
+            out.append(f"{label} must be in (0, 1] (got {value!r}); 1 switches it off.")
+    if not _is_number(repetition_penalty) or repetition_penalty <= 0:
+        out.append(f"repetition penalty must be greater than 0 (got {repetition_penalty!r}); 1 switches it off.")
+    if not _is_int(no_repeat_ngram_size) or no_repeat_ngram_size < 0:
+        out.append(f"no_repeat_ngram_size must be a whole number >= 0 (got {no_repeat_ngram_size!r}); 0 switches it "
+                   "off.")
+    if out:
+        return out  # the combinations below assume numbers in range
+    if do_sample and num_beams > 1:
+        out.append("beam sampling is not supported; use do_sample=True or num_beams > 1.")
+    if penalty_alpha is not None:
+        if do_sample or num_beams > 1:
+            out.append("contrastive search (penalty_alpha) is deterministic; set do_sample=False and num_beams=1.")
+        if not _is_number(penalty_alpha) or not 0 <= penalty_alpha <= 1 or top_k < 2:
+            out.append(
+                "contrastive search needs penalty_alpha in [0, 1] and top_k >= 2 candidates (Su et al. 2022 use "
+                f"0.6 and 5), got {penalty_alpha!r} and {top_k!r}."
+            )
+    elif not do_sample and (temperature != 1 or top_k or top_p < 1 or typical_p < 1):
+        out.append(
+            "temperature, top-k, top-p and typical-p only act when sampling; set do_sample=True (or penalty_alpha "
+            "for contrastive search)."
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -71,41 +144,9 @@ class DecodingConfig:
     def __post_init__(self):
         if not self.name or not isinstance(self.name, str):
             raise ValueError("a DecodingConfig needs a non-empty name (it labels the rows of the DataFrame)")
-        if self.num_beams < 1:
-            raise ValueError(f"{self.name}: num_beams must be >= 1, got {self.num_beams}")
-        if self.temperature <= 0:
-            raise ValueError(
-                f"{self.name}: temperature must be > 0 (use do_sample=False for greedy), got {self.temperature}"
-            )
-        if self.top_k < 0:
-            raise ValueError(f"{self.name}: top_k must be >= 0 (0 switches it off), got {self.top_k}")
-        for knob in ("top_p", "typical_p"):
-            if not 0 < getattr(self, knob) <= 1:
-                raise ValueError(
-                    f"{self.name}: {knob} must be in (0, 1] (1 switches it off), got {getattr(self, knob)}"
-                )
-        if self.repetition_penalty <= 0:
-            raise ValueError(f"{self.name}: repetition_penalty must be > 0 (1 switches it off)")
-        if self.no_repeat_ngram_size < 0:
-            raise ValueError(f"{self.name}: no_repeat_ngram_size must be >= 0 (0 switches it off)")
-        if self.do_sample and self.num_beams > 1:
-            raise ValueError(f"{self.name}: beam sampling is not supported; use do_sample=True or num_beams > 1")
-        if self.penalty_alpha is not None:
-            if self.do_sample or self.num_beams > 1:
-                raise ValueError(
-                    f"{self.name}: contrastive search (penalty_alpha) is deterministic; "
-                    "set do_sample=False and num_beams=1"
-                )
-            if not 0 <= self.penalty_alpha <= 1 or self.top_k < 2:
-                raise ValueError(
-                    f"{self.name}: contrastive search needs penalty_alpha in [0, 1] and top_k >= 2 "
-                    f"candidates (Su et al. 2022 use 0.6 and 5), got {self.penalty_alpha} and {self.top_k}"
-                )
-        elif not self.do_sample and (self.temperature != 1 or self.top_k or self.top_p < 1 or self.typical_p < 1):
-            raise ValueError(
-                f"{self.name}: temperature, top_k, top_p and typical_p only act when sampling; "
-                "set do_sample=True (or penalty_alpha for contrastive search)"
-            )
+        problems = decoding_problems(**{k: getattr(self, k) for k in _KNOBS})
+        if problems:
+            raise ValueError(f"{self.name}: " + " ".join(problems))
 
     @property
     def method(self) -> Literal["greedy", "beam", "sample", "contrastive"]:

@@ -59,6 +59,10 @@ from genlab.training.adversarial import AdversarialConfig
 
 __all__ = [
     "ARMS",
+    "PROBE_TITLES",
+    "load_scores",
+    "plot_summary",
+    "results_dir",
     "CI_SETTINGS",
     "FULL_SETTINGS",
     "MitigationSettings",
@@ -402,6 +406,56 @@ def summarise(
         out.loc[g.index, "p_adjusted"] = holm(g["p_value"].to_numpy())
         out.loc[g.index, "family_size"] = len(g)
     return out
+
+
+PROBE_TITLES = {
+    "pair_bias": "pair probe: P(majority-pronoun sentence)",
+    "story_bias": "stories: share with the majority pronoun",
+    "story_coverage": "story task: attribute coverage",
+    "heldout_ppl": "held-out perplexity",
+}
+
+
+def results_dir() -> Path:
+    """``results/bias_mitigation`` in the repository: where ``python -m genlab.studies.bias_mitigation run`` writes."""
+    from genlab.core.paths import REPO_DIR
+
+    return REPO_DIR / "results" / "bias_mitigation"
+
+
+def load_scores(path: str | Path | None = None) -> pd.DataFrame:
+    """Every saved run's tidy scores (``runs/*.csv`` under ``path``, default :func:`results_dir`), in one table."""
+    runs = sorted((Path(path) if path is not None else results_dir()).glob("runs/*.csv"))
+    if not runs:
+        raise FileNotFoundError(
+            f"no saved runs under {path or results_dir()}/runs; run "
+            "`python -m genlab.studies.bias_mitigation run --full` first"
+        )
+    return pd.concat([pd.read_csv(f) for f in runs], ignore_index=True)
+
+
+def plot_summary(summary: pd.DataFrame, title: str = "Bias mitigation: each arm after fine-tuning"):
+    """One panel per probe: each arm's mean with its interval (the base model before fine-tuning first)."""
+    from plotly.subplots import make_subplots
+
+    from genlab.report.plots import error_bars
+
+    probes = [p for p in PROBE_TITLES if p in set(summary["probe"])]
+    fig = make_subplots(rows=1, cols=len(probes), subplot_titles=[PROBE_TITLES[p] for p in probes])
+    order = ["base", *[a for a in ARMS if a in set(summary["arm"])]]
+    for i, probe in enumerate(probes, start=1):
+        part = summary[summary["probe"] == probe].set_index("arm").reindex(order).dropna(subset=["x"])
+        fig.add_scatter(
+            x=list(part.index),
+            y=part["x"],
+            mode="markers",
+            showlegend=False,
+            row=1,
+            col=i,
+            error_y=error_bars(part["x"].to_numpy(), part["x_low"].to_numpy(), part["x_high"].to_numpy()),
+        )
+    fig.update_layout(title=title, height=380)
+    return fig
 
 
 def main(argv: list[str] | None = None) -> None:

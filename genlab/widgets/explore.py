@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import torch
 
-from genlab.generation.decoder import DecodingConfig, generate, preset
+from genlab.generation.decoder import DecodingConfig, decoding_problems, generate, preset
 from genlab.metrics.offensive import OFFENSIVE_THRESHOLD, offensive_probability
 from genlab.metrics.pii_patterns import find_pii
 from genlab.metrics.repetition import rep_n, seq_rep_n
@@ -90,10 +90,6 @@ def _is_int(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def _is_number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
 def settings_problems(
     *,
     temperature: float = 1.0,
@@ -102,26 +98,15 @@ def settings_problems(
     typical_p: float = 1.0,
     repetition_penalty: float = 1.0,
 ) -> list[str]:
-    """What is wrong with these decoding knobs, as sentences a user can act on (empty: nothing).
+    """What is wrong with these sampling knobs, as sentences a user can act on (empty: nothing): the one checker,
+    :func:`genlab.generation.decoder.decoding_problems`, with sampling on.
 
     >>> settings_problems(temperature=0, top_p=1.5)
     ['temperature must be greater than 0 (got 0); for deterministic output switch sampling off (greedy).', \
 'top-p must be in (0, 1] (got 1.5); 1 switches it off.']
     """
-    out = []
-    if not _is_number(temperature) or temperature <= 0:
-        out.append(
-            f"temperature must be greater than 0 (got {temperature!r}); for deterministic output switch sampling "
-            "off (greedy)."
-        )
-    if not _is_int(top_k) or top_k < 0:
-        out.append(f"top-k must be a whole number >= 0 (got {top_k!r}); 0 switches it off.")
-    for label, value in (("top-p", top_p), ("typical-p", typical_p)):
-        if not _is_number(value) or not 0 < value <= 1:
-            out.append(f"{label} must be in (0, 1] (got {value!r}); 1 switches it off.")
-    if not _is_number(repetition_penalty) or repetition_penalty <= 0:
-        out.append(f"repetition penalty must be greater than 0 (got {repetition_penalty!r}); 1 switches it off.")
-    return out
+    return decoding_problems(do_sample=True, temperature=temperature, top_k=top_k, top_p=top_p, typical_p=typical_p,
+                             repetition_penalty=repetition_penalty)
 
 
 def describe_settings(

@@ -1,0 +1,276 @@
+"""Does desensitising the training data protect privacy? Train the same small recipe on three versions of one
+corpus and measure what each model gives away.
+
+The article's answer to privacy is to "desensitise" the training data. The corpus carries canaries inserted a known
+number of times, planted personal data, and (with the world's ``duplicate_rate`` knob) duplicated documents, so
+the cure can be tested on planted truth. Arms, each trained from scratch with the same recipe and seeds:
+
+- ``raw``: the corpus as generated, duplicates included;
+- ``deduplicated``: exact and near duplicates removed (:func:`genlab.data.dedup.find_duplicates`);
+- ``redacted``: personal data replaced by typed placeholders (:func:`genlab.data.pii.redact_texts`, with the
+  recognisers of ``PrivacySettings.recognisers``).
+
+Each model is measured on the same items: the exposure of each scored canary (Carlini et al. 2019,
+:func:`genlab.metrics.exposure.canary_exposure`), with the canary's actual dose in the arm's training texts (how
+many training texts still contain it after cleaning), and the token-weighted perplexity of held-out documents (the
+cost). Arms are compared canary by canary (items) over seeds (runs) with
+:func:`genlab.metrics.replication.paired_hierarchical_comparison`.
+
+``python -m genlab.studies.privacy_mitigation run [--full]`` runs every arm and seed, saving each run under
+``results/privacy_mitigation/runs/`` as it finishes (an interrupted run resumes).
+
+>>> arm_texts(["Call 555-123-4567 now.", "Call 555-123-4567 now.", "A quiet day."], "deduplicated",
+...           PrivacySettings())
+['Call 555-123-4567 now.', 'A quiet day.']
+>>> arm_texts(["Call 555-123-4567 now."], "redacted", PrivacySettings())
+['Call [PHONE] now.']
+
+**Limitations.** Exposure needs the canary's exact prefix and format; it does not measure what an attacker without
+them could extract. Redaction can only remove what its recognisers find: a secret in a format they do not know
+(the canaries' ``555-dddd-dddd`` phones escape genlab's patterns) passes through untouched, which the measured dose
+shows. Deduplication lowers the dose of a secret only where the secret was duplicated; the canaries were planted
+in distinct documents. Small models memorise less than large ones, so the absolute exposures here are lower than a
+production model's would be; the comparison between arms is the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from genlab.data.world_spec import World
+
+__all__ = [
+    "ARMS",
+    "CI_SETTINGS",
+    "FULL_SETTINGS",
+    "PrivacySettings",
+    "arm_texts",
+    "canary_doses",
+    "run_study",
+    "summarise",
+]
+
+ARMS = ("raw", "deduplicated", "redacted")
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """One study's size: corpus, recipe, seeds and what is measured."""
+
+    n_train_docs: int = 6_000
+    duplicate_rate: float = 0.3  # share of training documents copied (half exact, half near)
+    steps: int = 600
+    batch_size: int = 16
+    n_embd: int = 128
+    n_layer: int = 2
+    n_head: int = 4
+    seeds: tuple[int, ...] = (0, 1, 2)
+    recognisers: str = "patterns"  # for the redacted arm; "patterns+presidio" adds named-entity recognition
+    canaries_per_count: int = 2  # canaries of each kind and insertion count scored
+    n_references: int = 2_000  # reference secrets per canary
+    n_validation_docs: int = 200
+    arms: tuple[str, ...] = ARMS
+    corpus_seed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+#: CI-sized: shows the pipeline; far too small to memorise anything.
+CI_SETTINGS = PrivacySettings(
+    n_train_docs=300,
+    steps=5,
+    n_embd=32,
+    n_layer=1,
+    n_head=2,
+    seeds=(0,),
+    canaries_per_count=1,
+    n_references=50,
+    n_validation_docs=20,
+)
+#: Full-size: three seeds per arm, the small recipe (about 10 minutes per run on 2 idle cores).
+FULL_SETTINGS = PrivacySettings()
+
+
+def arm_texts(texts: Sequence[str], arm: str, settings: PrivacySettings) -> list[str]:
+    """The training texts of ``arm``: as they are, deduplicated, or redacted."""
+    if arm not in ARMS:
+        raise ValueError(f"unknown arm {arm!r}; choose one of {ARMS}")
+    texts = list(texts)
+    if arm == "deduplicated":
+        from genlab.data.dedup import find_duplicates
+
+        return [texts[i] for i in find_duplicates(texts).keep]
+    if arm == "redacted":
+        from genlab.data.pii import redact_texts
+
+        return redact_texts(texts, settings.recognisers)[0]
+    return texts
+
+
+def canary_doses(texts: Sequence[str], canaries) -> dict[str, int]:
+    """canary id -> how many of ``texts`` contain its secret: the dose a model trained on them received."""
+    return {c.id: sum(c.secret in t for t in texts) for c in canaries}
+
+
+def _scored_canaries(world: World, per_count: int):
+    letters = "abcdefghijklmnopqrstuvwxyz"[:per_count]
+    return [c for c in world.canaries if c.id.rsplit("-", 1)[1] in letters]
+
+
+def _train(texts: list[str], validation: list[str], settings: PrivacySettings, seed: int):
+    from genlab.core.paths import default_model_dir
+    from genlab.models import load_model
+    from genlab.studies.default_model import recipe
+    from genlab.training.pretraining import pretrain
+
+    tokenizer = load_model(str(default_model_dir())).tokenizer  # the default model's: no secret in its vocabulary
+    model_config, config = recipe(settings.steps)
+    model_config = replace(model_config, n_embd=settings.n_embd, n_layer=settings.n_layer, n_head=settings.n_head)
+    config = replace(
+        config,
+        max_steps=settings.steps,
+        batch_size=settings.batch_size,
+        warmup_steps=min(50, settings.steps),
+        eval_steps=settings.steps,
+        save_steps=0,
+        progress=False,
+        seed=seed,
+    )
+    return pretrain(texts, validation[:50], tokenizer, model_config, config).bundle
+
+
+def run_study(
+    settings: PrivacySettings = CI_SETTINGS, *, world: World | None = None, out_dir: str | Path | None = None
+) -> pd.DataFrame:
+    """Every arm and seed of ``settings``; one row per (arm, seed, canary) with ``count`` (planted insertions),
+    ``dose`` (training texts of the arm holding the secret), ``exposure`` (rank-based) and ``exposure_skewnorm``,
+    plus the run's held-out ``perplexity``. Saved per run under ``out_dir/runs`` and read back when present."""
+    from genlab.data.world import generate_corpus, load_world
+    from genlab.metrics.exposure import canary_exposure
+    from genlab.metrics.perplexity import perplexity
+
+    world = world or load_world()
+    unknown = [a for a in settings.arms if a not in ARMS]
+    if unknown:
+        raise ValueError(f"unknown arm(s) {unknown}; choose from {ARMS}")
+    corpus = generate_corpus(
+        n_train_docs=settings.n_train_docs,
+        n_validation_docs=settings.n_validation_docs,
+        n_test_docs=0,
+        seed=settings.corpus_seed,
+        world=world,
+        duplicate_rate=settings.duplicate_rate,
+    )
+    train, validation = corpus.texts("train"), corpus.texts("validation")
+    canaries = _scored_canaries(world, settings.canaries_per_count)
+    runs_dir = Path(out_dir) / "runs" if out_dir is not None else None
+    if runs_dir is not None:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+    frames = []
+    for arm in settings.arms:
+        texts = None
+        for seed in settings.seeds:
+            path = runs_dir / f"{arm}-seed{seed}.csv" if runs_dir is not None else None
+            if path is not None and path.exists():
+                frames.append(pd.read_csv(path))
+                continue
+            texts = texts if texts is not None else arm_texts(train, arm, settings)
+            start = time.time()
+            bundle = _train(texts, validation, settings, seed)
+            exposure = canary_exposure(bundle, world, canaries, n_references=settings.n_references, seed=seed)
+            doses = canary_doses(texts, canaries)
+            frame = pd.DataFrame(
+                {
+                    "arm": arm,
+                    "seed": seed,
+                    "item": exposure["canary_id"],
+                    "kind": exposure["kind"],
+                    "count": exposure["count"],
+                    "dose": exposure["canary_id"].map(doses),
+                    "exposure": exposure["exposure_rank"],
+                    "exposure_skewnorm": exposure["exposure_skewnorm"],
+                    "perplexity": perplexity(bundle, validation, batch_size=16).perplexity,
+                    "n_train_texts": len(texts),
+                    "wall_s": round(time.time() - start, 1),
+                }
+            )
+            if path is not None:
+                frame.to_csv(path, index=False)
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def summarise(scores: pd.DataFrame, *, reference: str = "raw", confidence: float = 0.95) -> pd.DataFrame:
+    """Per arm: mean exposure over the scored canaries with insertions (count > 0) and seeds, its mixed-model
+    interval (one run: no interval), the mean dose, the mean perplexity, and the paired difference in exposure to
+    ``reference`` (canaries paired, runs independent), Holm-adjusted over the arms compared."""
+    from genlab.metrics.multiplicity import holm
+    from genlab.metrics.replication import mixed_model_ci, paired_hierarchical_comparison
+
+    inserted = scores[scores["count"] > 0]
+    rows = []
+    for arm, g in inserted.groupby("arm", sort=False):
+        row = {
+            "arm": arm,
+            "n_seeds": g["seed"].nunique(),
+            "n_canaries": g["item"].nunique(),
+            "exposure": g["exposure"].mean(),
+            "dose": g["dose"].mean(),
+            "perplexity": g.groupby("seed")["perplexity"].first().mean(),
+        }
+        if row["n_seeds"] >= 2:
+            ci = mixed_model_ci(g.rename(columns={"exposure": "score"}), arm=None, confidence=confidence).iloc[0]
+            row.update(exposure_low=ci["score_low"], exposure_high=ci["score_high"])
+            ref = inserted[inserted["arm"] == reference]
+            if arm != reference and ref["seed"].nunique() >= 2:
+                both = pd.concat([g, ref]).rename(columns={"exposure": "score"})
+                c = paired_hierarchical_comparison(both, arm, reference, confidence=confidence)
+                row.update(diff=c.difference, diff_low=c.low, diff_high=c.high, p_value=c.p_value)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if "p_value" in out:
+        tested = out["p_value"].notna()
+        out.loc[tested, "p_adjusted"] = holm(out.loc[tested, "p_value"].to_numpy())
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    import subprocess
+
+    from genlab.core.paths import REPO_DIR
+
+    parser = argparse.ArgumentParser(description="The privacy mitigation study (raw, deduplicated, redacted).")
+    parser.add_argument("command", choices=["run"])
+    parser.add_argument("--full", action="store_true", help="the full-size settings (3 seeds per arm)")
+    parser.add_argument("--out", type=Path, default=REPO_DIR / "results" / "privacy_mitigation")
+    args = parser.parse_args(argv)
+    settings = FULL_SETTINGS if args.full else CI_SETTINGS
+    start = time.time()
+    scores = run_study(settings, out_dir=args.out)
+    scores.to_csv(args.out / "scores.csv", index=False)
+    summary = summarise(scores)
+    summary.round(6).to_csv(args.out / "summary.csv", index=False)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO_DIR).stdout.strip()
+    provenance = {
+        "settings": settings.to_dict(),
+        "commit": commit,
+        "wall_s_this_invocation": round(time.time() - start),
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "torch": __import__("torch").__version__,
+    }
+    (args.out / "provenance.json").write_text(json.dumps(provenance, indent=1) + "\n")
+    print(summary.round(4).to_string())
+
+
+if __name__ == "__main__":
+    main()
