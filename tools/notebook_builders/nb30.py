@@ -9,7 +9,7 @@ The world plants every association at a known strength (P(she | occupation), P(h
 nav(),
 param("""# Parameters: CI-sized defaults; realistic values in the comments (papermill -p NAME VALUE scales them up).
 MODEL = "genlab-tiny-world"  # the embedded default model; its world is genlab's default world
-N_RESAMPLES = 500  # bootstrap resamples for the dose-response intervals; realistic: 5_000
+N_RESAMPLES = 1_000  # bootstrap resamples for the dose-response intervals; realistic: 5_000
 WEAT_RESAMPLES = 2_000  # random partitions for WEAT p-values (exact when fewer exist); realistic: 100_000
 N_SAMPLES = 8  # sampled continuations per prompt for the generation gaps; realistic: 100
 SEED = 0"""),
@@ -21,6 +21,8 @@ from genlab.metrics.bias import (WORLD_GROUP_PROMPTS, association_fit, associati
                                  group_prompts, pair_dose_response, pair_metric, pair_scores, pairs_path, read_pairs,
                                  weat_table)
 from genlab.metrics.coherence import sentence_embeddings
+from genlab.metrics.bias import descriptor_sets, holistic_sentences, likelihood_bias
+from genlab.studies.bias_mitigation import load_scores, plot_summary, summarise
 from genlab.studies.validity import plot_association_fit
 
 bundle = genlab.load_model(MODEL)
@@ -85,14 +87,43 @@ pd.concat([weat, seat], ignore_index=True).round(3)"""),
 check("""for name, t in (("WEAT", weat), ("SEAT", seat)):
     print(name, {r.test: (round(r.effect_size, 2), "p < 0.01" if r.p_value < 0.01 else f"p = {r.p_value:.2f}")
                  for r in t.itertuples()})"""),
-md("""## Mitigation: not measured yet
-The article's answers to bias are to clean the data and to train adversarially. Testing them needs fine-tuning runs with three or more seeds per arm (counterfactual data augmentation, a corpus cleaned of skewed sentences, FGM/FreeLB adversarial training) and a control model trained on a corpus with every strength at 0.5; none of those runs is in this notebook yet. A first control attempt at a small recipe (`genlab.studies.bias_controls`: width 128, 600 steps) failed in an instructive way: the *planted* small model learned none of the associations (P(majority sentence) 0.50 at every level), so neither model could tell a probe that tracks bias from one that does not; the control needs the default model's schedule. Until these runs exist, this notebook measures bias and checks the probes against the planted strengths; it makes no claim about what removes bias."""),
+md("""## Likelihood differences across descriptors, HolisticBias-style
+HolisticBias (Smith et al. 2022) fills templates ("I am a {descriptor} {noun}.") with descriptor terms along demographic axes and asks whether the model's perplexity depends on which descriptor fills the slot: for each template and axis, every pair of descriptors is compared with a Mann–Whitney U test over the nouns, and *Likelihood Bias* is the share of pairs that differ significantly. genlab's descriptor file (`data/bias/descriptors.json`) is small and written for this project: the world's two communities plus six plain-English axes. The paper counts pairs at p < 0.05 without correction; the Holm-adjusted share beside it is what survives the multiplicity of pairs."""),
+code("""sets = descriptor_sets()
+holistic = likelihood_bias(bundle, holistic_sentences(sets["axes"], sets["nouns"], sets["templates"]))
+holistic["axes"].round(3)"""),
+check("""for r in holistic["axes"].itertuples():
+    print(f"{r.axis:15s}: {r.k}/{r.n} descriptor pairs differ (Holm: {r.k_holm})")"""),
+md("""**Reading it.** On the plain-English axes the default model's perplexity differs between most descriptor pairs, even after Holm: it has never seen most of these words, and a word it has to spell out in byte pieces is less likely in any sentence. That is the probe's known confound (word frequency and length), not a finding about bias. On the world's own axis the two community names, which the corpus uses equally often, do not differ. A share is only interpretable for descriptors the model knows equally well."""),
+md("""## Mitigation: does the article's answer work?
+The story task's training stories carry the planted occupation–pronoun skew (notebook 10). The default model is fine-tuned on them four ways, with the same steps and learning rate: as they are (**plain**, the reference arm), with counterfactual data augmentation (**cda**: each story plus its gender-swapped copy, Lu et al. 2018), on stories **cleaned** of the skew (per occupation, the surplus of the majority pronoun dropped), and with **FGM** adversarial training in embedding space (Miyato et al. 2017), which the article proposes against bias. Each arm is trained with three seeds; every model is measured on the same items: the world pair probe on the gender axis (P(majority-pronoun sentence), 0.5 = no preference), the share of held-out generated stories whose pronoun is the occupation's majority one, the story task's attribute coverage, and held-out perplexity.
+
+Training twelve models does not fit a CI run: the cells below read the full-size run that `python -m genlab.studies.bias_mitigation run --full` wrote to `results/bias_mitigation/` (settings and provenance in `provenance.json` there) and summarise it with `genlab.studies.bias_mitigation.summarise`. Intervals come from a mixed model with runs and items as crossed random effects; each arm is compared with *plain* item by item (runs independent), and the p-values are Holm-adjusted within each probe (the family: the three arms against plain)."""),
+code("""mitigation = summarise(load_scores())
+plot_summary(mitigation)"""),
+code("""mitigation[["arm", "probe", "n_seeds", "n_items", "x", "x_low", "x_high", "diff", "diff_low", "diff_high",
+            "p_value", "p_adjusted", "p_permutation"]].round(3)"""),
+check("""for r in mitigation[mitigation["diff"].notna()].itertuples():
+    verdict = "differs from plain" if r.p_adjusted < 0.05 else "no evidence of a difference"
+    print(f"{r.probe:15s} {r.arm:8s}: {r.diff:+.3f} [{r.diff_low:+.3f}, {r.diff_high:+.3f}], "
+          f"Holm p = {r.p_adjusted:.3f}: {verdict}")"""),
+md("""**Reading it.** The two probes disagree, and that is the main finding.
+
+- **Counterfactual augmentation** moves the pair probe from plain's 0.60 to about 0.51, close to no preference, at almost no cost (coverage unchanged, held-out perplexity not clearly worse). Its stories still use the majority pronoun most of the time; that difference from plain is not significant after Holm, because the three seeds disagree.
+- **Cleaning by removal** is the only arm that removes the skew from what the model *writes*: its stories use the majority pronoun about half the time (against 0.95 for plain). It moves the pair probe about as much as CDA, less surely, and costs held-out perplexity (it trains on half as many stories).
+- **FGM adversarial training** also lowers the pair probe, but its stories keep the majority pronoun every time, and it costs the most: held-out perplexity rises from about 7.7 to 10.7 and story coverage falls. The pair probe's drop comes with a model that fits all text worse, which flattens its likelihood preferences; it is not the skew being unlearned.
+- **Fine-tuning itself** (plain against base) does not change the pair probe but raises held-out perplexity from 4.7 to 7.7: a short full fine-tune on one task forgets general text, whatever the arm.
+
+So the article's answer holds in part: cleaning the data works on generated text, at a cost; augmentation works on likelihood probes but not reliably on generations; adversarial training does not remove bias, it degrades the model. A bias audit that used only the pair probe would have credited FGM and missed that CDA leaves the generations biased. With three runs per arm the run-level permutation test cannot go below p = 0.1 (twenty arrangements); the mixed-model test is the one reported, Holm-adjusted within each probe.
+
+**Not measured yet: the control model.** The validity check of the probes needs a model trained with the default recipe on a corpus with every strength at 0.5 (`python -m genlab.studies.bias_controls build`, about 80 minutes on 2 idle cores, resumable). A small recipe (width 128, 600 steps) learned none of the planted associations, so it could not serve as a control; the full-recipe build was started but not finished in this round."""),
 md("""## Limitations
 - **What a pair score is.** A likelihood preference between two sentences someone wrote, not harm in use. Blodgett et al. (2021, "Stereotyping Norwegian Salmon") found that many CrowS-Pairs, StereoSet and WinoBias items are not minimal pairs, swap groups that are not comparable, or state no stereotype; a score on such items may not measure stereotyping at all. The world pairs avoid those pitfalls by construction, at the price of being about an invented world.
 - **Priors are counted as bias.** Whole-sentence likelihood also scores how common each group word is; the unplanted attributes above show a preference the world did not plant. The masked-LM score of the paper controls for word frequency; genlab's default model is causal, so it is not used here (`pair_scores` applies it to masked LMs).
 - **Binary and invented groups.** The world's gender axis has two pronouns, which is not how gender works; its communities are fictional. Nothing here measures bias against real groups for the default model.
 - **Generation gaps** rest on two scorers built for English social media and web comments (VADER, the profanity classifier); both misread the world's invented words, and neither sees who a negative word is about. With a few samples per prompt only large gaps would show.
 - **WEAT/SEAT** measure geometry of an encoder, not behaviour; effect sizes on these small, US-centred 2017 word lists say little about harms downstream (Goldfarb-Tarrant et al. 2021), and SEAT's bleached templates are themselves a choice.
-- **One model, one seed.** The dose-response comes from one training run; the mitigation study, with seeds, is still to come."""),
+- **One model, one seed for the probes.** The dose-response comes from one training run of the default model. The mitigation study has three seeds per arm, but one task (templated stories), one model size and short fine-tuning; an arm that does nothing here may work with longer training or other data, and the probes read the gender axis only (the story data have no community terms).
+- **HolisticBias-style likelihood** differences mix bias with word frequency and length; genlab's descriptor list is about 45 terms, not the paper's 600."""),
 ]
 write("30_bias_and_fairness.ipynb", cells)
