@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import re
 import time
 from collections import Counter, defaultdict
@@ -461,6 +460,7 @@ def plot_summary(summary: pd.DataFrame, title: str = "Bias mitigation: each arm 
 def main(argv: list[str] | None = None) -> None:
     from genlab.core.paths import REPO_DIR, default_model_dir
     from genlab.models import load_model
+    from genlab.studies.provenance import write_provenance
 
     parser = argparse.ArgumentParser(description="The bias mitigation study (CDA, cleaned data, FGM).")
     parser.add_argument("command", choices=["run"])
@@ -473,19 +473,7 @@ def main(argv: list[str] | None = None) -> None:
     result.scores.to_csv(args.out / "scores.csv", index=False)
     summary = summarise(result.scores)
     summary.round(6).to_csv(args.out / "summary.csv", index=False)
-    import subprocess
-
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO_DIR).stdout.strip()
-    provenance = {
-        "settings": result.settings,
-        "records": result.records,
-        "commit": commit,
-        "wall_s_this_invocation": round(time.time() - start, 1),
-        "machine": platform.platform(),
-        "python": platform.python_version(),
-        "torch": __import__("torch").__version__,
-    }
-    (args.out / "provenance.json").write_text(json.dumps(provenance, indent=1) + "\n")
+    write_provenance(args.out, result.settings, started=start, records=result.records)
     print(summary.round(4).to_string())
 
 

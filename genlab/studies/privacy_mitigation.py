@@ -36,8 +36,6 @@ production model's would be; the comparison between arms is the result.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -244,9 +242,8 @@ def summarise(scores: pd.DataFrame, *, reference: str = "raw", confidence: float
 
 
 def main(argv: list[str] | None = None) -> None:
-    import subprocess
-
     from genlab.core.paths import REPO_DIR
+    from genlab.studies.provenance import write_provenance
 
     parser = argparse.ArgumentParser(description="The privacy mitigation study (raw, deduplicated, redacted).")
     parser.add_argument("command", choices=["run"])
@@ -259,16 +256,7 @@ def main(argv: list[str] | None = None) -> None:
     scores.to_csv(args.out / "scores.csv", index=False)
     summary = summarise(scores)
     summary.round(6).to_csv(args.out / "summary.csv", index=False)
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO_DIR).stdout.strip()
-    provenance = {
-        "settings": settings.to_dict(),
-        "commit": commit,
-        "wall_s_this_invocation": round(time.time() - start),
-        "machine": platform.platform(),
-        "python": platform.python_version(),
-        "torch": __import__("torch").__version__,
-    }
-    (args.out / "provenance.json").write_text(json.dumps(provenance, indent=1) + "\n")
+    write_provenance(args.out, settings.to_dict(), started=start)
     print(summary.round(4).to_string())
 
 
