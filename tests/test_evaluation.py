@@ -71,8 +71,8 @@ def test_hallucination_study_counts_claims_against_the_world(tiny_bundle, small_
     texts = [prompts[i] + t for i, t in enumerate(study.generations.sort_values("prompt_id")["text"])]
     expected = hallucination_rate(texts, world)
     row = study.table.loc["greedy"]
-    assert row["n"] == expected.n_claims >= 2 and row["k"] == expected.n_contradicted >= 1
-    assert row["rate_low"] <= row["rate"] <= row["rate_high"]
+    assert row["n_claims"] == expected.n_claims >= 2 and row["k_contradicted_claims"] == expected.n_contradicted >= 1
+    assert row["contradicted_per_claim_low"] <= row["contradicted_per_claim"] <= row["contradicted_per_claim_high"]
     first = study.per_item.set_index("prompt_id")
     assert first.loc[1, "n_contradicted"] >= 1
     assert person_prompts(world)[0] == p0.name

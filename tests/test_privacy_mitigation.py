@@ -79,6 +79,9 @@ def test_a_study_runs_and_resumes(tmp_path, monkeypatch):
     first = pm.run_study(settings, world=small_world(), out_dir=tmp_path)
     assert set(first["arm"]) == {"raw", "deduplicated"}
     assert first["exposure"].notna().all() and (first["dose"] >= 0).all()
+    assert set(first["extracted"]) <= {0, 1} and (first["pii_extracted"] >= 0).all()
+    precision = pm.load_extraction(tmp_path)
+    assert set(precision["arm"]) == {"raw", "deduplicated"} and "base_rate" in set(precision["metric"])
 
     def no_training(*args, **kwargs):
         raise AssertionError("a saved run was trained again")
@@ -86,3 +89,27 @@ def test_a_study_runs_and_resumes(tmp_path, monkeypatch):
     monkeypatch.setattr(pm, "_train", no_training)
     again = pm.run_study(settings, world=small_world(), out_dir=tmp_path)
     pd.testing.assert_frame_equal(again, first, check_dtype=False)
+
+
+def test_extraction_summary_handles_arms_that_extract_nothing():
+    rows = []
+    for arm, p in (("raw", 0.5), ("redacted", 0.0)):
+        for seed in range(3):
+            for i in range(16):
+                rows.append(
+                    {
+                        "arm": arm,
+                        "seed": seed,
+                        "item": f"c{i}",
+                        "count": 1 + i % 4,
+                        "dose": 1,
+                        "extracted": int(i % 2 == 0) if p else 0,
+                        "pii_extracted": 2 if p else 0,
+                        "perplexity": 5.0,
+                    }
+                )
+    out = pm.summarise(pd.DataFrame(rows), measure="extracted").set_index("arm")
+    assert out.loc["raw", "extracted"] == pytest.approx(0.5) and out.loc["redacted", "extracted"] == 0
+    assert out.loc["redacted", "diff"] == pytest.approx(-0.5) and out.loc["redacted", "pii_extracted"] == 0
+    with pytest.raises(ValueError, match="no column"):
+        pm.summarise(pd.DataFrame(rows), measure="leak")

@@ -14,6 +14,11 @@ Every planted fact is a (subject, relation, object) triple stated in exactly ``c
      options scoring higher **or equal** (ties count against the model, so a model that scores every option
      alike gets no credit); reciprocal rank = 1 / rank; accuracy@1 = [rank == 1].
 
+   Beside the sum, a length-normalised ranking (mean log-probability per answer token: ``correct_per_token``).
+   The baseline is the **name-swap control** (``cloze_name_swap``): the same prompt about another world subject,
+   scored against this fact's object; its accuracy is what the model gets without knowing the fact, where
+   1 / #options is only uniform guessing. ``name_swap_comparison`` pairs the two by probe (exact McNemar test).
+
    ``accuracy_by_count`` aggregates by training frequency, the axis of Kandpal et al. 2023 ("Large Language
    Models Struggle to Learn Long-Tail Knowledge", ICML), with exact Clopper-Pearson (1934) intervals.
 
@@ -177,8 +182,9 @@ def cloze_probes(
     ('lives_in:Guntha#t3#swap', True, True)
     """
     if isinstance(templates, str) and templates not in ("all", "canonical", "heldout"):
-        raise ValueError(f"templates must be 'all', 'canonical', 'heldout' or a fact id -> index mapping, "
-                         f"got {templates!r}")
+        raise ValueError(
+            f"templates must be 'all', 'canonical', 'heldout' or a fact id -> index mapping, got {templates!r}"
+        )
     probes = []
     for fact in world.facts:
         others = [o for o in relation_objects(world, fact.relation) if o != fact.object]
@@ -350,7 +356,16 @@ def candidate_ranking(
 
     Columns: the probe's fields, ``logprob`` (of the answer, nats), ``best`` (the top option), ``rank``
     (1 + options scoring higher or equal), ``n_options``, ``reciprocal_rank``, ``correct`` (rank == 1) and
-    ``chance`` (1 / n_options, the accuracy of guessing).
+    ``chance`` (1 / n_options, the accuracy of uniform guessing: a floor, not the baseline; the baseline is the
+    name-swap control, :func:`cloze_name_swap`).
+
+    The length-normalised variant sits beside the sum: each option's log-probability divided by its number of
+    tokens (lm-evaluation-harness's ``acc_norm`` divides by characters; per token is the mean log-probability
+    of Brown et al. 2020): ``n_answer_tokens``, ``logprob_per_token``, ``rank_per_token``, ``correct_per_token``.
+    The sum favours short options (every token costs probability); the mean favours options whose later tokens
+    are easy once the first is chosen. Tokens are counted by the bundle's tokenizer (each continuation on its
+    own, as the scorer tokenises it), by the model's ``count_tokens`` method when it has one, else as
+    whitespace words.
 
     >>> from genlab.data.world import small_world
     >>> w = small_world()
@@ -365,15 +380,20 @@ def candidate_ranking(
     lm = as_continuation_model(model, batch_size=batch_size)
     conts = [[" " + o + (p.suffix if with_suffix else "") for o in p.options] for p in probes]
     scores = lm.continuation_logprobs([p.prompt for p in probes], conts)
+    lengths = _continuation_lengths(lm, conts)
     df = _probe_frame(probes)
-    true_lp, best, rank = [], [], []
-    for p, s in zip(probes, scores, strict=True):
+    true_lp, best, rank, n_tok, true_norm, rank_norm = [], [], [], [], [], []
+    for p, s, n in zip(probes, scores, lengths, strict=True):
         s = np.asarray(s, dtype=float)
         if len(s) != len(p.options):
             raise ValueError(f"the model returned {len(s)} scores for {len(p.options)} options of probe {p.id}")
         true_lp.append(float(s[0]))
         best.append(p.options[int(np.argmax(s))])
         rank.append(1 + int(np.sum(s[1:] >= s[0])))  # ties count against the model
+        norm = s / np.maximum(np.asarray(n, dtype=float), 1.0)  # mean log-probability per answer token
+        n_tok.append(int(n[0]))
+        true_norm.append(float(norm[0]))
+        rank_norm.append(1 + int(np.sum(norm[1:] >= norm[0])))
     df["logprob"] = true_lp
     df["best"] = best
     df["rank"] = rank
@@ -381,7 +401,24 @@ def candidate_ranking(
     df["reciprocal_rank"] = 1.0 / df["rank"]
     df["correct"] = df["rank"] == 1
     df["chance"] = 1.0 / df["n_options"]
+    df["n_answer_tokens"] = n_tok
+    df["logprob_per_token"] = true_norm
+    df["rank_per_token"] = rank_norm
+    df["correct_per_token"] = df["rank_per_token"] == 1
     return df
+
+
+def _continuation_lengths(lm, conts: list[list[str]]) -> list[list[int]]:
+    """Tokens of each continuation as the scorer counts them (see ``candidate_ranking``)."""
+    flat = sorted({c for row in conts for c in row})
+    if isinstance(lm, BundleLM):
+        ids = lm.bundle.tokenizer(flat, add_special_tokens=False)["input_ids"] if flat else []
+        size = {c: len(x) for c, x in zip(flat, ids, strict=True)}
+    elif callable(getattr(lm, "count_tokens", None)):
+        size = dict(zip(flat, lm.count_tokens(flat), strict=True))
+    else:
+        size = {c: len(c.split()) for c in flat}
+    return [[size[c] for c in row] for row in conts]
 
 
 def score_cloze(
@@ -403,8 +440,10 @@ def score_cloze(
     lm = as_continuation_model(model, batch_size=batch_size)
     gen = generation_exact_match(lm, probes, max_new_tokens=max_new_tokens, batch_size=batch_size)
     rank = candidate_ranking(lm, probes, batch_size=batch_size, with_suffix=with_suffix)
+    columns = ["id", "logprob", "best", "rank", "n_options", "reciprocal_rank", "correct", "chance"]
+    columns += ["n_answer_tokens", "logprob_per_token", "rank_per_token", "correct_per_token"]
     return gen.merge(
-        rank[["id", "logprob", "best", "rank", "n_options", "reciprocal_rank", "correct", "chance"]],
+        rank[columns],
         on="id",
         validate="one_to_one",
     )
@@ -429,6 +468,166 @@ def accuracy_by_count(
     if missing:
         raise ValueError(f"scores lack column(s) {missing}; pass the DataFrame of score_cloze / candidate_ranking")
     return rate_table(scores, column, [*by, "count"], name="accuracy", confidence=confidence)
+
+
+#: The two cloze scorings: the column of ``candidate_ranking`` each reads, by name.
+SCORINGS = {"summed log-prob": "correct", "per-token log-prob": "correct_per_token"}
+
+
+def cloze_name_swap(
+    model,
+    world: World,
+    templates: Literal["all", "canonical", "heldout"] | Mapping[str, int] = "canonical",
+    *,
+    batch_size: int = 32,
+    with_suffix: bool = False,
+    scores: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Cloze ranking of every probe beside its name-swap control, one row per probe, paired by fact and template.
+
+    The control asks the same cloze question about another world subject whose object differs
+    (``World.name_swap``) and counts it correct when the model still ranks *this* fact's object first. Its
+    accuracy is the recall a model gets without knowing the fact (a relation's commonest object, a template's
+    favourite word): the baseline recall must beat, where 1 / number of options is only uniform guessing.
+
+    Columns: ``id``, ``fact_id``, ``relation``, ``subject``, ``swap_subject``, ``template``, ``count``,
+    ``n_options``, ``chance``; for both scorings (summed and per-token log-probability, see
+    :func:`candidate_ranking`) ``correct`` / ``correct_per_token`` on the real probe and ``correct_swap`` /
+    ``correct_swap_per_token`` on its control; ``logprob`` and ``logprob_per_token`` of the real answer.
+    ``scores``: the real probes already scored (the frame of :func:`score_cloze` or :func:`candidate_ranking` for
+    ``cloze_probes(world, templates)``, with the same ``with_suffix``), so only the controls are scored here.
+
+    ``FactOracle`` knows the facts seen twice or more and, for a fact it does not know, names the alphabetically
+    first wrong object; asked about the swapped subject it sometimes names this fact's object that way, so the
+    control sits above zero at every count (10-15% here), above the count-1 recall of the real probes:
+
+    >>> from genlab.data.world import small_world
+    >>> df = cloze_name_swap(FactOracle(small_world(), min_count=2), small_world())
+    >>> df.groupby("count")[["correct", "correct_swap"]].mean().to_dict("list")
+    {'correct': [0.0, 1.0, 1.0], 'correct_swap': [0.15, 0.1, 0.1]}
+    """
+    probes = cloze_probes(world, templates)
+    if scores is None:
+        real = candidate_ranking(model, probes, batch_size=batch_size, with_suffix=with_suffix)
+    elif "correct_per_token" not in scores.columns or sorted(scores["id"]) != sorted(p.id for p in probes):
+        raise ValueError("scores must be score_cloze / candidate_ranking's frame for cloze_probes(world, templates)")
+    else:
+        real = scores
+    swap = candidate_ranking(
+        model, cloze_probes(world, templates, name_swap=True), batch_size=batch_size, with_suffix=with_suffix
+    )
+    keep = [
+        "id",
+        "fact_id",
+        "relation",
+        "subject",
+        "template",
+        "count",
+        "n_options",
+        "chance",
+        "logprob",
+        "logprob_per_token",
+        "correct",
+        "correct_per_token",
+    ]
+    out = real[keep].merge(
+        swap[["fact_id", "template", "subject", "correct", "correct_per_token"]].rename(
+            columns={
+                "subject": "swap_subject",
+                "correct": "correct_swap",
+                "correct_per_token": "correct_swap_per_token",
+            }
+        ),
+        on=["fact_id", "template"],
+        validate="one_to_one",
+    )
+    return out
+
+
+def name_swap_comparison(
+    paired: pd.DataFrame, *, confidence: float = 0.95, seed: int = 0, method: str = "holm"
+) -> pd.DataFrame:
+    """Recall against the name-swap control, paired by probe, for each scoring (rows of ``SCORINGS``).
+
+    Per scoring: ``n`` probes; ``accuracy`` and ``swap_accuracy``, each with its exact Clopper-Pearson interval;
+    ``difference`` = accuracy - swap accuracy with a paired percentile bootstrap interval over probes
+    (``difference_low`` / ``difference_high``); ``p_value`` of the exact McNemar test (a two-sided binomial test
+    of the discordant probes, McNemar 1947); and the p-values adjusted over the two scorings (one family,
+    ``family``, ``correction``: Holm by default, ``p_adjusted``). ``paired``: the frame of :func:`cloze_name_swap`.
+
+    >>> from genlab.data.world import small_world
+    >>> t = name_swap_comparison(cloze_name_swap(FactOracle(small_world(), min_count=2), small_world()))
+    >>> t[["scoring", "n", "accuracy", "swap_accuracy", "difference"]].round(3).values.tolist()
+    [['summed log-prob', 60, 0.667, 0.117, 0.55], ['per-token log-prob', 60, 0.667, 0.117, 0.55]]
+    >>> bool((t["p_adjusted"] < 1e-6).all()), t["correction"].iloc[0]
+    (True, 'holm')
+
+    **Limitations.** With ``templates="all"`` the probes of one fact are not independent and every interval and
+    p-value here is too optimistic; use one template per fact. The control's subject may share other facts with
+    the real subject, and a model can know the swapped subject's own object for this relation: the control is
+    then correct only when it prefers this fact's (wrong for them) object.
+    """
+    from scipy.stats import binomtest
+
+    from genlab.metrics.multiplicity import adjust_family
+    from genlab.metrics.stats import exact_binomial_ci, paired_bootstrap
+
+    rows = []
+    for scoring, column in SCORINGS.items():
+        swap_column = column.replace("correct", "correct_swap")
+        missing = [c for c in (column, swap_column) if c not in paired.columns]
+        if missing:
+            raise ValueError(f"the frame lacks {missing}; pass the DataFrame of cloze_name_swap")
+        a = paired[column].astype(bool).to_numpy()
+        b = paired[swap_column].astype(bool).to_numpy()
+        n = len(a)
+        if n < 2:
+            raise ValueError(f"need at least 2 probes, got {n}")
+        real_ci, swap_ci = (
+            exact_binomial_ci(int(a.sum()), n, confidence),
+            exact_binomial_ci(int(b.sum()), n, confidence),
+        )
+        boot = paired_bootstrap(a.astype(float), b.astype(float), confidence=confidence, seed=seed)
+        only_real, only_swap = int((a & ~b).sum()), int((~a & b).sum())
+        p = binomtest(only_real, only_real + only_swap, 0.5).pvalue if only_real + only_swap else 1.0
+        rows.append(
+            {
+                "scoring": scoring,
+                "n": n,
+                "accuracy": real_ci.estimate,
+                "accuracy_low": real_ci.low,
+                "accuracy_high": real_ci.high,
+                "swap_accuracy": swap_ci.estimate,
+                "swap_accuracy_low": swap_ci.low,
+                "swap_accuracy_high": swap_ci.high,
+                "difference": boot.difference,
+                "difference_low": boot.low,
+                "difference_high": boot.high,
+                "p_value": float(p),
+                "test": "exact McNemar",
+            }
+        )
+    return adjust_family(pd.DataFrame(rows), family_col=None, family="recall vs name-swap control", method=method)
+
+
+def name_swap_by_count(paired: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Accuracy by training count of the real probes and of their name-swap controls, for both scorings: one
+    row per (``scoring``, ``probe``, ``count``) with n, k, accuracy and its exact interval; ``series`` names the
+    line ("summed log-prob: real").
+
+    >>> from genlab.data.world import small_world
+    >>> t = name_swap_by_count(cloze_name_swap(FactOracle(small_world(), min_count=4), small_world()))
+    >>> t = t[t.scoring == "summed log-prob"].pivot(index="count", columns="probe", values="accuracy")
+    >>> t[["real", "name swap"]].round(2).values.tolist()
+    [[0.0, 0.2], [0.0, 0.1], [1.0, 0.15]]
+    """
+    parts = []
+    for scoring, column in SCORINGS.items():
+        for probe, col in (("real", column), ("name swap", column.replace("correct", "correct_swap"))):
+            df = accuracy_by_count(paired, column=col, confidence=confidence)
+            parts.append(df.assign(scoring=scoring, probe=probe, series=f"{scoring}: {probe}"))
+    columns = ["scoring", "probe", "series", "count", "n", "k", "accuracy", "accuracy_low", "accuracy_high"]
+    return pd.concat(parts, ignore_index=True)[columns]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -650,8 +849,9 @@ def hallucination_rate(
     per = per.fillna({"n_claims": 0, "n_contradicted": 0})
     per = per.astype({"n_claims": int, "n_contradicted": int})
     per["rate"] = np.where(per["n_claims"] > 0, per["n_contradicted"] / per["n_claims"].clip(lower=1), np.nan)
-    by_count = rate_table(claims.assign(contradicted=contradicted), "contradicted", "count", name="rate",
-                          confidence=confidence).astype({"count": int})
+    by_count = rate_table(
+        claims.assign(contradicted=contradicted), "contradicted", "count", name="rate", confidence=confidence
+    ).astype({"count": int})
     n, k = len(claims), int(contradicted.sum())
     return HallucinationRate(
         overall=k / n if n else math.nan, n_claims=n, n_contradicted=k, per_text=per, by_count=by_count, claims=claims

@@ -16,6 +16,15 @@ the paper) and warns that small n biases MAUVE upward. For small n, faiss prints
 provide at least ... training points" on every k-means run; genlab drops that one line (this paragraph says what it
 means) and passes on anything else faiss writes.
 
+Two regimes. MAUVE is a statistic of k-means histograms; with a few dozen texts per side it has 2-3 buckets and
+is a demonstration of the metric, not a measurement (the authors' README: a few thousand texts per side; small n
+biases MAUVE upward). ``MauveResult.regime`` says which one a number is: ``"demonstration"`` when either side has
+fewer than ``FULL_SIZE`` (1,000) texts, ``"full"`` from 1,000 texts per side with the authors' settings
+(``num_buckets="auto"`` = n/10, c = 5, PCA to 0.9 explained variance, 5 k-means restarts of at most 500 iterations,
+25 frontier points, seed 25), and ``"full, non-default settings"`` at full size with any of those changed. Report a
+demonstration value without an interval: ``genlab.studies.evaluation.decoding_study`` gives MAUVE an interval only
+in the full regime.
+
 Identical histograms. When P and Q fall into the buckets in exactly the same proportions, the frontier is the
 corner (1, 1) and MAUVE is 1 by definition; mauve-text 0.4 returns 0.75 when those proportions are also exactly
 uniform (a tie in the sort before its area computation). genlab returns 1.0 (and MAUVE* 1.0) whenever the
@@ -51,7 +60,20 @@ import torch
 from genlab.metrics.registry import register_metric
 from genlab.models.modes import eval_mode
 
-__all__ = ["MauveResult", "mauve", "mauve_from_features", "mauve_score", "model_features"]
+__all__ = ["FULL_SIZE", "MauveResult", "mauve", "mauve_from_features", "mauve_regime", "mauve_score", "model_features"]
+
+#: Texts per side from which MAUVE is treated as a measurement (the README asks for a few thousand; the paper 5,000).
+FULL_SIZE = 1000
+#: The authors' settings (``mauve.compute_mauve``'s defaults, as used in the paper).
+AUTHORS_SETTINGS = {
+    "num_buckets": "auto",
+    "mauve_scaling_factor": 5.0,
+    "kmeans_explained_var": 0.9,
+    "kmeans_num_redo": 5,
+    "kmeans_max_iter": 500,
+    "divergence_curve_discretization_size": 25,
+    "seed": 25,
+}
 
 CITATION = (
     "Pillutla, Swayamdipta, Zellers, Thickstun, Welleck, Choi, Harchaoui 2021, MAUVE: Measuring the Gap "
@@ -65,6 +87,9 @@ class MauveResult:
     frontier_integral: float  # lower is better
     mauve_star: float  # with Krichevsky-Trofimov smoothed histograms (Pillutla et al., JMLR 2023)
     num_buckets: int
+    n_p: int  # human texts
+    n_q: int  # model texts
+    regime: str  # "demonstration" (fewer than FULL_SIZE texts on a side), "full" or "full, non-default settings"
     p_hist: np.ndarray = field(repr=False)  # human histogram over buckets
     q_hist: np.ndarray = field(repr=False)  # model histogram over buckets
     divergence_curve: np.ndarray = field(repr=False)
@@ -102,6 +127,24 @@ def _without_faiss_small_n_warning():
                 sys.stderr.flush()
 
 
+def mauve_regime(n_p: int, n_q: int, settings: dict | None = None) -> str:
+    """Which regime a MAUVE computed on ``n_p`` human and ``n_q`` model texts is in (see the module docstring).
+
+    ``settings``: the keyword values used (missing keys count as the authors' defaults).
+
+    >>> mauve_regime(32, 32), mauve_regime(1000, 5000), mauve_regime(1000, 1000, {"num_buckets": 8})
+    ('demonstration', 'full', 'full, non-default settings')
+    """
+    for name, n in (("n_p", n_p), ("n_q", n_q)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"{name} must be a count of texts (a non-negative integer), got {n!r}")
+    if min(n_p, n_q) < FULL_SIZE:
+        return "demonstration"
+    settings = settings or {}
+    same = all(settings.get(k, v) == v for k, v in AUTHORS_SETTINGS.items())
+    return "full" if same else "full, non-default settings"
+
+
 def mauve_from_features(
     p_features,
     q_features,
@@ -116,7 +159,13 @@ def mauve_from_features(
 ) -> MauveResult:
     """MAUVE of precomputed features: ``p_features`` (human, (n_p, d)) vs ``q_features`` (model, (n_q, d)).
 
-    The defaults are ``mauve.compute_mauve``'s; see the module docstring for ``num_buckets``.
+    The defaults are ``mauve.compute_mauve``'s, the authors' settings; see the module docstring for
+    ``num_buckets`` and for ``regime``, which is ``"demonstration"`` below ``FULL_SIZE`` texts on either side:
+
+    >>> rng = np.random.default_rng(0)
+    >>> r = mauve_from_features(rng.normal(size=(40, 8)), rng.normal(size=(40, 8)))
+    >>> r.regime, r.num_buckets, (r.n_p, r.n_q)
+    ('demonstration', 4, (40, 40))
     """
     import mauve as mauve_package
 
@@ -144,11 +193,23 @@ def mauve_from_features(
             divergence_curve_discretization_size=divergence_curve_discretization_size,
         )
     same = np.array_equal(out.p_hist, out.q_hist)  # the frontier is the corner (1, 1): area 1 by definition
+    settings = {
+        "num_buckets": num_buckets,
+        "mauve_scaling_factor": mauve_scaling_factor,
+        "kmeans_explained_var": kmeans_explained_var,
+        "kmeans_num_redo": kmeans_num_redo,
+        "kmeans_max_iter": kmeans_max_iter,
+        "divergence_curve_discretization_size": divergence_curve_discretization_size,
+        "seed": seed,
+    }
     return MauveResult(
         mauve=1.0 if same else float(out.mauve),
         frontier_integral=float(out.frontier_integral),
         mauve_star=1.0 if same else float(out.mauve_star),
         num_buckets=int(out.num_buckets),
+        n_p=len(p),
+        n_q=len(q),
+        regime=mauve_regime(len(p), len(q), settings),
         p_hist=out.p_hist,
         q_hist=out.q_hist,
         divergence_curve=out.divergence_curve,

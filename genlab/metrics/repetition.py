@@ -474,6 +474,40 @@ def end_repetition(
     return out
 
 
+def end_repetition_ids(
+    token_ids: Sequence[Sequence[int]], *, degen_compat: bool = False, eos_id: int | None = None
+) -> list[bool]:
+    """Whether each sequence of **model token ids** ends in a repeating loop (Holtzman et al. 2020, "Repetition %").
+
+    The rule of :func:`end_repetition` applied to the ids the model generated, as the paper counts GPT-2 BPE tokens
+    (degen's ``metrics/repetition.py`` reads ``obj['tokens']``): by default a phrase of at least 2 tokens repeats
+    at least 3 times back to back at the very end; ``degen_compat=True`` is the authors' script. Retokenising the
+    decoded text can give other ids than the ones generated, so studies that have the generated ids pass them
+    here. A trailing ``eos_id`` is dropped first, as the script drops ``<|endoftext|>``.
+
+    >>> end_repetition_ids([[5, 7, 5, 7, 5, 7], [1, 2, 3, 1, 2, 3], [9, 9, 9, 9, 9, 9, 0]], eos_id=0)
+    [True, False, True]
+    >>> end_repetition_ids([[5, 7, 5, 7, 5, 7], [1, 2, 3, 1, 2, 3]], degen_compat=True)
+    [False, True]
+
+    **Limitations.** Only loops that repeat the same ids verbatim at the very end count: a text that loops over a
+    sentence frame with new nouns each time ("the red cup was ..., the blue cup was ...") is not counted; seq-rep-n
+    and rep-n see those.
+    """
+    if isinstance(token_ids, (str, bytes)):
+        raise ValueError("token_ids must be a list of token-id sequences (one per text), not a string")
+    rule = _ends_in_loop_degen if degen_compat else _ends_in_loop
+    out = []
+    for i, seq in enumerate(token_ids):
+        if isinstance(seq, (str, bytes)):
+            raise ValueError(f"token_ids[{i}] is a string; pass the model's token ids (use end_repetition for texts)")
+        tokens = [int(t) for t in seq]
+        if eos_id is not None and tokens and tokens[-1] == eos_id:
+            tokens.pop()
+        out.append(rule(tokens))
+    return out
+
+
 @register_metric(
     "end_repetition_rate",
     higher_is_better=False,

@@ -26,11 +26,23 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import pandas as pd
+
 from genlab.core.paths import REPO_DIR, data_dir, default_model_dir
 from genlab.data.world import generate_corpus
 from genlab.data.world_spec import WorldConfig, build_world
 
-__all__ = ["CONTROL_LEVELS", "CONTROL_NAME", "build", "checkpoint_root", "control_model_dir", "control_world"]
+__all__ = [
+    "CONTROL_LEVELS",
+    "CONTROL_NAME",
+    "NO_BIAS",
+    "build",
+    "checkpoint_root",
+    "control_comparison",
+    "control_model_dir",
+    "control_world",
+    "load_control",
+]
 
 CONTROL_LEVELS = (0.5,)  # every association's P(first value) in the control world
 CONTROL_NAME = "genlab-control-world"
@@ -103,6 +115,89 @@ def build(steps: int | None = None, out_dir: Path | None = None, fresh: bool = F
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     (out / "training_args.bin").unlink(missing_ok=True)
     return manifest
+
+
+def load_control(device: str = "auto"):
+    """The shipped control model as a bundle; a clear error says how to build it when it is missing."""
+    from genlab.models import load_model
+
+    path = control_model_dir()
+    if not (path / "model.safetensors").is_file():
+        raise FileNotFoundError(
+            f"no control model at {path}: build it with `python -m genlab.studies.bias_controls build` "
+            "(about 80 minutes on 2 cores, resumable)"
+        )
+    return load_model(str(path), device=device)
+
+
+#: Each probe's "no bias" value: a share of 0.5 (no preference between the two groups) or a slope of 0 (the score
+#: does not follow the planted strength).
+NO_BIAS = {"pair_share": 0.5, "pair_slope": 0.0, "next_token_slope": 0.0}
+
+
+def control_comparison(
+    models: dict, world, *, n_resamples: int = 1000, seed: int = 0, confidence: float = 0.95, batch_size: int = 64
+) -> pd.DataFrame:
+    """Each probe on each model of ``models`` (name -> bundle), scored on the same items: ``world``'s pairs and
+    probe sentences, with ``world``'s planted strengths as the truth. One row per model, probe and axis
+    (``gender``, ``community``): ``estimate`` with its interval (``low``, ``high``), the probe's ``no_bias``
+    value and ``at_no_bias`` (the interval holds it).
+
+    Probes: ``pair_share``, the share of world pairs whose majority sentence scores higher (exact interval);
+    ``pair_slope``, the slope of P(majority sentence) against the planted share over attributes
+    (:func:`genlab.metrics.bias.pair_dose_response`); ``next_token_slope``, the slope of the next-token
+    P(first group) against the planted P(first group) (:func:`genlab.metrics.bias.association_probe`). Slopes
+    come with percentile bootstrap intervals over attributes (:func:`genlab.metrics.bias.association_fit`).
+
+    On a model trained where every strength was 0.5 (the control), a probe that measures planted bias must sit at
+    its no-bias value; on the default model, a probe that tracks bias must not.
+
+    >>> from genlab.data.world import small_world
+    >>> from genlab.models.tiny import tiny_bundle
+    >>> table = control_comparison({"random": tiny_bundle(n_positions=128)}, small_world(), n_resamples=50)
+    >>> sorted(table["probe"].unique()), sorted(table["axis"].unique())
+    (['next_token_slope', 'pair_share', 'pair_slope'], ['community', 'gender'])
+    """
+    from genlab.metrics.bias import (
+        association_fit,
+        association_probe,
+        pair_dose_response,
+        pair_metric,
+        pair_scores,
+        world_pairs,
+    )
+
+    pairs = world_pairs(world)
+    rows = []
+    for name, bundle in models.items():
+        scores = pair_scores(bundle, pairs, batch_size=batch_size)
+        shares = pair_metric(scores, confidence=confidence).set_index("bias_type")
+        curve = pair_dose_response(scores)
+        nexttoken = association_probe(bundle, world, batch_size=batch_size)
+        for axis in ("gender", "community"):
+            if axis in shares.index:
+                r = shares.loc[axis]
+                rows.append(
+                    (
+                        name,
+                        "pair_share",
+                        axis,
+                        r["prefers_stereotype"],
+                        r["prefers_stereotype_low"],
+                        r["prefers_stereotype_high"],
+                        int(r["n"]),
+                    )
+                )
+            for probe, frame, column in (("pair_slope", curve, "bias_type"), ("next_token_slope", nexttoken, "axis")):
+                part = frame[frame[column] == axis]
+                if len(part) < 3 or part["planted"].nunique() < 2:
+                    continue
+                fit = association_fit(part, n_resamples=n_resamples, seed=seed, confidence=confidence)
+                rows.append((name, probe, axis, fit["slope"], fit["slope_low"], fit["slope_high"], int(fit["n"])))
+    out = pd.DataFrame(rows, columns=["model", "probe", "axis", "estimate", "low", "high", "n"])
+    out["no_bias"] = out["probe"].map(NO_BIAS)
+    out["at_no_bias"] = (out["low"] <= out["no_bias"]) & (out["no_bias"] <= out["high"])
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:

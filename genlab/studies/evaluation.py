@@ -2,11 +2,18 @@
 
 ``decoding_study`` produces a table in the shape of Holtzman et al. (2020, Table 1) and Su et al. (2022,
 Table 1): for each decoding configuration and for the human continuations, perplexity under the model,
-Self-BLEU-4, Zipf coefficient, end-of-text repetition %, rep-2/3/4, diversity, MAUVE and coherence. Every
-number comes with a 95% interval: exact (Clopper–Pearson) for the repetition rate; a grouped jackknife over
-prompts for Zipf and MAUVE, which a bootstrap would bias (duplicated texts; see ``corpus_jackknife``); a
-bootstrap over prompts for everything else (resampling texts and recomputing corpus-level metrics; Self-BLEU
-resamples hypotheses, each still scored against all the other texts).
+Self-BLEU-4, Zipf coefficient, end-of-text repetition %, rep-2/3/4, diversity, MAUVE and coherence. As in the
+papers: perplexity is token-weighted (exp of total NLL over total tokens, as ``genlab.metrics.perplexity``);
+the end-repetition rule runs on model token ids (the generated ids; the human text's own tokenisation); the
+human continuations are cut to the generations' token budget (``match_human_length``). Every number except a
+small-n MAUVE comes with a 95% interval: exact (Clopper–Pearson) for the repetition rate; a grouped jackknife over
+prompts for Self-BLEU, Zipf and MAUVE, which a bootstrap would bias (duplicated texts; see ``corpus_jackknife``);
+a bootstrap over prompts for everything else (resampling texts and recomputing corpus-level metrics). MAUVE below
+1,000 texts per side is a demonstration (``genlab.metrics.mauve.FULL_SIZE``) and gets no interval.
+
+"Close to human" is a claim of equivalence: ``equivalence_to_human`` runs two one-sided tests (TOST) against a
+margin stated in advance, with Holm's correction over the systems tested; ``compare_systems_family`` runs a family
+of paired comparisons and adjusts their p-values within the family.
 
 >>> prefixes, refs = split_documents(["One two three four five six seven eight nine ten."], prefix_words=4)
 >>> prefixes, refs
@@ -23,8 +30,10 @@ import numpy as np
 import pandas as pd
 
 from genlab.metrics.coherence import coherence_from_embeddings, coherence_logprob, sentence_embeddings
-from genlab.metrics.mauve import mauve_from_features
-from genlab.metrics.repetition import diversity, end_repetition, rep_n, seq_rep_n, zipf_coefficient
+from genlab.metrics.mauve import FULL_SIZE, mauve_from_features
+from genlab.metrics.multiplicity import adjust_family
+from genlab.metrics.repetition import diversity, end_repetition_ids, rep_n, seq_rep_n, zipf_coefficient
+from genlab.metrics.replication import tost
 from genlab.metrics.selfbleu import self_bleu_score
 from genlab.metrics.stats import bootstrap_ci, exact_binomial_ci, paired_bootstrap, paired_permutation_test
 from genlab.report.plots import error_bars
@@ -122,13 +131,48 @@ class StudyResult:
     generations: pd.DataFrame  # genlab.generate's frame (one row per continuation)
 
 
+def match_human_length(tokenizer, continuations: Sequence[str], n_tokens: int) -> list[str]:
+    """Each human continuation cut to its first ``n_tokens`` model tokens: the budget every generation gets.
+
+    The rule of the decoding study: a generation has at most ``max_new_tokens`` tokens (fewer when the model ends
+    the text), so the human continuation of the same prompt is cut to exactly that many tokens of the same
+    tokenizer (Holtzman et al. 2020 compare generations and gold continuations of up to 200 tokens; Su & Xu 2022
+    keep pairs where both have exactly 128). A continuation with fewer tokens is kept whole; the study reports
+    each text's tokens (``n_tokens``) so a mismatch shows. The cut is decoded from the token ids, so it is the
+    continuation's own characters whenever the tokenizer round-trips (genlab's byte-level BPE does).
+
+    >>> from genlab.models.tiny import tiny_bundle
+    >>> tok = tiny_bundle().tokenizer
+    >>> match_human_length(tok, [" the cat sat on the mat", " a"], 3)  # " the", " cat", " sat"; " a" is shorter
+    [' the cat sat', ' a']
+    """
+    if isinstance(n_tokens, bool) or not isinstance(n_tokens, (int, np.integer)) or n_tokens < 1:
+        raise ValueError(f"n_tokens must be a positive integer (the generations' max_new_tokens), got {n_tokens!r}")
+    if isinstance(continuations, str) or not all(isinstance(t, str) for t in continuations):
+        raise ValueError("continuations must be a list of strings")
+    ids = tokenizer(list(continuations), add_special_tokens=False)["input_ids"] if continuations else []
+    out = []
+    for text, x in zip(continuations, ids, strict=True):
+        if len(x) <= n_tokens:
+            out.append(text)
+            continue
+        cut = tokenizer.decode(x[:n_tokens], skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        out.append(cut)
+    return out
+
+
+def _token_ids(tokenizer, texts: Sequence[str]) -> list[list[int]]:
+    return [list(x) for x in tokenizer(list(texts), add_special_tokens=False)["input_ids"]] if texts else []
+
+
 def _system_metrics(
     bundle,
     prefixes: list[str],
     texts: list[str],
+    token_ids: list[list[int]],  # the model token ids of each text: generated ids, or the human text's own
     prefix_features: np.ndarray,
     feats: np.ndarray,  # MiniLM embeddings of texts, shared by coherence and MAUVE
-    human_features: np.ndarray,
+    human_features: np.ndarray | None,  # None: no MAUVE (the human row)
     *,
     n_resamples: int,
     seed: int,
@@ -137,8 +181,11 @@ def _system_metrics(
     n = len(texts)
     arr = np.array(texts, dtype=object)
     logp = np.array(coherence_logprob(bundle, prefixes, texts))
+    # the tokens coherence_logprob scored: the text's own tokenisation (a generation's text is retokenised)
+    scored = np.array([len(x) for x in _token_ids(bundle.tokenizer, texts)], dtype=float)
+    nll = np.where(np.isfinite(logp), -logp * scored, np.nan)  # summed NLL of each text, nats
     coh = np.array(coherence_from_embeddings(prefix_features, feats, prefixes, texts))
-    ends = np.array(end_repetition(texts), dtype=bool)
+    ends = np.array(end_repetition_ids(token_ids), dtype=bool)
     seqrep = np.array(seq_rep_n(texts, n=4))
     row: dict = {}
 
@@ -149,13 +196,22 @@ def _system_metrics(
     # two metrics cover the non-empty texts, and the table says how many were empty
     empty = np.array([not t.strip() for t in texts])
     row["empty"] = int(empty.sum())
-    # perplexity: exp(-mean over texts of each continuation's mean token log-probability)
-    put(
-        "perplexity",
-        *corpus_bootstrap(n, lambda i: float(np.exp(-np.nanmean(logp[i]))), n_resamples=n_resamples, seed=seed)
-        if np.isfinite(logp).sum() >= 2
-        else (np.nan, np.nan, np.nan),
-    )
+    row["mean_tokens"] = round(float(np.mean([len(x) for x in token_ids])), 1)
+    # perplexity, token-weighted as genlab.metrics.perplexity: exp(total NLL / total tokens) over the scored texts;
+    # each bootstrap resample of prompts recomputes the ratio, so long texts weigh as much as in the estimate
+    ok = np.isfinite(nll) & (scored > 0)
+    if ok.sum() >= 2:
+        put(
+            "perplexity",
+            *corpus_bootstrap(
+                n,
+                lambda i: float(np.exp(nll[i][ok[i]].sum() / scored[i][ok[i]].sum())) if ok[i].any() else np.nan,
+                n_resamples=n_resamples,
+                seed=seed,
+            ),
+        )
+    else:
+        put("perplexity", np.nan, np.nan, np.nan)
     # Self-BLEU, Zipf and MAUVE: the jackknife, because the duplicated texts of a bootstrap resample bias all three
     # (a duplicate matches its own copy; see corpus_jackknife)
     groups = min(10, n)
@@ -176,22 +232,34 @@ def _system_metrics(
         )
     put("diversity", *corpus_bootstrap(n, lambda i: diversity(list(arr[i])), n_resamples=n_resamples, seed=seed))
     put("seq_rep_4", *_ci(seqrep, n_resamples, seed))
-    if mauve_groups > 0:  # human vs human is 1 by definition: the human row skips it
-        # both sides lose the same prompts; few groups, because each one runs k-means
-        est, low, high = corpus_jackknife(
-            n, lambda i: mauve_from_features(human_features[i], feats[i]).mauve, groups=min(mauve_groups, n), seed=seed
-        )
-        put("mauve", est, max(low, 0.0), min(high, 1.0))  # MAUVE lies in [0, 1]
+    if human_features is not None:  # human vs human is 1 by definition: the human row skips it
+        full = mauve_from_features(human_features, feats)
+        row["mauve_regime"] = full.regime
+        if full.regime == "demonstration":
+            # a k-means histogram of a few dozen texts in 2-3 buckets: a demonstration of the metric, no interval
+            put("mauve", full.mauve, np.nan, np.nan)
+        else:  # both sides lose the same prompts; few groups, because each one runs k-means
+            _, low, high = corpus_jackknife(
+                n,
+                lambda i: mauve_from_features(human_features[i], feats[i]).mauve,
+                groups=min(mauve_groups, n),
+                seed=seed,
+            )
+            put("mauve", full.mauve, max(low, 0.0), min(high, 1.0))  # MAUVE lies in [0, 1]
     else:
         put("mauve", np.nan, np.nan, np.nan)
+        row["mauve_regime"] = ""
     put("coherence", *_ci(coh, n_resamples, seed))
     per_item = pd.DataFrame(
         {
             "prompt_id": range(n),
             "mean_logprob": logp,
+            "nll": nll,
+            "scored_tokens": scored.astype(int),
             "coherence": coh,
             "end_repetition": ends,
             "seq_rep_4": seqrep,
+            "n_tokens": [len(x) for x in token_ids],
             "n_words": [len(t.split()) for t in texts],
         }
     )
@@ -214,18 +282,34 @@ def decoding_study(
     configs: Sequence,
     *,
     max_new_tokens: int = 64,
-    n_resamples: int = 200,
+    n_resamples: int = 1000,
     mauve_groups: int = 10,
+    match_length: bool = True,
     seed: int = 0,
     batch_size: int = 32,
 ) -> StudyResult:
     """Generate a continuation of every prefix with every config and score all systems against human text.
 
-    ``configs``: preset names or :class:`genlab.DecodingConfig` objects. The human row scores the
-    given continuations the same way (perplexity under ``bundle``, repetition, diversity, coherence); its
-    MAUVE compares the human texts with themselves (1.0 by construction) and is left blank. ``empty`` counts
+    ``configs``: preset names or :class:`genlab.DecodingConfig` objects. The human row scores the given
+    continuations the same way (perplexity under ``bundle``, repetition, diversity, coherence); its MAUVE
+    compares the human texts with themselves (1.0 by construction) and is left blank. ``empty`` counts
     continuations with no text (the model ended at once); perplexity and coherence cover the others.
-    ``mauve_groups``: jackknife groups for MAUVE's interval (each runs k-means); 0 skips MAUVE.
+
+    Faithful to the papers:
+
+    - ``perplexity`` is token-weighted: exp(Σ NLL / Σ tokens) of the continuations given their prompts (as
+      :func:`genlab.metrics.perplexity.perplexity`), not the mean of per-text values; ``per_item`` keeps each
+      text's ``nll`` and ``scored_tokens``.
+    - ``repetition_pct`` applies Holtzman et al.'s rule (a phrase of >= 2 tokens repeated >= 3 times at the end)
+      to model token ids: the generated ids, and the tokenizer's ids of the human text.
+    - ``match_length=True``: each human continuation is cut to ``max_new_tokens`` model tokens
+      (:func:`match_human_length`), the budget every generation gets; pass human text at least that long.
+      ``mean_tokens`` gives each row's mean continuation length in model tokens, so the match is visible.
+    - ``mauve``: with fewer than 1,000 texts per side (``genlab.metrics.mauve.FULL_SIZE``) a demonstration, with
+      no interval (``mauve_regime`` says ``"demonstration"``); at full size the authors' settings and a grouped
+      jackknife interval with ``mauve_groups`` groups (each re-runs k-means). ``mauve_groups=0`` skips MAUVE.
+
+    ``n_resamples``: bootstrap resamples per interval (1,000 or more for an interval a conclusion rests on).
 
     >>> from genlab.models.tiny import tiny_bundle
     >>> bundle = tiny_bundle(texts=["The fox ran off. A cat sat down."], padding_side="left")
@@ -243,6 +327,11 @@ def decoding_study(
             f"need at least 2 prefixes, each with a human continuation; got {len(prefixes)} prefixes and "
             f"{len(human)} continuations"
         )
+    if isinstance(mauve_groups, bool) or not isinstance(mauve_groups, int) or mauve_groups < 0 or mauve_groups == 1:
+        raise ValueError(f"mauve_groups must be 0 (skip MAUVE) or a jackknife group count >= 2, got {mauve_groups!r}")
+    tok = bundle.tokenizer
+    if match_length:
+        human = match_human_length(tok, human, max_new_tokens)
     gens = generate(bundle, prefixes, configs, max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size)
     if HUMAN in set(gens["config"]):
         raise ValueError(f"a decoding config is named {HUMAN!r}, the name of the human row; rename it")
@@ -250,35 +339,40 @@ def decoding_study(
     prefix_features = sentence_embeddings(prefixes)
     human_features = sentence_embeddings(human)
     rows, items = [], []
-    systems = [(HUMAN, human)] + [
-        (name, g.sort_values("prompt_id")["text"].tolist()) for name, g in gens.groupby("config", sort=False)
+    systems = [(HUMAN, human, _token_ids(tok, human))] + [
+        (name, g["text"].tolist(), [list(t) for t in g["tokens"]])
+        for name, g in ((n, g.sort_values("prompt_id")) for n, g in gens.groupby("config", sort=False))
     ]
-    for name, texts in systems:
+    for name, texts, ids in systems:
         row, per_item = _system_metrics(
             bundle,
             prefixes,
             texts,
+            ids,
             prefix_features,
             human_features if name == HUMAN else sentence_embeddings(texts),
-            human_features,
+            None if name == HUMAN or mauve_groups == 0 else human_features,
             n_resamples=n_resamples,
             seed=seed,
-            mauve_groups=0 if name == HUMAN else mauve_groups,
+            mauve_groups=mauve_groups,
         )
         rows.append({"system": name, **row})
         items.append(per_item.assign(system=name))
     table = pd.DataFrame(rows).set_index("system")
+    table.attrs["mauve_full_size"] = FULL_SIZE
     return StudyResult(table=table, per_item=pd.concat(items, ignore_index=True), generations=gens)
 
 
 def summary_table(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
     """Each metric as ``estimate [low, high]`` strings, rounded: the table a paper would print. Columns without an
-    interval (counts such as ``empty``) are kept as they are.
+    interval (counts such as ``empty``) are kept as they are; an estimate reported without an interval (a
+    demonstration-size MAUVE) is printed alone, marked "(no CI)".
 
-    >>> t = pd.DataFrame({"rep_2": [3.14159], "rep_2_low": [2.0], "rep_2_high": [4.0], "empty": [0]})
+    >>> t = pd.DataFrame({"rep_2": [3.14159], "rep_2_low": [2.0], "rep_2_high": [4.0], "empty": [0],
+    ...                   "mauve": [0.5], "mauve_low": [np.nan], "mauve_high": [np.nan]})
     >>> print(summary_table(t).to_string(index=False))
-                rep_2  empty
-    3.14 [2.00, 4.00]      0
+                rep_2  empty          mauve
+    3.14 [2.00, 4.00]      0 0.50 (no CI)
     """
     metrics = [c for c in table.columns if not c.endswith(("_low", "_high"))]
     out = pd.DataFrame(index=table.index)
@@ -287,7 +381,11 @@ def summary_table(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
             out[m] = table[m]
             continue
         out[m] = [
-            ("–" if pd.isna(e) else f"{e:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]")
+            "–"
+            if pd.isna(e)
+            else f"{e:.{digits}f} (no CI)"
+            if pd.isna(lo) and pd.isna(hi)
+            else f"{e:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
             for e, lo, hi in zip(table[m], table[f"{m}_low"], table[f"{m}_high"], strict=True)
         ]
     return out
@@ -341,6 +439,103 @@ def compare_systems(per_item: pd.DataFrame, a: str, b: str, metric: str, *, seed
             "n": len(x),
         }
     )
+
+
+def compare_systems_family(
+    per_item: pd.DataFrame,
+    comparisons: Sequence[tuple[str, str, str]],
+    *,
+    family: str,
+    method: str = "holm",
+    seed: int = 0,
+) -> pd.DataFrame:
+    """A family of paired comparisons, one :func:`compare_systems` row per ``(a, b, metric)``, with p-values
+    adjusted within the family (:func:`genlab.metrics.multiplicity.adjust_family`: Holm by default).
+
+    The table says which family (``family``, ``family_size``) and which correction (``correction``); a difference
+    is a finding when ``p_adjusted <= 0.05``. The intervals are the unadjusted 95% paired-bootstrap intervals.
+
+    >>> per_item = pd.DataFrame({"system": ["a"] * 6 + ["b"] * 6, "prompt_id": list(range(6)) * 2,
+    ...                          "x": [1.0, 2, 3, 4, 5, 6, 2, 3, 4, 5, 6, 8], "y": [0.0] * 6 + [0.1] * 6})
+    >>> t = compare_systems_family(per_item, [("a", "b", "x"), ("a", "b", "y")], family="a vs b")
+    >>> t[["metric", "family_size", "correction"]].values.tolist()
+    [['x', 2, 'holm'], ['y', 2, 'holm']]
+    >>> bool((t["p_adjusted"] >= t["p_value"]).all())
+    True
+    """
+    comparisons = list(comparisons)
+    if not comparisons or not all(isinstance(c, tuple) and len(c) == 3 for c in comparisons):
+        raise ValueError("comparisons must be a non-empty list of (system_a, system_b, metric) tuples")
+    rows = pd.DataFrame([compare_systems(per_item, a, b, m, seed=seed) for a, b, m in comparisons])
+    return adjust_family(rows, family_col=None, family=family, method=method)
+
+
+def equivalence_to_human(
+    per_item: pd.DataFrame,
+    metric: str,
+    margin: float | tuple[float, float],
+    *,
+    systems: Sequence[str] | None = None,
+    human: str = HUMAN,
+    alpha: float = 0.05,
+    method: str = "holm",
+) -> pd.DataFrame:
+    """Is each system "close to human" on ``metric``? Paired TOST (:func:`genlab.metrics.replication.tost`) of
+    system minus human over the prompts both have, against ``margin`` (m for (-m, m), or (low, high), in the
+    metric's units, stated before the data are seen), with the p-values adjusted over the systems tested (one
+    family, ``method``: Holm by default).
+
+    One row per system: ``difference`` (system - human), its 1 - 2 alpha interval ``difference_low`` /
+    ``difference_high``, the margins, the TOST ``p_value``, ``family``, ``family_size``, ``correction``,
+    ``p_adjusted`` and ``equivalent`` (``p_adjusted <= alpha``). Not equivalent is not "different": the interval
+    may simply be too wide for the margin.
+
+    >>> per_item = pd.DataFrame({"system": ["human"] * 8 + ["a"] * 8 + ["b"] * 8, "prompt_id": list(range(8)) * 3,
+    ...     "s": [0.1, 0.2, 0.0, 0.1, 0.3, 0.2, 0.1, 0.0] + [0.11, 0.19, 0.02, 0.1, 0.28, 0.21, 0.1, 0.01]
+    ...          + [0.5, 0.6, 0.4, 0.7, 0.6, 0.5, 0.6, 0.5]})
+    >>> equivalence_to_human(per_item, "s", 0.05)[["system", "equivalent"]].values.tolist()
+    [['a', True], ['b', False]]
+
+    **Limitations.** The answer is only as meaningful as the margin; a margin chosen after seeing the data, or so
+    wide that any system passes, proves nothing. Paired t reference: roughly normal mean differences (a few dozen
+    prompts). Holm controls the chance of any false "equivalent" among the systems tested, not across notebooks.
+    """
+    for column in ("system", "prompt_id", metric):
+        if column not in per_item.columns:
+            raise ValueError(f"per_item has no {column!r} column; its columns are {list(per_item.columns)}")
+    known = [str(x) for x in dict.fromkeys(per_item["system"])]
+    if human not in known:
+        raise ValueError(f"no {human!r} rows in per_item; known systems: {known}")
+    systems = [x for x in known if x != human] if systems is None else list(systems)
+    missing = [x for x in systems if x not in known]
+    if missing or not systems:
+        raise ValueError(f"systems {missing or systems} not in per_item; known: {known}")
+    base = per_item[per_item.system == human].set_index("prompt_id")[metric].astype(float)
+    rows = []
+    for name in systems:
+        other = per_item[per_item.system == name].set_index("prompt_id")[metric].astype(float)
+        paired = pd.concat([other, base], axis=1, join="inner", keys=["s", "h"]).dropna()
+        r = tost(paired["s"].to_numpy(), paired["h"].to_numpy(), margin, paired=True, alpha=alpha)
+        rows.append(
+            {
+                "metric": metric,
+                "system": name,
+                "difference": r.difference,
+                "difference_low": r.low,
+                "difference_high": r.high,
+                "confidence": r.confidence,
+                "margin_low": r.margin_low,
+                "margin_high": r.margin_high,
+                "p_value": r.p_value,
+                "test": f"TOST ({r.test})",
+                "n": r.n_a,
+            }
+        )
+    out = adjust_family(
+        pd.DataFrame(rows), family_col=None, family=f"equivalence to {human} on {metric}", method=method
+    )
+    out["equivalent"] = out["p_adjusted"] <= alpha
+    return out
 
 
 _AXIS_TITLES = {
@@ -486,18 +681,29 @@ def perplexity_by_group(
             seed=seed,
         )
         rows.append(
-            {"group": name, "texts": len(idx), "tokens": int(g_tok.sum()), "perplexity": est, "perplexity_low": low,
-             "perplexity_high": high}
+            {
+                "group": name,
+                "texts": len(idx),
+                "tokens": int(g_tok.sum()),
+                "perplexity": est,
+                "perplexity_low": low,
+                "perplexity_high": high,
+            }
         )
     return pd.DataFrame(rows).set_index("group")
 
 
 @dataclass
 class HallucinationStudy:
-    # one row per system: texts, texts_with_claims, n (claims), k (contradicted), rate, rate_low, rate_high
+    # one row per system, every prompt counted (no selection on the outcome):
+    #   n_prompts; k_claimed, claim_rate (+ _low, _high): prompts whose text makes at least one claim;
+    #   k_contradicted, contradiction_rate (+ _low, _high): prompts whose text makes a contradicted claim, over ALL
+    #   prompts; n_claims, k_contradicted_claims, contradicted_per_claim (+ _low, _high): contradicted claims / claims
     table: pd.DataFrame
-    by_count: pd.DataFrame  # per system and training count of the claimed fact: rate with interval
-    per_item: pd.DataFrame  # system, prompt_id, n_claims, n_contradicted, rate (nan: the text makes no claim)
+    by_count: pd.DataFrame  # per system and training count of the claimed fact: contradicted share of claims
+    # system, prompt_id, n_claims, n_contradicted, claimed (1.0 / 0.0), contradicted (1.0 / 0.0): defined for every
+    # prompt, so compare_systems pairs all prompts
+    per_item: pd.DataFrame
     claims: pd.DataFrame  # every claim found (extract_claims' columns; text_id is the prompt id) and its system
     generations: pd.DataFrame  # genlab.generate's frame (one row per continuation)
 
@@ -533,7 +739,21 @@ def hallucination_study(
 
     The claim extractor and its coverage are :func:`genlab.metrics.factual.extract_claims`; the prompt is
     scored with its continuation, so a claim the prompt starts ("Guntha lives in") and the model completes
-    counts. Rates come with exact Clopper-Pearson intervals; ``per_item`` feeds :func:`compare_systems`.
+    counts. Two rates are measured separately, each over **all** prompts, so two systems compare on the same
+    prompts whatever they wrote (selecting the prompts where a claim was made would condition on the outcome and
+    bias the paired comparison):
+
+    - ``claim_rate``: prompts whose text makes at least one claim / prompts;
+    - ``contradiction_rate``: prompts whose text makes at least one contradicted claim / prompts.
+
+    ``contradicted_per_claim`` (contradicted claims / all claims) is reported beside them, clearly named: a rate
+    among claims, whose denominator each system chooses by what it writes; compare it between systems only with
+    that in mind. Exact Clopper-Pearson intervals; ``per_item`` (``claimed``, ``contradicted``: 1.0 or 0.0 for
+    every prompt) feeds :func:`compare_systems`.
+
+    **Limitations.** The claims found are only those ``extract_claims`` recognises; a text that makes a claim in
+    other words counts as making none. The Clopper-Pearson interval of ``contradicted_per_claim`` treats claims
+    as independent, though several can come from one text.
     """
     from genlab.generation.decoder import generate
     from genlab.metrics.factual import hallucination_rate
@@ -548,21 +768,33 @@ def hallucination_study(
         g = g.sort_values("prompt_id")
         texts = [prompts[i] + t for i, t in zip(g["prompt_id"], g["text"], strict=True)]
         r = hallucination_rate(texts, world, confidence=confidence)
+        per = r.per_text.rename(columns={"text_id": "prompt_id"})
+        per = per.assign(
+            claimed=(per["n_claims"] > 0).astype(float), contradicted=(per["n_contradicted"] > 0).astype(float)
+        )
+        n = len(texts)
+        row = {"system": name, "n_prompts": n}
+        for column, k_name, flag in (
+            ("claim_rate", "k_claimed", "claimed"),
+            ("contradiction_rate", "k_contradicted", "contradicted"),
+        ):
+            count = int(per[flag].sum())
+            ci = exact_binomial_ci(count, n, confidence)
+            row[k_name] = count
+            row[column], row[f"{column}_low"], row[f"{column}_high"] = ci.estimate, ci.low, ci.high
         ci = exact_binomial_ci(r.n_contradicted, r.n_claims, confidence) if r.n_claims else None
-        rows.append(
+        row.update(
             {
-                "system": name,
-                "texts": len(texts),
-                "texts_with_claims": int((r.per_text.n_claims > 0).sum()),
-                "n": r.n_claims,
-                "k": r.n_contradicted,
-                "rate": r.overall,
-                "rate_low": ci.low if ci else np.nan,
-                "rate_high": ci.high if ci else np.nan,
+                "n_claims": r.n_claims,
+                "k_contradicted_claims": r.n_contradicted,
+                "contradicted_per_claim": r.overall,
+                "contradicted_per_claim_low": ci.low if ci else np.nan,
+                "contradicted_per_claim_high": ci.high if ci else np.nan,
             }
         )
+        rows.append(row)
         by_count.append(r.by_count.assign(system=name))
-        items.append(r.per_text.rename(columns={"text_id": "prompt_id"}).assign(system=name))
+        items.append(per.drop(columns="rate").assign(system=name))
         claims.append(r.claims.assign(system=name))
     return HallucinationStudy(
         table=pd.DataFrame(rows).set_index("system"),
@@ -571,4 +803,3 @@ def hallucination_study(
         claims=pd.concat(claims, ignore_index=True),
         generations=gens,
     )
-

@@ -52,6 +52,7 @@ __all__ = [
     "PrivacySettings",
     "arm_texts",
     "canary_doses",
+    "load_extraction",
     "run_study",
     "summarise",
 ]
@@ -75,6 +76,10 @@ class PrivacySettings:
     canaries_per_count: int = 2  # canaries of each kind and insertion count scored
     n_references: int = 2_000  # reference secrets per canary
     n_validation_docs: int = 200
+    extraction_owner_samples: int = 4  # extraction samples per owner prompt (the scored canaries' owners)
+    extraction_neutral_samples: int = 100  # extraction samples per neutral prompt
+    extraction_new_tokens: int = 32
+    extraction_cutoffs: tuple[int, ...] = (10, 50, 100)
     arms: tuple[str, ...] = ARMS
     corpus_seed: int = 0
 
@@ -93,6 +98,10 @@ CI_SETTINGS = PrivacySettings(
     canaries_per_count=1,
     n_references=50,
     n_validation_docs=20,
+    extraction_owner_samples=1,
+    extraction_neutral_samples=4,
+    extraction_new_tokens=8,
+    extraction_cutoffs=(10,),
 )
 #: Full-size: three seeds per arm, the small recipe (about 10 minutes per run on 2 idle cores).
 FULL_SETTINGS = PrivacySettings()
@@ -147,13 +156,23 @@ def _train(texts: list[str], validation: list[str], settings: PrivacySettings, s
 
 
 def run_study(
-    settings: PrivacySettings = CI_SETTINGS, *, world: World | None = None, out_dir: str | Path | None = None
+    settings: PrivacySettings = CI_SETTINGS,
+    *,
+    world: World | None = None,
+    out_dir: str | Path | None = None,
+    reference=None,
 ) -> pd.DataFrame:
     """Every arm and seed of ``settings``; one row per (arm, seed, canary) with ``count`` (planted insertions),
     ``dose`` (training texts of the arm holding the secret), ``exposure`` (rank-based) and ``exposure_skewnorm``,
-    plus the run's held-out ``perplexity``. Saved per run under ``out_dir/runs`` and read back when present."""
+    ``extracted`` (1 when the extraction attack's samples hold the canary's secret; the attack prompts with the
+    owner's name, never the canary's exact prefix), plus the run's ``pii_extracted`` (planted PII values of the
+    raw corpus found in the samples) and held-out ``perplexity``. ``reference``: the extraction attack's reference
+    model (:func:`genlab.studies.reference_model.load_reference`; None leaves that ranking out). Saved per run
+    under ``out_dir/runs`` (with the attack's precision at k in ``<arm>-seed<seed>-extraction.csv``) and read
+    back when present."""
     from genlab.data.world import generate_corpus, load_world
     from genlab.metrics.exposure import canary_exposure
+    from genlab.metrics.extraction import ExtractionConfig, extraction_attack
     from genlab.metrics.perplexity import perplexity
 
     world = world or load_world()
@@ -186,6 +205,22 @@ def run_study(
             bundle = _train(texts, validation, settings, seed)
             exposure = canary_exposure(bundle, world, canaries, n_references=settings.n_references, seed=seed)
             doses = canary_doses(texts, canaries)
+            attack = extraction_attack(
+                bundle,
+                world,
+                corpus=corpus,
+                reference=reference,
+                canaries=canaries,
+                config=ExtractionConfig(
+                    owners_per_count=None,
+                    owner_samples=settings.extraction_owner_samples,
+                    neutral_samples=settings.extraction_neutral_samples,
+                    max_new_tokens=settings.extraction_new_tokens,
+                    cutoffs=settings.extraction_cutoffs,
+                    seed=seed,
+                ),
+            )
+            found = set(attack.extracted["value"])
             frame = pd.DataFrame(
                 {
                     "arm": arm,
@@ -196,6 +231,8 @@ def run_study(
                     "dose": exposure["canary_id"].map(doses),
                     "exposure": exposure["exposure_rank"],
                     "exposure_skewnorm": exposure["exposure_skewnorm"],
+                    "extracted": [int(c.secret in found) for c in canaries],
+                    "pii_extracted": int((attack.extracted["source"] == "pii").sum()),
                     "perplexity": perplexity(bundle, validation, batch_size=16).perplexity,
                     "n_train_texts": len(texts),
                     "wall_s": round(time.time() - start, 1),
@@ -203,35 +240,45 @@ def run_study(
             )
             if path is not None:
                 frame.to_csv(path, index=False)
+                attack.precision.assign(arm=arm, seed=seed).to_csv(
+                    runs_dir / f"{arm}-seed{seed}-extraction.csv", index=False
+                )
             frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
 
-def summarise(scores: pd.DataFrame, *, reference: str = "raw", confidence: float = 0.95) -> pd.DataFrame:
-    """Per arm: mean exposure over the scored canaries with insertions (count > 0) and seeds, its mixed-model
-    interval (one run: no interval), the mean dose, the mean perplexity, and the paired difference in exposure to
-    ``reference`` (canaries paired, runs independent), Holm-adjusted over the arms compared."""
+def summarise(
+    scores: pd.DataFrame, *, measure: str = "exposure", reference: str = "raw", confidence: float = 0.95
+) -> pd.DataFrame:
+    """Per arm: the mean of ``measure`` (``"exposure"`` or ``"extracted"``, the share of secrets the attack found)
+    over the scored canaries with insertions (count > 0) and seeds, its mixed-model interval (one run: no
+    interval), the mean dose, PII values extracted per run, the mean perplexity, and the paired difference in
+    ``measure`` to ``reference`` (canaries paired, runs independent), Holm-adjusted over the arms compared."""
     from genlab.metrics.multiplicity import holm
     from genlab.metrics.replication import mixed_model_ci, paired_hierarchical_comparison
 
-    inserted = scores[scores["count"] > 0]
+    if measure not in scores:
+        raise ValueError(f"no column {measure!r} in the scores; choose 'exposure' or 'extracted'")
+    inserted = scores[scores["count"] > 0].rename(columns={measure: "score"})
     rows = []
     for arm, g in inserted.groupby("arm", sort=False):
+        runs = g.groupby("seed")
         row = {
             "arm": arm,
             "n_seeds": g["seed"].nunique(),
             "n_canaries": g["item"].nunique(),
-            "exposure": g["exposure"].mean(),
+            measure: g["score"].mean(),
             "dose": g["dose"].mean(),
-            "perplexity": g.groupby("seed")["perplexity"].first().mean(),
+            "perplexity": runs["perplexity"].first().mean(),
         }
+        if "pii_extracted" in g:
+            row["pii_extracted"] = runs["pii_extracted"].first().mean()
         if row["n_seeds"] >= 2:
-            ci = mixed_model_ci(g.rename(columns={"exposure": "score"}), arm=None, confidence=confidence).iloc[0]
-            row.update(exposure_low=ci["score_low"], exposure_high=ci["score_high"])
+            ci = mixed_model_ci(g, arm=None, confidence=confidence).iloc[0]
+            row.update({f"{measure}_low": ci["score_low"], f"{measure}_high": ci["score_high"]})
             ref = inserted[inserted["arm"] == reference]
             if arm != reference and ref["seed"].nunique() >= 2:
-                both = pd.concat([g, ref]).rename(columns={"exposure": "score"})
-                c = paired_hierarchical_comparison(both, arm, reference, confidence=confidence)
+                c = paired_hierarchical_comparison(pd.concat([g, ref]), arm, reference, confidence=confidence)
                 row.update(diff=c.difference, diff_low=c.low, diff_high=c.high, p_value=c.p_value)
         rows.append(row)
     out = pd.DataFrame(rows)
@@ -239,6 +286,15 @@ def summarise(scores: pd.DataFrame, *, reference: str = "raw", confidence: float
         tested = out["p_value"].notna()
         out.loc[tested, "p_adjusted"] = holm(out.loc[tested, "p_value"].to_numpy())
     return out
+
+
+def load_extraction(out_dir: str | Path) -> pd.DataFrame:
+    """The extraction attack's precision at k of every saved run (``runs/*-extraction.csv``), one row per arm,
+    seed, ranking metric and cutoff."""
+    paths = sorted((Path(out_dir) / "runs").glob("*-extraction.csv"))
+    if not paths:
+        raise FileNotFoundError(f"no extraction results under {Path(out_dir) / 'runs'}; run the study first")
+    return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -252,10 +308,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = FULL_SETTINGS if args.full else CI_SETTINGS
     start = time.time()
-    scores = run_study(settings, out_dir=args.out)
+    from genlab.studies.reference_model import load_reference
+
+    scores = run_study(settings, out_dir=args.out, reference=load_reference())
     scores.to_csv(args.out / "scores.csv", index=False)
     summary = summarise(scores)
     summary.round(6).to_csv(args.out / "summary.csv", index=False)
+    summarise(scores, measure="extracted").round(6).to_csv(args.out / "summary_extracted.csv", index=False)
     write_provenance(args.out, settings.to_dict(), started=start)
     print(summary.round(4).to_string())
 
