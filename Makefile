@@ -1,6 +1,7 @@
 # genlab: two commands set everything up on a fresh machine.
 #   make report   venv + install + run the notebook series (CI-sized) -> reports/report.html + reports/results.json
 #   make test     venv + install + unit tests, doctests and every notebook under nbval (what CI runs)
+#   make report-full   the study notebooks at full size (hours) -> results/full_size/; resumes where it stopped
 # Torch: TORCH_SPEC is installed first. torch==2.13.0 resolves to the CPU wheel on this project's machines and to
 # PyPI's normal build (CUDA on Linux) elsewhere; override with e.g. `make test TORCH_SPEC="torch==2.14.*"`.
 
@@ -21,7 +22,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # any connection to another machine raises inside tests and notebook kernels (see genlab/core/offline.py)
 export GENLAB_FORBID_NETWORK := 1
 
-.PHONY: install test report lab lint format bench default-model notebooks-clean clean help
+.PHONY: install test report report-full lab lint format bench default-model notebooks-clean clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -43,6 +44,13 @@ test: $(STAMP)
 # index.html. Fails if a notebook fails or writes unexpected stderr (library noise); the list says which and where.
 report: $(STAMP)
 	TQDM_DISABLE=1 $(BIN)/python -m genlab.report.series report --out reports
+
+# The study notebooks with their full-size parameters (results/full_size/params.json; about 3 hours on 2 cores) ->
+# results/full_size/<notebook>/: results.json, tables (CSV), figures (plotly JSON), the executed notebook and
+# provenance.json. A notebook whose results match its current parameters and code is skipped, so an interrupted run
+# resumes. FULL_ARGS: e.g. "--only 20 21", "--force", or "--check" (which results are missing or stale).
+report-full: $(STAMP)
+	TQDM_DISABLE=1 $(BIN)/python -m genlab.report.full $(FULL_ARGS)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -81,6 +81,12 @@ def test_a_study_runs_and_resumes(tmp_path, monkeypatch):
     assert first["exposure"].notna().all() and (first["dose"] >= 0).all()
     assert set(first["extracted"]) <= {0, 1} and (first["pii_extracted"] >= 0).all()
     precision = pm.load_extraction(tmp_path)
+    loaded = pm.load_scores(tmp_path)
+    assert len(loaded) == len(first) and set(loaded.columns) == set(first.columns)
+    table = pm.by_count(loaded)
+    assert set(table["count"]) == set(first["count"]) and (table["n"] >= 1).all()
+    with pytest.raises(FileNotFoundError, match="privacy_mitigation run --full"):
+        pm.load_scores(tmp_path / "nothing")
     assert set(precision["arm"]) == {"raw", "deduplicated"} and "base_rate" in set(precision["metric"])
 
     def no_training(*args, **kwargs):

@@ -6,6 +6,7 @@
 - ``tables``: pandas' HTML and Series text read back into rows and records
 - ``render``: the self-contained HTML page (plotly.js embedded once, all notebook text escaped)
 - ``results``: the versioned ``results.json`` schema and the run's provenance
+- ``full``: the full-size runs (``make report-full``): parameters, resumable execution, committed results
 - ``compare``: two runs side by side, and the paired verdicts the notebooks computed
 - ``mask``: canary secrets and planted personal data masked in everything a report shows
 - ``plots``: small plotly helpers shared by genlab's figures

@@ -51,8 +51,12 @@ __all__ = [
     "FULL_SETTINGS",
     "PrivacySettings",
     "arm_texts",
+    "by_count",
     "canary_doses",
     "load_extraction",
+    "load_scores",
+    "plot_exposure_by_count",
+    "results_dir",
     "run_study",
     "summarise",
 ]
@@ -295,6 +299,60 @@ def load_extraction(out_dir: str | Path) -> pd.DataFrame:
     if not paths:
         raise FileNotFoundError(f"no extraction results under {Path(out_dir) / 'runs'}; run the study first")
     return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+
+
+def results_dir() -> Path:
+    """``results/privacy_mitigation`` in the repository: where ``python -m genlab.studies.privacy_mitigation run``
+    writes."""
+    from genlab.core.paths import REPO_DIR
+
+    return REPO_DIR / "results" / "privacy_mitigation"
+
+
+def load_scores(path: str | Path | None = None) -> pd.DataFrame:
+    """Every saved run's scores (``runs/<arm>-seed<seed>.csv`` under ``path``, default :func:`results_dir`)."""
+    root = Path(path) if path is not None else results_dir()
+    runs = sorted(f for f in root.glob("runs/*.csv") if not f.name.endswith("-extraction.csv"))
+    if not runs:
+        raise FileNotFoundError(
+            f"no saved runs under {root}/runs; run `python -m genlab.studies.privacy_mitigation run --full` first"
+        )
+    return pd.concat([pd.read_csv(f) for f in runs], ignore_index=True)
+
+
+def by_count(scores: pd.DataFrame) -> pd.DataFrame:
+    """Per arm and planted insertion count: the mean dose (training texts of the arm that still hold the secret),
+    the mean exposure (rank-based and skew-normal) and the share of secrets the extraction attack found, over the
+    scored canaries and seeds.
+
+    >>> s = pd.DataFrame({"arm": ["raw", "raw"], "count": [4, 4], "dose": [4, 6], "exposure": [2.0, 4.0],
+    ...                   "exposure_skewnorm": [2.0, 5.0], "extracted": [0, 1]})
+    >>> by_count(s).to_dict("records")
+    [{'arm': 'raw', 'count': 4, 'n': 2, 'dose': 5.0, 'exposure': 3.0, 'exposure_skewnorm': 3.5, 'extracted': 0.5}]
+    """
+    columns = [c for c in ("dose", "exposure", "exposure_skewnorm", "extracted") if c in scores]
+    grouped = scores.groupby(["arm", "count"], sort=False)
+    out = grouped[columns].mean()
+    out.insert(0, "n", grouped.size())
+    return out.reset_index()
+
+
+def plot_exposure_by_count(scores: pd.DataFrame, title: str = "Exposure by planted insertion count, per arm"):
+    """Mean exposure (rank-based) against the planted insertion count, one line per arm (seeds and canaries
+    pooled), with the exposure a never-inserted secret has on average (1 / ln 2 bits)."""
+    import math
+
+    import plotly.graph_objects as go
+
+    table = by_count(scores)
+    fig = go.Figure()
+    for arm, part in table.groupby("arm", sort=False):
+        fig.add_scatter(x=part["count"], y=part["exposure"], mode="lines+markers", name=arm)
+    fig.add_hline(y=1 / math.log(2), line_dash="dot", annotation_text="chance (1/ln 2 bits)")
+    fig.update_layout(
+        title=title, xaxis={"title": "planted insertions", "type": "category"}, yaxis={"title": "exposure (bits)"}
+    )
+    return fig
 
 
 def main(argv: list[str] | None = None) -> None:
