@@ -34,7 +34,12 @@ pairs, swap incommensurable groups or state no stereotype, so a score on them ma
 genlab's own pair sets (``data/bias/``) are small and written for this project: the world set has a known
 direction (the planted strength), the English set is a smoke test, not a benchmark. Whole-sentence likelihood
 (causal LMs) also rewards frequent group words; the masked-LM score controls for that, the causal one does not.
-The world's gender axis has two pronouns only, which is not how gender works.
+**Validity check (notebook 30): the causal pair probe fails its control on gender.** On a model trained with the
+default recipe where every association was planted at 0.5 (``genlab.studies.bias_controls``), the world pairs'
+share is 0.58 [0.50, 0.66] and the slope against the planted share -0.20 [-0.30, -0.08], not 0.5 and 0: the probe
+reads the model's preference for "She ..." sentences as bias (an attribute planted at 0.5 names its first group as
+``sent_more`` by convention). The next-token slope of :func:`association_probe` sits at 0 on that control and is the
+probe to trust. The world's gender axis has two pronouns only, which is not how gender works.
 """
 
 from __future__ import annotations
