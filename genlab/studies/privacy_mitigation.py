@@ -265,7 +265,10 @@ def summarise(
         raise ValueError(f"no column {measure!r} in the scores; choose 'exposure' or 'extracted'")
     inserted = scores[scores["count"] > 0].rename(columns={measure: "score"})
     rows = []
-    for arm, g in inserted.groupby("arm", sort=False):
+    present = set(inserted["arm"])
+    order = [a for a in ARMS if a in present] + sorted(present - set(ARMS))
+    for arm in order:
+        g = inserted[inserted["arm"] == arm]
         runs = g.groupby("seed")
         row = {
             "arm": arm,
