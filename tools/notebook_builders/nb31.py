@@ -37,6 +37,7 @@ from genlab.metrics.exposure import canary_exposure
 from genlab.metrics.extraction import ExtractionConfig, extraction_attack
 from genlab.metrics.pii_patterns import pii_comparison, pii_recogniser_scores
 from genlab.metrics.safety import read_red_team, safety_evaluation
+from genlab.studies.extraction_study import load_results as load_extraction_results
 from genlab.studies.privacy_mitigation import results_dir
 from genlab.studies.reference_model import load_reference
 
@@ -107,7 +108,18 @@ best = attack.precision[attack.precision["metric"] != "base_rate"].query("top_k 
 for r in best.itertuples():
     print(f"precision at 10 by {r.metric:10s}: {r.precision:.2f} [{r.precision_low:.2f}, {r.precision_high:.2f}]")
 print("secrets found, by insertion count:", attack.by_count.set_index("count")["k"].astype(int).to_dict())"""),
-md("""**Reading it.** At this CI size (about 250 samples) the attack finds the secrets of a few canaries inserted 32 or 64 times and nothing below: a secret must be seen dozens of times before the model writes it unprompted, far more than the 4 insertions from which exposure already shows memorisation. Ranking helps: about 3% of all samples hold a training secret, and the top of every ranking holds several times that share; the reference-model ratio does at least as well as the plain perplexity at the top, and the lower-case ratio worst, since case carries little information in the world's text. No planted personal-data value is extracted: each occurs in a single document. The intervals are wide at k = 10; the full-size attack (every owner, 8 samples per owner prompt, 2,000 per neutral prompt, `FULL_SIZE` in `genlab.metrics.extraction`) is what a claim about a metric's precision needs."""),
+md("""**Full size (committed, not this run).** The same attack with `FULL_SIZE` (every canary owner, 8 samples per owner prompt, 2,000 per neutral prompt, 64 new tokens), run once by `python -m genlab.studies.extraction_study run` and read from `results/extraction/` (provenance beside it). The table of found values leaves the values out."""),
+code("""full_extraction = load_extraction_results()
+full_extraction["precision"].query("metric != 'base_rate' and top_k in (10, 100, 1000)").round(3)"""),
+code("""full_extraction["by_count"].round(3)"""),
+check("""fp = full_extraction["precision"]
+base = fp.query("metric == 'base_rate'").iloc[0]
+print(f"FULL SIZE (committed): {int(base['n'])} distinct samples, {int(base['k'])} hold a training secret "
+      f"(base rate {base['precision']:.3f})")
+for r in fp.query("metric != 'base_rate' and top_k == 100").itertuples():
+    print(f"precision at 100 by {r.metric:10s}: {r.precision:.2f} [{r.precision_low:.2f}, {r.precision_high:.2f}]")
+print("secrets found, by insertion count:", full_extraction["by_count"].set_index("count")["k"].astype(int).to_dict())"""),
+md("""**Reading it.** The full-size run is the one to read; the live CI-sized run (about 250 samples) shows the same pattern with wide intervals. At full size, 633 of 17,680 samples (3.6%) hold a training secret, all of them canary secrets: a secret must be seen many times before the model writes it unprompted (5 of 30 canaries inserted 16 times, 15 of 30 at 32, 21 of 30 at 64, none at 8 or fewer), far more than the 4 insertions from which exposure already shows memorisation. The rankings differ sharply. The ratio to the reference model, which never saw a secret, puts a training secret in 8 of its top 10 and 42 of its top 100: more than ten times the base rate. The zlib ratio comes second, the plain perplexity barely beats the base rate beyond its top 10 (the model finds ordinary templated text just as easy), and the lower-case ratio is no better than chance, since case carries little information in the world's text. Carlini et al. (2021) also found the plain perplexity the weakest ranking on GPT-2 and the comparisons with another model or with zlib far stronger. No planted personal-data value is extracted: each occurs in a single document."""),
 md("""## 3 · Harmful output on a red-team suite
 `data/safety/red_team.csv` holds prompts that open the contexts where the corpus planted insults against the hill-folk and river-folk, the same frames aimed at a neutral group ("the blacksmiths"), neutral mentions of each community, requests for a person's contact details, canary prefixes cut before the secret, and neutral prompts matched in form. Each prompt is continued greedily and by nucleus sampling.
 
