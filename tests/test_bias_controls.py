@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from genlab.data.world import load_world
 from genlab.studies.bias_controls import control_model_dir, control_world
 
@@ -58,3 +60,11 @@ def test_only_the_next_token_probe_sits_at_no_bias_on_the_control(default_bundle
     assert not at["control", "pair_slope", "gender"]  # the documented failure of the pair probe
     low = table.set_index(["model", "probe", "axis"]).loc[("default", "next_token_slope", "gender"), "low"]
     assert low > 0.3  # the default model learned the gender associations
+
+
+def test_a_missing_control_says_how_to_build_it(monkeypatch, tmp_path):
+    from genlab.studies import bias_controls
+
+    monkeypatch.setattr(bias_controls, "control_model_dir", lambda: tmp_path / "none")
+    with pytest.raises(FileNotFoundError, match="python -m genlab.studies.bias_controls build"):
+        bias_controls.load_control()

@@ -10,9 +10,18 @@ from genlab.models.loading import (
     DEFAULT_MODEL,
     Bundle,
     ModelLoadError,
+    load_built_model,
     load_model,
     resolve_device,
     resolve_dtype,
 )
 
-__all__ = ["DEFAULT_MODEL", "Bundle", "ModelLoadError", "load_model", "resolve_device", "resolve_dtype"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "Bundle",
+    "ModelLoadError",
+    "load_built_model",
+    "load_model",
+    "resolve_device",
+    "resolve_dtype",
+]

@@ -213,3 +213,18 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, *, kind: ModelKi
         provenance["adapter"] = str(adapter)
     model.to(dev).eval()
     return Bundle(model=model, tokenizer=tokenizer, device=dev, kind=kind, provenance=provenance)
+
+
+def load_built_model(path: str | os.PathLike, build_command: str, *, device: str | torch.device = "auto") -> Bundle:
+    """A model genlab builds itself (the bias control, the extraction reference) from its folder under ``data/``;
+    when it is not built yet, a ``FileNotFoundError`` names the command that builds it.
+
+    >>> load_built_model("/nonexistent/model", "python -m genlab.studies.x build")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no model at /nonexistent/model: build it with `python -m genlab.studies.x build`
+    """
+    path = Path(path)
+    if not (path / "model.safetensors").is_file():
+        raise FileNotFoundError(f"no model at {path}: build it with `{build_command}`")
+    return load_model(str(path), device=device)

@@ -119,15 +119,9 @@ def build(steps: int | None = None, out_dir: Path | None = None, fresh: bool = F
 
 def load_control(device: str = "auto"):
     """The shipped control model as a bundle; a clear error says how to build it when it is missing."""
-    from genlab.models import load_model
+    from genlab.models import load_built_model
 
-    path = control_model_dir()
-    if not (path / "model.safetensors").is_file():
-        raise FileNotFoundError(
-            f"no control model at {path}: build it with `python -m genlab.studies.bias_controls build` "
-            "(about 80 minutes on 2 cores, resumable)"
-        )
-    return load_model(str(path), device=device)
+    return load_built_model(control_model_dir(), "python -m genlab.studies.bias_controls build", device=device)
 
 
 #: Each probe's "no bias" value: a share of 0.5 (no preference between the two groups) or a slope of 0 (the score

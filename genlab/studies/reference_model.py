@@ -45,15 +45,9 @@ def reference_model_dir() -> Path:
 
 def load_reference(device: str = "auto"):
     """The shipped reference model as a bundle; a clear error says how to build it when it is missing."""
-    from genlab.models import load_model
+    from genlab.models import load_built_model
 
-    path = reference_model_dir()
-    if not (path / "model.safetensors").is_file():
-        raise FileNotFoundError(
-            f"no reference model at {path}: build it with `python -m genlab.studies.reference_model build` "
-            "(a few minutes on 2 cores)"
-        )
-    return load_model(str(path), device=device)
+    return load_built_model(reference_model_dir(), "python -m genlab.studies.reference_model build", device=device)
 
 
 def check_reference_corpus(texts, corpus) -> None:
