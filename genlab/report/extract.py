@@ -37,6 +37,7 @@ from genlab.report.tables import Table, is_dataframe_html, parse_html_table, par
 __all__ = [
     "ALLOWED_STDERR",
     "CHECK_TAG",
+    "COMMITTED_TAG",
     "PLOTLY_MIME",
     "Checkpoint",
     "Figure",
@@ -57,6 +58,7 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 CHECK_TAG = "nbval-check-output"  # the checkpoint cells nbval compares
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"  # papermill's name for a cell that overrides the parameters
+COMMITTED_TAG = "full-size-results"  # a cell that only shows committed full-size results (not hashed as study code)
 
 #: stderr lines a notebook may write, each with the reason it is harmless. Anything else is noise: fix it where it
 #: arises (see the report's "No library noise" notes in ``genlab.report.build``) or add it here with a reason.

@@ -24,7 +24,9 @@ failed run leaves the earlier results as they were and saves the failed notebook
 
 What the hashes cover. ``params_sha256``: every parameter the notebook runs with (its defaults with the overrides
 applied), so a changed CI default of a parameter that params.json does not override makes the results stale too.
-``code_sha256``: the source of every code cell except the parameters cell, in order. Markdown, outputs and the
+``code_sha256``: the source of every code cell except the parameters cell and the cells tagged
+``full-size-results`` (``extract.COMMITTED_TAG``: cells that only show the committed results, so adding one to a
+notebook does not make its results stale), in order. Markdown, outputs and the
 library code under ``genlab/`` are not covered; the commit in ``provenance.json`` records the library.
 
 A notebook shows its committed numbers beside its live run with :func:`committed_results` (or
@@ -186,13 +188,17 @@ def params_hash(nb: dict, overrides: dict) -> str:
 
 
 def code_hash(nb: dict) -> str:
-    """sha256 of the sources of every code cell except the parameters cell, in order.
+    """sha256 of the sources of every code cell except the parameters cell and cells tagged ``full-size-results``
+    (they only show committed results), in order.
 
     >>> cell = lambda src, tags=(): {"cell_type": "code", "metadata": {"tags": list(tags)}, "source": src}
     >>> a = {"cells": [cell("N = 2", ["parameters"]), cell("print(N)")]}
     >>> b = {"cells": [cell("N = 3", ["parameters"]), cell("print(N)"), {"cell_type": "markdown", "source": "x"}]}
+    >>> shown = {"cells": [*a["cells"], cell("committed_table('20', 'The study')", ["full-size-results"])]}
     >>> code_hash(a) == code_hash(b), code_hash(a) == code_hash({"cells": [cell("print(N + 1)")]})
     (True, False)
+    >>> code_hash(a) == code_hash(shown)
+    True
     """
     sources = [
         extract._source(c)
@@ -200,6 +206,7 @@ def code_hash(nb: dict) -> str:
         if c.get("cell_type") == "code"
         and extract.PARAMETERS_TAG not in c.get("metadata", {}).get("tags", [])
         and extract.INJECTED_TAG not in c.get("metadata", {}).get("tags", [])
+        and extract.COMMITTED_TAG not in c.get("metadata", {}).get("tags", [])
     ]
     return _sha256_json(sources)
 
