@@ -113,7 +113,9 @@ def _codes(column: pd.Series, what: str) -> tuple[np.ndarray, pd.Index]:
     return codes, pd.Index(labels)
 
 
-def _crossed(frame: pd.DataFrame, score: str, run: str, item: str, what: str) -> tuple[np.ndarray, pd.Index]:
+def _crossed(
+    frame: pd.DataFrame, score: str, run: str, item: str, what: str, min_runs: int = 2
+) -> tuple[np.ndarray, pd.Index]:
     """(runs x items) score matrix, runs and items sorted, and the item labels; every run scores every item once."""
     values = _values(frame, score, what)
     run_codes, runs = _codes(frame[run], what)
@@ -135,14 +137,19 @@ def _crossed(frame: pd.DataFrame, score: str, run: str, item: str, what: str) ->
             f"{run}={runs[worst]!r} lacks {int(holes.sum(1).max())} of {len(items)}). The crossed design needs every "
             "run scored on every item: drop the incomplete items, or use design='nested' if each run has its own items"
         )
-    _enough(len(runs), len(items), what)
+    _enough(len(runs), len(items), what, min_runs)
     m = np.empty(len(runs) * len(items))
     m[cell] = values
     return m.reshape(len(runs), len(items)), items
 
 
-def _enough(n_runs: int, n_items: int, what: str) -> None:
-    if n_runs < 2:
+def _enough(n_runs: int, n_items: int, what: str, min_runs: int = 2) -> None:
+    if min_runs == 1 and n_runs != 1:
+        raise ValueError(
+            f"{what}: {n_runs} runs, but a fixed arm (fixed_b=True) is one system scored once, e.g. the untrained base "
+            "model; with several training runs, leave fixed_b=False"
+        )
+    if n_runs < min_runs:
         raise ValueError(
             f"{what}: {n_runs} run; run-level variation needs at least 2 runs (3 or more recommended). For one run, "
             "genlab.metrics.stats.bootstrap_ci on its item scores gives an interval that ignores run-to-run variation"
@@ -431,11 +438,17 @@ def paired_hierarchical_comparison(
     run: str = "seed",
     item: str = "item",
     interval: Interval = "mixed",
+    fixed_b: bool = False,
     n_resamples: int = 2000,
     confidence: float = 0.95,
     seed: int | None = 0,
 ) -> HierarchicalComparison:
     """Mean score of ``arm_a`` minus ``arm_b``: several independent training runs per arm, items shared by both.
+
+    ``fixed_b=True``: ``arm_b`` is one fixed system scored once (exactly one run), not a sample of training runs,
+    e.g. the model before fine-tuning, which every method starts from. It then adds no run-to-run variance: the
+    interval is about arm A's runs and the items only. (Its permutation p-value is of little use: with R_A runs
+    against one, its smallest value is 2 / (R_A + 1).)
 
     Every run of both arms must be scored on the same items (crossed design); items pair the arms, runs do not (run
     0 of one method and run 0 of another are separate trainings). The difference is arm A's mean over runs of run
@@ -483,7 +496,8 @@ def paired_hierarchical_comparison(
         group = frame[frame[arm] == label]
         if len(group) == 0:
             raise ValueError(f"no row has {arm} == {label!r}; arms: {sorted(map(str, frame[arm].unique()))}")
-        grids[label] = _crossed(group, score, run, item, f"{arm}={label!r}")
+        min_runs = 1 if fixed_b and label == arm_b else 2
+        grids[label] = _crossed(group, score, run, item, f"{arm}={label!r}", min_runs)
     (ma, items_a), (mb, items_b) = grids[arm_a], grids[arm_b]
     if not items_a.equals(items_b):
         only_a, only_b = items_a.difference(items_b), items_b.difference(items_a)
@@ -500,7 +514,8 @@ def paired_hierarchical_comparison(
         terms: dict = {}
         _add(terms, "items", 1 / n_items, float((ma.mean(0) - mb.mean(0)).var(ddof=1)), n_items - 1)
         _add_run_variance(terms, ma, "a ")
-        _add_run_variance(terms, mb, "b ")
+        if not fixed_b:
+            _add_run_variance(terms, mb, "b ")
         variance, df = _satterthwaite(terms)
         low, high = _t_interval(diff, variance, df, confidence)
         p_value = float(2 * t.sf(abs(diff) / math.sqrt(variance), df)) if variance > 0 else float(diff == 0)

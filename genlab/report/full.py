@@ -313,13 +313,21 @@ def _seeds(settings: dict) -> dict:
 
 
 def _provenance(
-    name: str, nb: dict, spec: dict, settings: dict, started: float, ran_wall_s: float | None, status: str, command: str
+    name: str,
+    nb: dict,
+    spec: dict,
+    settings: dict,
+    started: float,
+    ran_wall_s: float | None,
+    status: str,
+    command: str,
+    git: dict,
 ) -> dict:
     """The fields of ``genlab.studies.provenance.write_provenance`` (a higher layer, so not imported here) and the
-    full-size run's own: hashes (of ``nb`` as it was read for the run), overrides, seeds, status."""
-    from genlab.report.results import git_info, package_versions
+    full-size run's own: hashes (of ``nb`` as it was read for the run), overrides, seeds, status. ``git``: the
+    checkout as it was when the notebook started (a commit made during a run of hours is not what ran)."""
+    from genlab.report.results import package_versions
 
-    git = git_info()
     return {
         "notebook": name,
         "status": status,
@@ -359,7 +367,7 @@ def run_full(
     ``log`` gets one line per notebook (default: stderr); ``command``: how the run was started, for provenance."""
     from genlab.report.build import collect, execute_notebook, save_executed
     from genlab.report.mask import world_masker
-    from genlab.report.results import save_results
+    from genlab.report.results import git_info, save_results
 
     out = Path(out)
     notebook_dir = Path(notebook_dir) if notebook_dir is not None else NOTEBOOK_DIR
@@ -386,6 +394,7 @@ def run_full(
         masker = masker if masker is not None else world_masker()
         started = time.time()
         nb = _read_nb(nb_path)  # hashed as it is now: an edit during a run of hours must not pass for what ran
+        git = git_info()  # likewise the commit
         ran = execute_notebook(nb_path, parameters=spec["parameters"], timeout=timeout)
         settings = extract.parameters(ran.nb)
         if ran.status != "ok":
@@ -420,6 +429,7 @@ def run_full(
             ran.wall_time_s,
             "ok",
             command or f"genlab.report.full.run_full({notebooks!r}, force={force})",
+            git,
         )
         (tmp / "provenance.json").write_text(json.dumps(prov, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         old = out / f".{folder.name}.old"

@@ -88,9 +88,16 @@ def compare_methods(
     live_plot: bool = False,
     output_dir: str | os.PathLike | None = None,
     return_bundles: bool = False,
+    seeds: Sequence[int] | None = None,
     **finetune_kwargs,
 ):
     """Fine-tune ``bundle`` with each method on ``task`` (same data, seed and step budget) and tabulate.
+
+    ``seeds``: replicate every method once per seed (a seed fixes data order and initialisation), for intervals
+    and tests over runs (:mod:`genlab.studies.replicated`). The table then has a ``seed`` column and one row per
+    (method, seed); ``"base"`` appears once, with the first seed (the model before fine-tuning is one fixed system:
+    its greedy scores do not depend on a seed); ``output_dir`` gets a ``seed<k>`` folder per seed; records are
+    keyed ``"<method> seed <k>"``; ``return_bundles=True`` returns the first seed's models.
 
     Columns: method, trainable_params, trainable_share, wall_time_s, train_time_s, tokens_per_s, peak_memory_mb,
     eval_loss, score, score_low, score_high, n, completion_perplexity, heldout_ppl, heldout_ppl_change (relative
@@ -108,6 +115,16 @@ def compare_methods(
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {METHODS}")
+    if seeds is not None:
+        return _over_seeds(
+            lambda s, first: compare_methods(
+                bundle, task, methods, steps=steps, batch_size=batch_size, seed=s, heldout_texts=heldout_texts,
+                learning_rates=learning_rates, method_options=method_options, include_base=include_base and first,
+                progress=progress, live_plot=live_plot, return_bundles=True,
+                output_dir=Path(output_dir) / f"seed{s}" if output_dir is not None else None, **finetune_kwargs,
+            ),
+            seeds, return_bundles,
+        )
     rows, records, bundles, items = [], {}, {}, {}
     callbacks = list(finetune_kwargs.pop("callbacks", ()))
     base_ppl = heldout_perplexity(bundle, heldout_texts) if heldout_texts is not None else float("nan")
@@ -163,6 +180,30 @@ def compare_methods(
     df.attrs["records"] = records
     df.attrs["task"] = task.name
     return (df, bundles) if return_bundles else df
+
+
+def _over_seeds(run: Callable, seeds: Sequence[int], return_bundles: bool):
+    """``run(seed, first) -> (table, bundles)`` once per seed, stacked: a ``seed`` column and key column, records
+    keyed ``"<name> seed <k>"``, the first seed's bundles."""
+    import pandas as pd
+
+    seeds = list(seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct training seeds, e.g. [0, 1, 2]; got {seeds!r}")
+    tables, items, records, first_bundles, key = [], {}, {}, None, None
+    for i, s in enumerate(seeds):
+        df, bundles = run(s, i == 0)
+        key = tuple(df.attrs["item_key"])
+        tables.append(df.assign(seed=s))
+        items |= {(k[0], s, *k[1:]): v for k, v in df.attrs["items"].items()}
+        records |= {f"{name} seed {s}": dict(r, seed=s) for name, r in df.attrs.get("records", {}).items()}
+        first_bundles = bundles if first_bundles is None else first_bundles
+    out = pd.concat(tables, ignore_index=True)
+    out.insert(1, "seed", out.pop("seed"))
+    out = _with_items(out, items, (key[0], "seed", *key[1:]))
+    out.attrs["records"] = records
+    out.attrs |= {k: v for k, v in tables[0].attrs.items() if k not in ("items", "item_key", "records")}
+    return (out, first_bundles) if return_bundles else out
 
 
 # --- robustness --------------------------------------------------------------------------------------------------
@@ -229,11 +270,29 @@ def robustness_comparison(
     perturb_fn: PerturbFn | None = None,
     progress: bool | None = None,
     return_bundles: bool = False,
+    seeds: Sequence[int] | None = None,
+    training_seed: int | None = None,
     **finetune_kwargs,
 ):
     """Train one model per variant (``None`` = clean training) with the same data, seed and steps, then
     :func:`robustness`. Default variants: clean, FGM (ε=1) and FreeLB (K=3, ε=1, α=0.3).
-    ``df.attrs["records"]`` holds the runs (adversarial steps cost more passes: see wall_time_s)."""
+    ``df.attrs["records"]`` holds the runs (adversarial steps cost more passes: see wall_time_s).
+
+    ``seeds``: train every variant once per training seed; the table gets a ``seed`` column (key: model, seed,
+    kind, strength). The perturbations keep using ``seed`` (item i: ``seed + i``), so every run of every variant
+    is scored on the same perturbed prompts (the crossed design :mod:`genlab.studies.replicated` needs).
+    ``return_bundles=True`` then returns the first seed's models. ``training_seed``: train with this seed but
+    perturb with ``seed`` (default: both ``seed``)."""
+    if seeds is not None:
+        return _over_seeds(
+            lambda s, first: robustness_comparison(
+                bundle, task, variants, method=method, steps=steps, batch_size=batch_size, seed=seed, kinds=kinds,
+                strengths=strengths, perturb_fn=perturb_fn, progress=progress, return_bundles=True,
+                training_seed=s, **finetune_kwargs,
+            ),
+            seeds, return_bundles,
+        )
+    training_seed = seed if training_seed is None else training_seed
     variants = (
         variants
         if variants is not None
@@ -251,7 +310,7 @@ def robustness_comparison(
             method,
             steps=steps,
             batch_size=batch_size,
-            seed=seed,
+            seed=training_seed,
             adversarial=adv,
             progress=progress,
             **finetune_kwargs,
@@ -426,6 +485,7 @@ def plot_loss_curves(source, title: str = "Fine-tuning loss by method"):
     fig = go.Figure()
     for r in _records(source):
         name = r.get("variant") or r["method"]
+        name = f"{name} seed {r['seed']}" if "seed" in r else name
         for split, points, dash in (("train", r["train_loss"], "solid"), ("eval", r["eval_loss_curve"], "dot")):
             if points:
                 fig.add_trace(

@@ -238,6 +238,41 @@ def test_paired_comparison_coverage():
     assert hits["bootstrap"] / N_COVER < hits["mixed"] / N_COVER - 0.05  # 3 runs per arm: too narrow
 
 
+def test_fixed_reference_reduces_to_the_paired_t_test_when_runs_do_not_vary():
+    rng = np.random.default_rng(8)
+    item = rng.normal(size=(1, 20))
+    a = item + 0.4 + rng.normal(size=(3, 20))
+    a = a - a.mean(1, keepdims=True) + a.mean()  # equal run means: no run variance to add
+    b = item + rng.normal(size=(1, 20))  # one fixed system, scored once
+    r = paired_hierarchical_comparison(pd.concat([tidy(a, "a"), tidy(b, "b")]), "a", "b", fixed_b=True)
+    ref = stats.ttest_rel(a.mean(0), b[0])
+    ci = ref.confidence_interval(0.95)
+    assert (r.low, r.high, r.p_value, r.df) == pytest.approx((ci.low, ci.high, ref.pvalue, 19.0), rel=1e-9)
+    assert (r.n_runs_a, r.n_runs_b) == (3, 1) and r.p_permutation_min == pytest.approx(0.5)
+
+
+def test_fixed_reference_coverage_and_the_need_to_say_so():
+    # Arm A: 3 training runs (run sd 0.6); arm B: one fixed system (the base model), the same in every replicate of
+    # the study, so the truth is A's expected mean minus B's own scores, averaged over items' distribution.
+    rng = np.random.default_rng(9)
+    hits = 0
+    for _ in range(N_COVER):
+        item = rng.normal(size=(1, 30))
+        a = 0.5 + item + 0.6 * rng.normal(size=(3, 1)) + rng.normal(size=(3, 30))
+        b = item + rng.normal(size=(1, 30))
+        r = paired_hierarchical_comparison(pd.concat([tidy(a, "a"), tidy(b, "b")]), "a", "b", fixed_b=True)
+        hits += r.low <= 0.5 <= r.high
+    assert hits / N_COVER >= 0.95 - 3 * 0.013
+    one_run = tidy(rng.normal(size=(1, 30)), "b")
+    with pytest.raises(ValueError, match="at least 2 runs"):  # without fixed_b, one run is refused
+        paired_hierarchical_comparison(pd.concat([tidy(rng.normal(size=(3, 30)), "a"), one_run]), "a", "b")
+    with pytest.raises(ValueError, match="fixed arm"):  # and a fixed arm must be one run
+        paired_hierarchical_comparison(
+            pd.concat([tidy(rng.normal(size=(3, 30)), "a"), tidy(rng.normal(size=(2, 30)), "b")]), "a", "b",
+            fixed_b=True,
+        )
+
+
 # --- equivalence ---------------------------------------------------------------------------------------------------
 def test_tost_paired_against_scipy_one_sided_t_tests():
     rng = np.random.default_rng(5)

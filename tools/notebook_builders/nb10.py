@@ -15,6 +15,7 @@ N_TRAIN, N_EVAL = 200, 16  # training / held-out attribute combinations (facts f
 STEPS = 12  # optimizer steps, the same for every method; realistic: 400
 BATCH_SIZE = 8  # sequences per step; realistic: 16
 HELDOUT_DOCS = 16  # validation documents for the general-quality perplexity; realistic: 500
+SEEDS = [0]  # training runs per method (a seed fixes data order and initialisation); realistic: [0, 1, 2]
 THREADS = 1  # torch CPU threads: 1 is fastest for this tiny model on a busy 2-core machine; realistic: None (all cores)
 SEED = 0"""),
 code("""import json
@@ -27,7 +28,9 @@ from transformers import set_seed
 
 import genlab
 from genlab.training.finetuning import DEFAULT_LEARNING_RATES, load_finetuned, merge
-from genlab.studies.finetune_comparison import compare_methods, paired_tests, plot_comparison, plot_loss_curves
+from genlab.studies.finetune_comparison import compare_methods, plot_comparison, plot_loss_curves
+from genlab.studies.replicated import arm_intervals, replicated_tests
+from genlab.report.full import committed_table
 from genlab.training.tasks import build_task, generate_completions
 from genlab.data.world import generate_corpus, load_world
 
@@ -66,35 +69,49 @@ Every run starts from a copy of the same model, sees the same batches (same seed
 - **prompt tuning** (Lester et al., EMNLP 2021): 16 trainable virtual tokens in front of the input.
 - **prefix tuning** (Li & Liang, ACL 2021): 16 trainable key/value positions in every layer.
 
-Methods that train fewer parameters take larger steps; each gets the default peak learning rate below (AdamW, 10% warm-up, linear decay). The same budget is not the same tuning effort: none of these rates was searched for this task. Each run draws its loss curve live while it trains, and is saved under a temporary folder."""),
+Methods that train fewer parameters take larger steps; each gets the default peak learning rate below (AdamW, 10% warm-up, linear decay). The same budget is not the same tuning effort: none of these rates was searched for this task. Each run draws its loss curve live while it trains, and is saved under a temporary folder.
+
+A difference between two training runs is not a difference between methods: two runs of one method differ too. So every method is trained once per seed in `SEEDS` (the seed fixes data order and the initialisation of the new parameters), and intervals and tests below resample runs as well as prompts. The CI run has one seed, and its tests say that run-to-run variation was not measured; the full-size run has three."""),
 code("""DEFAULT_LEARNING_RATES"""),
 code("""heldout = corpus.texts("validation")[:HELDOUT_DOCS]
 table, tuned = compare_methods(
     bundle, task, METHODS, steps=STEPS, batch_size=BATCH_SIZE, seed=SEED, heldout_texts=heldout,
-    live_plot=True, output_dir=RUN_DIR, return_bundles=True, eval_steps=max(STEPS // 2, 1),
+    live_plot=True, output_dir=RUN_DIR, return_bundles=True, eval_steps=max(STEPS // 2, 1), seeds=SEEDS,
 )"""),
 md("""## The comparison
-One row per method, plus the model before fine-tuning. **Cost**: trainable parameters and their share, wall time of the training call, training throughput (non-padding tokens per second inside optimizer steps) and the peak memory added while training (here the sampled resident-set growth of the process on CPU: a rough figure, see `genlab.training.finetuning.PeakMemory`). **Fit**: the validation loss on the held-out completions. **Task**: attribute coverage with its 95% interval. **General quality**: perplexity of held-out corpus documents (validation split: the pretraining distribution, not the task's request-and-story format), and its change relative to the base model."""),
+One row per method and training run (seed), plus the model before fine-tuning. **Cost**: trainable parameters and their share, wall time of the training call, training throughput (non-padding tokens per second inside optimizer steps) and the peak memory added while training (here the sampled resident-set growth of the process on CPU: a rough figure, see `genlab.training.finetuning.PeakMemory`). **Fit**: the validation loss on the held-out completions. **Task**: attribute coverage with its 95% interval. **General quality**: perplexity of held-out corpus documents (validation split: the pretraining distribution, not the task's request-and-story format), and its change relative to the base model."""),
 code("""columns = ["trainable_params", "trainable_share", "wall_time_s", "tokens_per_s", "peak_memory_mb", "eval_loss",
            "score", "score_low", "score_high", "heldout_ppl", "heldout_ppl_change"]
-table.set_index("method")[columns].round(3)"""),
-check("""for row in table.itertuples():
+table.set_index(["method", "seed"])[columns].round(3)"""),
+check("""for row in table.drop_duplicates("method").itertuples():
     print(f"{row.method:14} {row.trainable_params:>9,} trainable parameters ({row.trainable_share:.2%})")
 peft = table[~table.method.isin(["base", "full"])]
 print("LoRA trains under 5% of the parameters:", bool(table.set_index("method").loc["lora", "trainable_share"] < 0.05))
 print("every PEFT method trains under 3%:", bool((peft.trainable_share < 0.03).all()))"""),
-code("""plot_comparison(table, "score", title=f"Attribute coverage after {STEPS} steps (95% bootstrap interval)")"""),
+md("""Each method's coverage over its runs and the prompts: with two or more runs, a mixed-model t interval (runs and prompts as crossed random effects, `genlab.metrics.replication.mixed_model_ci`); with one run, a bootstrap over prompts that ignores run-to-run variation (the `interval` column says which)."""),
+code("""per_method = arm_intervals(table, seed=SEED)
+per_method.round(3)"""),
+code("""plot_comparison(per_method, "score", title=f"Attribute coverage after {STEPS} steps ({len(SEEDS)} run(s) per method, 95% interval)")"""),
 code("""plot_loss_curves(table, title="Training (solid) and validation (dotted) loss by method")"""),
 md("""### Is any difference real?
-Every method is scored on the same held-out prompts as the base model, so the comparison is paired: for each prompt, the difference in coverage. `paired_tests` gives the mean difference with a paired-bootstrap 95% interval and a paired permutation p-value; `significant` means p < 0.05. The two procedures usually agree; when they do not (an interval that just excludes 0 with p above 0.05, say, which small samples produce), treat the difference as unsettled."""),
-code("""versus_base = paired_tests(table, "method", "base", seed=SEED)
-versus_base.round(3)"""),
+Every method is scored on the same held-out prompts as the base model, so the comparison is paired: for each prompt, the difference in coverage. With several runs per method, `replicated_tests` compares a method's runs with the base model by `genlab.metrics.replication.paired_hierarchical_comparison`: prompts paired, runs resampled, the base model one fixed system (every run starts from it, so it adds no run-to-run variance); the interval and p-value come from a mixed-model t test. With one run it falls back to a paired bootstrap and permutation test over prompts, and says so in `test`.
+
+The five comparisons are one **family** (does any method change coverage?), so the p-values are Holm-adjusted within it (`p_adjusted`, `correction`); `significant` means adjusted p ≤ 0.05. The intervals are unadjusted 95% intervals."""),
+code("""versus_base = replicated_tests(table, "method", "base", reference_fixed=True, seed=SEED,
+                               family="fine-tuning methods vs the base model, attribute coverage")
+versus_base[["method", "n_runs", "score", "reference_score", "difference", "difference_low", "difference_high",
+             "p_value", "p_adjusted", "significant", "test"]].round(3)"""),
 code("""for r in versus_base.itertuples():
-    interval = "excludes 0" if (r.difference_low > 0 or r.difference_high < 0) else "contains 0"
-    verdict = "significant (p < 0.05)" if r.significant else "not significant"
-    print(f"{r.method:14} {r.difference:+.3f} [{r.difference_low:+.3f}, {r.difference_high:+.3f}] (interval {interval}), "
-          f"p = {r.p_value:.3f}: {verdict}")"""),
+    verdict = "significant after Holm" if r.significant else "not significant after Holm"
+    print(f"{r.method:14} {r.difference:+.3f} [{r.difference_low:+.3f}, {r.difference_high:+.3f}], "
+          f"p = {r.p_value:.3f}, Holm p = {r.p_adjusted:.3f} ({r.family_size} tests): {verdict}")"""),
 check("""print(f"base attribute coverage: {table.score[0]:.2f} on {table.n[0]} prompts")"""),
+md("""**At full size.** The committed full-size run (`make report-full`: `N_EVAL` = 100 prompts, `STEPS` = 300, three seeds per method; parameters, power and provenance in `results/full_size/`) answers the same questions with the same code. Its label says when it was made and whether the code or parameters changed since:"""),
+committed("""full_size = committed_table("10", "The comparison", index=1)
+if full_size is not None:
+    print(full_size.attrs["label"])
+    display(full_size)
+    display(committed_table("10", "Is any difference real?"))"""),
 md("""What the models write for the first held-out prompt (greedy, first 40 tokens):"""),
 code("""print(task.eval[0]["prompt"])
 for name, b in {"base": bundle, **tuned}.items():
@@ -104,7 +121,7 @@ md("""**Reading it.** The table and the paired tests above are the result; what 
 **General quality.** Held-out perplexity is the price of adaptation: training on one narrow format moves the model away from the corpus it was pretrained on. The `heldout_ppl_change` column shows how much each method paid; a method that touches fewer weights (IA3 rescales activations, LoRA adds a low-rank update) usually pays less, and prompt-learning methods pay through the prefix that conditions every text on the task."""),
 md("""## Save, load, merge
 `finetune(..., output_dir=...)` wrote each run atomically: `adapter/` (peft methods) or `model/` (full), `run.json` with the whole `RunRecord`. The adapter records its base portably: the default model by name, a hub id, or a path *relative to the adapter folder*, never an absolute path, so the folder can be moved or shared."""),
-code("""adapter_dir = RUN_DIR / "lora" / "adapter"
+code("""adapter_dir = RUN_DIR / f"seed{SEEDS[0]}" / "lora" / "adapter"  # one folder per training seed
 adapter_config = json.loads((adapter_dir / "adapter_config.json").read_text())
 sorted(p.name for p in adapter_dir.iterdir()), adapter_config["base_model_name_or_path"]"""),
 check("""text_files = [f.read_text() for f in adapter_dir.iterdir() if f.suffix in (".json", ".md")]
@@ -152,7 +169,7 @@ The runs (the full model is 17 MB) were written to a temporary folder; remove it
 code("""shutil.rmtree(RUN_DIR, ignore_errors=True)"""),
 md("""## Limitations
 - **Budget, not tuning.** Every method got the same steps and its default learning rate. Methods differ in how fast they converge and how sensitive they are to the rate; a fair "best achievable" comparison needs a search per method, several seeds and far more steps than CI allows.
-- **Small evaluation.** `N_EVAL` prompts give wide intervals; differences of a few points need hundreds of prompts. One training seed per method: the spread between seeds is not measured.
+- **Small evaluation.** `N_EVAL` prompts give wide intervals; differences of a few points need hundreds of prompts. At CI size one training seed per method: the spread between runs is not measured there (the full-size run has three seeds; three runs pin down run-to-run variation only roughly, so its intervals are wide by design).
 - **One metric per task.** Attribute coverage counts whole-word mentions of three words; a list of the three words scores 1.0 and fluency, coherence and plot are not judged. Exact match on world QA is a string test.
 - **General quality is one perplexity.** Held-out corpus perplexity shows drift away from the pretraining distribution; it does not measure forgetting of specific facts or skills (the cloze probes of notebook 21 would), and it has no interval here.
 - **Cost figures are from this machine.** Wall time and tokens/s on a shared CPU are noisy; peak memory on CPU is a sampled resident-set increase. On a GPU the ordering of methods by memory is the informative part, not the values.

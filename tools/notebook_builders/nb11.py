@@ -23,6 +23,7 @@ CURVE_STEPS = 8  # steps per learning-curve run, LoRA; realistic: 200
 AUGMENTATIONS = [None, "eda", "cda"]
 N_AUG = 4  # EDA variants per training row
 CURVE_SEEDS = [0]  # realistic: [0, 1, 2] (the spread between seeds is part of the answer)
+SEEDS = [0]  # training runs per adversarial variant; realistic: [0, 1, 2]
 THREADS = 1  # torch CPU threads: 1 is fastest for this tiny model on a busy 2-core machine; realistic: None (all cores)
 SEED = 0"""),
 code("""import dataclasses
@@ -37,11 +38,12 @@ from genlab.training.adversarial import AdversarialConfig, describe, embedding_s
 from genlab.data.augment import counterfactual, eda
 from genlab.studies.finetune_comparison import (
     learning_curve,
-    paired_tests,
     plot_learning_curve,
     plot_robustness,
     robustness_comparison,
 )
+from genlab.studies.replicated import arm_intervals, count_unperturbed_once, replicated_tests
+from genlab.report.full import committed_table
 from genlab.data.perturb import PERTURBATIONS, edit_rate, perturb
 from genlab.training.tasks import build_task, encode_pairs, story_coverage
 from genlab.data.world import load_world
@@ -82,7 +84,7 @@ T = round(sum(encode_pairs(bundle.tokenizer, task.train)["length"]) / len(task.t
 print(f"median token-embedding norm: {scale:.2f}")
 print(f"epsilon {EPSILON:g} over about {T} tokens moves each by about {EPSILON / T ** 0.5:.2f} "
       f"({EPSILON / T ** 0.5 / scale:.0%} of a typical embedding)")"""),
-md("""Three models from the same start, data, seed and number of steps: clean training, FGM and FreeLB. Adversarial steps cost more passes; the table shows what that does to wall time and throughput (tokens per second counts each training token once)."""),
+md("""Three models from the same start, data, seed and number of steps: clean training, FGM and FreeLB, each trained once per seed in `SEEDS` (one at CI size, three at full size), because two runs of the same recipe differ and a difference between single runs is not a difference between recipes. Adversarial steps cost more passes; the table shows what that does to wall time and throughput (tokens per second counts each training token once)."""),
 code("""variants = {
     "clean": None,
     "fgm": AdversarialConfig("fgm", epsilon=EPSILON),
@@ -90,32 +92,43 @@ code("""variants = {
 }
 robust = robustness_comparison(
     bundle, task, variants, method=METHOD, steps=STEPS, batch_size=BATCH_SIZE, seed=SEED,
-    kinds=KINDS, strengths=STRENGTHS, eval_steps=STEPS + 1,  # validation loss once, after training
+    kinds=KINDS, strengths=STRENGTHS, eval_steps=STEPS + 1, seeds=SEEDS,  # validation loss once, after training
 )
-runs = pd.DataFrame([{"model": name, "variant": r["variant"], "wall_time_s": r["wall_time_s"],
+runs = pd.DataFrame([{"run": name, "variant": r["variant"], "wall_time_s": r["wall_time_s"],
                       "tokens_per_s": r["tokens_per_s"], "validation_loss": r["eval_loss"]}
-                     for name, r in robust.attrs["records"].items()]).set_index("model")
+                     for name, r in robust.attrs["records"].items()]).set_index("run")
 runs.round(3)"""),
 check("""for name, config in variants.items():
     print(f"{name:7} {describe(config)}")"""),
 md("""The validation loss is measured on clean completions, so it shows whether the adversarial objective cost anything on unperturbed data at this budget. The logged *training* loss of an adversarial run is its adversarial objective (FGM: clean plus adversarial loss), so training curves are not comparable across variants.
 
 ## Robustness under perturbations
-Each model scores the held-out requests at every strength of every kind; item i uses perturbation seed `SEED + i`, so all three models see exactly the same perturbed prompts."""),
-code("""plot_robustness(robust, title=f"Attribute coverage under perturbed requests ({N_EVAL} prompts, 95% intervals)")"""),
-code("""robust.pivot_table(index=["kind", "strength"], columns="model", values="score").round(3)"""),
-md("""Two paired questions, each answered item by item on the same prompts (paired bootstrap interval of the mean difference, paired permutation p-value). First, does a perturbation hurt each model (score at the strength minus score on the clean prompts)?"""),
-code("""SHOWN = ["score", "reference_score", "difference", "difference_low", "difference_high", "p_value", "significant"]
-drop = paired_tests(robust, "strength", 0.0, seed=SEED)
+Each model scores the held-out requests at every strength of every kind; item i uses perturbation seed `SEED + i`, whatever the training seed, so every run of every variant sees exactly the same perturbed prompts. Each point is a variant's mean over its runs, with a mixed-model interval over runs and prompts when there are several runs (`genlab.studies.replicated.arm_intervals`; one run: a bootstrap over prompts)."""),
+code("""per_variant = arm_intervals(robust, seed=SEED)
+plot_robustness(per_variant, title=f"Attribute coverage under perturbed requests ({N_EVAL} prompts, {len(SEEDS)} run(s) per variant, 95% intervals)")"""),
+code("""per_variant.pivot_table(index=["kind", "strength"], columns="model", values="score").round(3)"""),
+md("""Two questions, each answered on the same prompts (`genlab.studies.replicated.replicated_tests`: prompts paired; with several runs per arm, runs resampled too, by a mixed-model t test; with one run, a paired bootstrap and permutation test over prompts, and `test` says that run-to-run variation was not measured). Each question is one **family** of tests, Holm-adjusted within it (`p_adjusted`); `significant` means adjusted p ≤ 0.05.
+
+First, does a perturbation hurt each model (score at the strength minus score on the clean prompts)? Family: every variant × kind × non-zero strength. The two arms here are the same trained models on two prompt sets, so treating their runs as independent is conservative."""),
+code("""SHOWN = ["n_runs", "score", "reference_score", "difference", "difference_low", "difference_high", "p_value",
+         "p_adjusted", "significant"]
+drop = replicated_tests(robust, "strength", 0.0, seed=SEED, family="drop under perturbation")
 drop[["model", "kind", "strength", *SHOWN]].round(3)"""),
-md("""Second, the question adversarial training is meant to answer: at each kind and strength, does FGM or FreeLB score higher than clean training?"""),
-code("""gain = paired_tests(robust, "model", "clean", seed=SEED)
+md("""Second, the question adversarial training is meant to answer: at each kind and strength, does FGM or FreeLB score higher than clean training? The table scores the clean prompts once per kind; that is one comparison, so `count_unperturbed_once` keeps it once (kind `none`) before the family is formed: 2 variants × (1 + kinds × non-zero strengths) tests."""),
+code("""gain = replicated_tests(count_unperturbed_once(robust), "model", "clean", seed=SEED,
+                        family="adversarial variant vs clean training")
 gain[["model", "kind", "strength", *SHOWN]].round(3)"""),
 check("""conditions = robust[["kind", "strength"]].drop_duplicates()
-print("prompts per condition:", robust.n.iloc[0], "| conditions per model:", len(conditions))
+print("prompts per condition:", robust.n.iloc[0], "| conditions per model:", len(conditions),
+      "| tests in the gain family:", gain.family_size.iloc[0])
 better = gain.significant & (gain.difference > 0)
-print("an adversarial variant significantly above clean training anywhere:", bool(better.any()))"""),
-md("""**Reading it.** The `drop` table says which perturbations hurt each model significantly: typos edit the attribute words the task asks for, and word deletion can remove one outright, so both should lower coverage as the strength grows. The `gain` table compares each adversarial variant with clean training on the same perturbed prompts; the checkpoint above says whether any variant is significantly *better*. These are many uncorrected tests (kinds × strengths × variants), so a single p just under 0.05 is weak evidence; a real robustness gain would show as a consistent sign across strengths. What to expect from the mechanism: an adversarial step is a small fraction of an embedding's length (the scale above), so it stays closest to the same token, whereas a typo replaces the token sequence itself, a large, discrete move that embedding-space training never sees. FGM and FreeLB aim at smoothness around the clean input (and, in the papers, better clean accuracy on classification), not at spelling errors; for those, training on perturbed text is the direct route."""),
+print("an adversarial variant significantly above clean training anywhere (Holm):", bool(better.any()))"""),
+md("""**At full size.** The committed full-size run (`make report-full`: 100 prompts, 200 steps per run, three seeds per variant; parameters, power and provenance in `results/full_size/`) answers the same questions with the same code:"""),
+committed("""full_size = committed_table("11", "Robustness under perturbations", index=2)
+if full_size is not None:
+    print(full_size.attrs["label"])
+    display(full_size)"""),
+md("""**Reading it.** The `drop` table says which perturbations hurt each model significantly: typos edit the attribute words the task asks for, and word deletion can remove one outright, so both should lower coverage as the strength grows. The `gain` table compares each adversarial variant with clean training on the same perturbed prompts; the checkpoint above says whether any variant is significantly *better* after Holm's correction over the family. Beside the adjusted p-values, look for a consistent sign across strengths: a real robustness gain would show as one. What to expect from the mechanism: an adversarial step is a small fraction of an embedding's length (the scale above), so it stays closest to the same token, whereas a typo replaces the token sequence itself, a large, discrete move that embedding-space training never sees. FGM and FreeLB aim at smoothness around the clean input (and, in the papers, better clean accuracy on classification), not at spelling errors; for those, training on perturbed text is the direct route."""),
 md("""## Data augmentation in the low-data regime
 - **EDA** (Wei & Zou, EMNLP 2019): synonym replacement, random insertion, random swap and random deletion, `N_AUG` edited copies of each request (the story target is kept). WordNet is not available offline; the synonyms come from the project's hand-written list.
 - **CDA**, counterfactual data augmentation (Lu et al., 2018): one copy of each example with gendered words swapped (she ↔ he, her ↔ his/him, ...) and the two communities swapped (hill-folk ↔ river-folk), from `data/augment/cda_pairs.json`. In stories the request has no gendered words, so CDA copies the story with the other pronoun. Its purpose is to weaken the occupation–pronoun association planted in the corpus, a bias question; here we only check what it does to the task.
@@ -135,16 +148,21 @@ code("""curve = learning_curve(
 )
 plot_learning_curve(curve, title=f"Attribute coverage against training rows ({CURVE_STEPS} LoRA steps each)")"""),
 code("""curve.round(3)"""),
-code("""versus_none = paired_tests(curve, "augmentation", "none", seed=SEED)
-versus_none[["n_train", "augmentation", "seed", *SHOWN]].round(3)"""),
+md("""Augmented against plain training at each size, as one family (augmentations × sizes, Holm). With several seeds the runs are resampled too; a seed fixes the same subset for both arms, so treating their runs as independent is conservative."""),
+code("""versus_none = replicated_tests(curve, "augmentation", "none", seed=SEED, family="augmentation vs none")
+versus_none[["n_train", "augmentation", *SHOWN]].round(3)"""),
+committed("""full_size = committed_table("11", "Data augmentation in the low-data regime", index=1)
+if full_size is not None:
+    print(full_size.attrs["label"])
+    display(full_size)"""),
 check("""print(curve[["n_train", "augmentation", "n_examples"]].drop_duplicates().to_string(index=False))"""),
-md("""**Reading it.** Each augmented run is compared with plain training at the same size and seed, on the same held-out prompts; the paired tests say whether augmentation changed coverage at that size. Wei & Zou report EDA's largest gains on their smallest training sets, so a benefit, if any, should show first at the smallest size. CDA is not expected to change coverage (it edits pronouns, not requests); what it is for, weakening the occupation–pronoun association, needs a bias measurement. One seed per point: rerun with `CURVE_SEEDS = [0, 1, 2]` and more steps before reading a shape into the curve."""),
+md("""**Reading it.** Each augmentation is compared with plain training at the same size, on the same held-out prompts; the tests say whether augmentation changed coverage at that size, after Holm's correction over the curve. Wei & Zou report EDA's largest gains on their smallest training sets, so a benefit, if any, should show first at the smallest size. CDA is not expected to change coverage (it edits pronouns, not requests); what it is for, weakening the occupation–pronoun association, needs a bias measurement. At CI size there is one seed per point; the full-size run has three (`CURVE_SEEDS`) before reading a shape into the curve."""),
 md("""## Limitations
-- **CI budget.** About ten steps leave every model close to the base model; the realistic settings in the parameters cell are what a conclusion needs, with several seeds, since the spread between seeds is not measured here.
+- **CI budget.** About ten steps and one seed leave every model close to the base model and the spread between runs unmeasured; the full-size run (three seeds per arm) is what a conclusion needs, and three runs pin down run-to-run variation only roughly.
 - **Perturbations are synthetic.** Uniform keyboard typos and random deletions are not how people mistype or abbreviate; a strength is a per-unit probability, not a calibrated difficulty, and high typo strengths destroy the attribute words the task asks for. Synonym substitution does not touch these requests at all: the synonym list holds only words of the world's lexicon (so it can never rename a planted attribute), and the request scaffold ("Write a story about …") has none, so that kind is measured (edit rate 0) but not scored.
 - **Embedding-space adversaries.** genlab perturbs raw, tied GPT-2 embeddings (Miyato et al. normalise them first), with one ε and FreeLB step size, untuned; other settings might behave differently. The FGM/FreeLB formulas follow the project's metrics reference, flagged there as not yet checked against the papers.
 - **One task, one metric.** Attribute coverage counts whole-word mentions within the first `MAX_NEW_TOKENS` tokens; fluency and coherence are not judged, and stories cut at `MAX_NEW_TOKENS` tokens can miss an animal mentioned later (the same rule for every model).
-- **Many tests.** The robustness and learning-curve tables hold many paired tests, none corrected for multiplicity; read them as a pattern, not one by one.
+- **Many tests.** Each table is one family with Holm's correction (family-wise error 5% per family, not across the notebook's three families). Holm controls false positives at the cost of power: a real but small effect spread over many conditions can stay below every adjusted threshold.
 - **Augmentation noise.** EDA's random deletion sometimes removes an attribute word from a request while the target story still names it, which teaches the model to mention attributes it was not asked for.
 - **Augmentation resources.** EDA's synonyms are a small hand-written list (no WordNet); CDA knows two binary axes and swaps words by a list, with the failure modes listed in `genlab.data.augment`. Whether CDA reduces the planted occupation–pronoun association is not measured here."""),
 ]

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from genlab.report import series
 
-__all__ = ["cell", "md", "code", "param", "check", "nav", "write"]
+__all__ = ["cell", "md", "code", "param", "check", "committed", "nav", "write"]
 
 HERE = Path(__file__).resolve().parent
 NOTEBOOK_DIR = HERE.parents[1] / "notebooks"
@@ -57,6 +57,7 @@ code = lambda t, tags=(): cell("code", t, tags)
 param = lambda t: cell("code", t, ("parameters",))
 check = lambda t: cell("code", t, (series.KEEP_TAG, "nbval-check-output"))
 nav = lambda: md(series.NAV_MARK)
+committed = lambda t: cell("code", t, ("full-size-results",))  # shows committed full-size results; not hashed
 
 
 def notebook(cells: Iterable[dict]) -> dict:
