@@ -82,6 +82,13 @@ print("MAUVE regime of every decoding row:", sorted(set(t.drop(index="human")["m
       "| MAUVE intervals printed:", int(t["mauve_low"].notna().sum()))
 print("every human continuation has", MAX_NEW_TOKENS, "model tokens:",
       bool((study.per_item.query("system == 'human'")["n_tokens"] == MAX_NEW_TOKENS).all()))"""),
+md("""**At full size.** The committed full-size run (`make report-full`: every test document long enough for a 25-word prompt and a 60-word human continuation, 514 prompts, 64 new tokens; parameters, power and provenance in `results/full_size/`) with the same code. Its label says when it was made and whether the code or parameters changed since:"""),
+committed("""from genlab.report.full import committed_table
+
+full_size = committed_table("20", "The study")
+if full_size is not None:
+    print(full_size.attrs["label"])
+    display(full_size)"""),
 md("""## Close to human? An equivalence test
 "Close to human" is a claim that a difference is small, and a small difference is shown only by an equivalence test with a margin fixed in advance, never by eyeballing whether a value sits in a band. Here: the per-prompt share of repeated 4-grams (seq-rep-4), each system minus the human continuation of the same prompt, against the margin `CLOSE_MARGIN` (±0.05: five repeated 4-grams in a hundred). Two one-sided paired t-tests (TOST, Schuirmann 1987; `genlab.metrics.replication.tost`) per system; the family is "all decoding configurations vs human on seq-rep-4", corrected with Holm. A system is equivalent when its 90% interval lies inside the margin and the Holm-adjusted p ≤ 0.05; *not equivalent* can also mean the interval is too wide for the margin at this sample size."""),
 code("""close = equivalence_to_human(study.per_item, "seq_rep_4", CLOSE_MARGIN)
@@ -91,6 +98,10 @@ check("""eq = close.set_index("system")
 print("family:", eq["family"].iloc[0], "|", eq["correction"].iloc[0], "over", int(eq["family_size"].iloc[0]), "tests")
 print("greedy and beam4 equivalent to human:", bool(eq.loc[["greedy", "beam4"], "equivalent"].any()))
 print("nucleus0.95 equivalent to human within", CLOSE_MARGIN, ":", bool(eq.loc["nucleus0.95", "equivalent"]))"""),
+md("""At full size, where the intervals are narrow enough for the margin to decide:"""),
+committed("""full_size = committed_table("20", "Close to human? An equivalence test")
+if full_size is not None:
+    display(full_size)"""),
 md("""## The trade-off
 rep-2 (the share of repeated word pairs) against diversity, one point per system, coloured by MAUVE; `plot_tradeoff(table, y=...)` draws any other repetition column. The published picture: greedy and beam search sit at high repetition and low diversity, sampling-based methods cluster near the human point, and MAUVE rewards the ones that are closest to human text as a distribution."""),
 code("""plot_tradeoff(study.table)"""),
@@ -104,7 +115,11 @@ check("""print("contrastive repeats fewer 4-grams than greedy (interval above 0,
       bool(paired.loc[0, "difference_low"] > 0 and paired.loc[0, "p_adjusted"] <= 0.05))
 low, high = paired.loc[1, ["difference_low", "difference_high"]]
 print("coherence: nucleus vs contrastive interval includes 0:", low <= 0 <= high)"""),
-md("""With 16 prompts, the interval on the coherence difference spans several hundredths on either side of zero, as wide as the differences one would hope to detect: "no detectable difference" here is not evidence that the two are equally coherent."""),
+md("""With 16 prompts, the interval on the coherence difference spans several hundredths on either side of zero, as wide as the differences one would hope to detect: "no detectable difference" here is not evidence that the two are equally coherent. The same family at full size:"""),
+committed("""full_size = committed_table("20", "Is one strategy really better? A paired test")
+if full_size is not None:
+    display(full_size)"""),
+md("""Contrastive search's degeneration penalty pushes each new token away from what the context already says; a lower similarity between prompt and continuation (the coherence score here) is the expected price of its lower repetition, and that is what to look for in the full-size coherence row."""),
 md("""## Repetition in the model's next-token predictions
 Decoding is only half the story: Welleck et al. (2020) show that the model itself over-predicts repetition. Given the *human* prefix, how often is the model's top next-token guess a token from the previous *l* tokens (rep/l), and how often is that guess also wrong (wrep/l)? The human baseline hrep/l is how often the true next token repeats. They report rep/128 = .627 for their MLE model against a human rate of about .49 on Wikitext-103. (The corpus documents average about 107 tokens, so rep/512 equals rep/128 here.)"""),
 code("""nt = next_token_metrics(bundle, corpus.texts("test")[:NEXT_TOKEN_DOCS])
