@@ -47,7 +47,14 @@ def _synthetic(rng, arms=("base", "a", "b"), runs=(1, 3, 3), n_items=30, effects
 
 def test_compare_methods_over_seeds_stacks_runs_and_keeps_base_once(tiny_bundle, qa, tmp_path):
     df, bundles = FC.compare_methods(
-        tiny_bundle, qa, ["lora"], steps=2, batch_size=8, progress=False, seeds=[0, 1], return_bundles=True,
+        tiny_bundle,
+        qa,
+        ["lora"],
+        steps=2,
+        batch_size=8,
+        progress=False,
+        seeds=[0, 1],
+        return_bundles=True,
         output_dir=tmp_path,
     )
     assert df[["method", "seed"]].values.tolist() == [["base", 0], ["lora", 0], ["lora", 1]]
@@ -75,14 +82,23 @@ def test_robustness_comparison_over_seeds_scores_every_run_on_the_same_perturbed
         return text if strength == 0 else text[::-1]
 
     df = FC.robustness_comparison(
-        tiny_bundle, qa, {"clean": None}, steps=1, batch_size=8, seed=5, seeds=[0, 1], kinds=["k1", "k2"],
-        strengths=[0.0, 0.5], perturb_fn=perturb, progress=False,
+        tiny_bundle,
+        qa,
+        {"clean": None},
+        steps=1,
+        batch_size=8,
+        seed=5,
+        seeds=[0, 1],
+        kinds=["k1", "k2"],
+        strengths=[0.0, 0.5],
+        perturb_fn=perturb,
+        progress=False,
     )
     assert df.attrs["item_key"] == ("model", "seed", "kind", "strength")
     assert set(seen) == {5 + i for i in range(qa.eval.num_rows)}  # perturbation seeds do not follow training seeds
     assert sorted(df.attrs["records"]) == ["clean seed 0", "clean seed 1"]
     once = count_unperturbed_once(df)
-    assert sorted(set(zip(once.kind, once.strength))) == [("k1", 0.5), ("k2", 0.5), ("none", 0.0)]
+    assert sorted(set(zip(once.kind, once.strength, strict=True))) == [("k1", 0.5), ("k2", 0.5), ("none", 0.0)]
     assert len(once.attrs["items"]) == 2 * 3  # 2 seeds x (clean once + 2 perturbed conditions)
 
 
@@ -102,7 +118,8 @@ def test_replicated_tests_equal_the_comparison_functions_and_holm():
     # two replicated arms: runs of both vary
     two = _table({k: v for k, v in df.attrs["items"].items() if k[0] != "base"}, ("method", "seed"))
     ab = replicated_tests(two, "method", "b", family="a vs b")
-    assert ab.loc[0, "test"] == "mixed model t (Satterthwaite df)" and ab.loc[0, "p_permutation_min"] == pytest.approx(0.1)
+    assert ab.loc[0, "test"] == "mixed model t (Satterthwaite df)"
+    assert ab.loc[0, "p_permutation_min"] == pytest.approx(0.1)
 
 
 def test_one_run_per_arm_falls_back_to_items_and_says_so():

@@ -199,8 +199,15 @@ def replicated_tests(
             if runs_a >= 2 and (runs_b >= 2 or fixed):
                 pair = pd.concat([a, ref]).rename(columns={column: "_arm"})
                 c = paired_hierarchical_comparison(
-                    pair, arm, reference, arm="_arm", run=RUN, fixed_b=fixed, n_resamples=n_resamples,
-                    confidence=confidence, seed=seed,
+                    pair,
+                    arm,
+                    reference,
+                    arm="_arm",
+                    run=RUN,
+                    fixed_b=fixed,
+                    n_resamples=n_resamples,
+                    confidence=confidence,
+                    seed=seed,
                 )
                 row |= {"difference": c.difference, "difference_low": c.low, "difference_high": c.high}
                 row |= {"p_value": c.p_value, "test": c.test + (", reference fixed" if fixed else "")}
@@ -210,8 +217,9 @@ def replicated_tests(
                 y = ref.groupby("item")["score"].mean().reindex(x.index)
                 if y.isna().any():
                     raise ValueError(f"{column}={arm!r} and {reference!r} were not scored on the same items")
-                boot = paired_bootstrap(x.to_numpy(), y.to_numpy(), n_resamples=n_resamples, confidence=confidence,
-                                        seed=seed)
+                boot = paired_bootstrap(
+                    x.to_numpy(), y.to_numpy(), n_resamples=n_resamples, confidence=confidence, seed=seed
+                )
                 perm = paired_permutation_test(x.to_numpy(), y.to_numpy(), seed=seed)
                 row |= {"difference": boot.difference, "difference_low": boot.low, "difference_high": boot.high}
                 row |= {"p_value": perm.p_value, "test": ONE_RUN, "p_permutation": np.nan, "p_permutation_min": np.nan}
