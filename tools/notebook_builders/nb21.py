@@ -88,6 +88,13 @@ print(f"{a} continuations are more likely under the model than {b}'s (interval a
       bool(q.loc["mean_logprob", "difference_low"] > 0 and q.loc["mean_logprob", "p_adjusted"] <= 0.05))
 print(f"{a} repeats more 4-grams per text than {b} (interval above 0, Holm p <= 0.05):",
       bool(q.loc["seq_rep_4", "difference_low"] > 0 and q.loc["seq_rep_4", "p_adjusted"] <= 0.05))"""),
+md("""**At full size.** The committed full-size run (`make report-full`: 514 prompts of 64 tokens, perplexity over 1,000 test documents, 200-token continuations for the claims; parameters, power and provenance in `results/full_size/`), the same family with the same code. Its label says when it was made and whether the code or parameters changed since:"""),
+committed("""from genlab.report.full import committed_table
+
+full_size = committed_table("21", "The paired comparison")
+if full_size is not None:
+    print(full_size.attrs["label"])
+    display(full_size)"""),
 md("""## Does the model know its facts? Cloze probes by training frequency
 Each planted fact becomes a cloze probe (Petroni et al., 2019): its relation's template, cut before the object ("Hrovald lives in" → "Clovermere"). Three scorings:
 
@@ -116,6 +123,9 @@ t = swap_test.set_index("scoring")
 for scoring in t.index:
     print(f"{scoring}: recall above the name-swap control (interval above 0, Holm p <= 0.05):",
           bool(t.loc[scoring, "difference_low"] > 0 and t.loc[scoring, "p_adjusted"] <= 0.05))"""),
+committed("""full_size = committed_table("21", "Does the model know its facts? Cloze probes by training frequency", index=1)
+if full_size is not None:
+    display(full_size)  # the probes are the same at full size: every planted fact"""),
 code("""plot_rate_by_count(by_count, "accuracy", series="series", yaxis_title="accuracy (95% exact interval)",
                    title="Fact recall by how often the fact was seen, against the name-swap control")"""),
 md("""Read each curve against its control, not against 1 / number of options: a model that always names a relation's commonest object beats uniform guessing without knowing anything, and the name-swap curve measures exactly that. Where real and control curves meet, the model shows no knowledge of those facts. The summed and per-token rankings differ only for relations whose objects have different token lengths. Recall rising with training frequency above the control is the long-tail curve Kandpal et al. (2023) found for real models and real facts, at a much smaller scale; notebook 02 adds a template the model never saw."""),
@@ -155,9 +165,14 @@ for metric, rate in (("claimed", "claim_rate"), ("contradicted", "contradiction_
                  and f.loc[metric, "p_adjusted"] <= 0.05)
     print(f"{rate}: the settings differ (interval excludes 0, Holm p <= 0.05):", found,
           f"| higher: {t[rate].idxmax()}" if found else "")"""),
+md("""At full size, the claim and contradiction rates over every prompt and the same paired family:"""),
+committed("""full_size = committed_table("21", "Hallucinations in free text")
+if full_size is not None:
+    display(full_size)
+    display(committed_table("21", "Paired: do the two settings make claims, and contradicted claims, at different rates?"))"""),
 md("""Both settings contradict the world in most of the claims they make, although notebook 02 shows the model ranks the true object first for almost every fact stated 64 or more times. Knowing a fact when asked in the form it was seen is not stating it when writing freely: the openings name every person, most of whose facts were stated rarely, and free text mixes in any object the grammar allows. Whether the two settings differ is read off the paired tests above, over all prompts: a setting can contradict the world less often per prompt simply because it claims less, which is why claim rate and contradiction rate are reported separately."""),
 md("""## Limitations
-- **Small samples.** 32 prompts and a few hundred probes and claims keep CI fast. Intervals are wide; treat a difference as real only when its paired interval excludes zero and its Holm-adjusted p-value (within the family named beside each table) is at most 0.05. MAUVE with a few dozen texts per side is a demonstration, printed without an interval, and depends on the number of k-means buckets and on the feature space (shown above); Pillutla et al. use thousands of texts, and from 1,000 per side `decoding_study` switches to the authors' settings with an interval.
+- **Small samples.** 32 prompts and a few hundred probes and claims keep CI fast. Intervals are wide; treat a difference as real only when its paired interval excludes zero and its Holm-adjusted p-value (within the family named beside each table) is at most 0.05. MAUVE with a few dozen texts per side is a demonstration, printed without an interval, and depends on the number of k-means buckets and on the feature space (shown above); Pillutla et al. use thousands of texts, and from 1,000 per side `decoding_study` switches to the authors' settings with an interval. Even the full-size run stays below that: the world's test split has only 514 documents long enough for a 25-word prompt and a 60-word human continuation, so its MAUVE is a demonstration too.
 - **Perplexity is not quality.** It rewards the model's own habits: greedy text is more likely under the model than the corpus's own continuations, yet far less diverse. Perplexity also depends on the tokenizer, so it cannot compare models with different vocabularies.
 - **The name-swap control is one baseline.** It measures what the model gets from a relation's commonest objects and the template alone; a model that knows the swapped person's own fact is counted wrong on the control, as it should be, but the control cannot separate template habits from partial knowledge.
 - **Cloze probes test recall of the training templates.** They do not test knowledge that transfers to new phrasings, reasoning over facts, or calibrated uncertainty. With `templates="all"` the three probes of a fact are not independent trials and the exact intervals are too narrow; the default uses one template per fact.
