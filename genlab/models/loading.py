@@ -23,7 +23,7 @@ import torch
 from genlab.core.paths import default_model_dir
 
 DEFAULT_MODEL = "genlab-tiny-world"
-ModelKind = Literal["causal", "masked"]
+ModelKind = Literal["causal", "masked", "speech", "text-to-image"]
 PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json", "tf_model.h5", "flax_model.msgpack",
                   "model.ckpt.index")
 SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
@@ -141,12 +141,21 @@ def quiet_peft_wrap():
 
 def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, *, kind: ModelKind | None = None,
                device: str | torch.device = "auto", dtype: str | torch.dtype = "auto", adapter: str | None = None,
-               revision: str | None = None, trust_remote_code: bool = False, allow_pickle: bool = False) -> Bundle:
+               revision: str | None = None, trust_remote_code: bool = False, allow_pickle: bool = False) -> Any:
     """Load a model and tokenizer from a local folder, a hub name, or ``"genlab-tiny-world"`` (the default).
+
+    Language models come back as a :class:`Bundle`. Two other kinds are handed to their own loaders, with the same
+    rules (safetensors only, no downloaded code unless ``trust_remote_code``, offline unless switched on):
+
+    - speech (a config whose architecture ends in ``ForCTC``, or ``kind="speech"``): a
+      :class:`genlab.models.speech.SpeechBundle`, whose ``transcribe`` is what generation is for text;
+    - text-to-image (a folder with ``model_index.json``, or ``kind="text-to-image"`` for a hub id, which cannot be
+      told apart before download): a diffusers pipeline from :func:`genlab.models.diffusion.load_image_pipeline`,
+      genlab's own or e.g. a Stable Diffusion pipeline from the hub.
 
     Args:
         name_or_path: a folder written by ``save_pretrained``, a hub id such as ``"gpt2"``, or the default's name.
-        kind: ``"causal"`` or ``"masked"``; inferred from the config's architectures when omitted.
+        kind: ``"causal"``, ``"masked"``, ``"speech"`` or ``"text-to-image"``; inferred when omitted.
         device: ``"auto"`` picks CUDA, then MPS, then CPU.
         dtype: ``"auto"`` is bfloat16 on CUDA with bf16 support, else float32.
         adapter: a folder (or hub id) of a ``peft`` adapter to apply on top of the base model.
@@ -159,6 +168,11 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, *, kind: ModelKi
 
     source = str(name_or_path)
     path = default_model_dir() if source == DEFAULT_MODEL else Path(os.path.expanduser(source))
+    if kind == "text-to-image" or (path.is_dir() and (path / "model_index.json").is_file()):
+        from genlab.models.diffusion import load_image_pipeline
+
+        return load_image_pipeline(str(path) if path.exists() else source, trust_remote_code=trust_remote_code,
+                                   device=device)
     if path.exists():
         if not path.is_dir():
             raise ModelLoadError(f"{path} is a file; pass the folder that holds config.json and model.safetensors.")
@@ -190,6 +204,11 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, *, kind: ModelKi
         raise ModelLoadError(f"could not read the config of {source!r}: {e}") from e
     except OSError as e:
         raise ModelLoadError(f"could not find a model called {source!r}: {e}") from e
+    if kind == "speech" or any(a.endswith("ForCTC") for a in (config.architectures or [])):
+        from genlab.models.speech import load_speech_model
+
+        return load_speech_model(target, device=resolve_device(device), revision=revision,
+                                 trust_remote_code=trust_remote_code)
     kind, auto_cls = _model_class(config, kind)
     model = auto_cls.from_pretrained(target, revision=revision, dtype=torch_dtype, use_safetensors=not allow_pickle,
                                      trust_remote_code=trust_remote_code)

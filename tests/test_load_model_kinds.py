@@ -1,0 +1,41 @@
+"""genlab.load_model hands speech and text-to-image folders to their own loaders, with the same safety rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import genlab
+from genlab.models import ModelLoadError, load_model
+from genlab.models.diffusion import TinyDiffusionConfig, TinyTextToImagePipeline, build_pipeline
+from genlab.models.speech import SpeechBundle, new_speech_model, save_speech_model, speech_config
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+TINY_SPEECH = dict(conv_channels=16, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                   num_conv_pos_embeddings=8, num_conv_pos_embedding_groups=2)
+
+
+def test_a_ctc_folder_loads_as_a_speech_bundle_that_transcribes(tmp_path):
+    saved = new_speech_model(speech_config(**TINY_SPEECH), seed=0)
+    save_speech_model(saved, tmp_path / "speech")
+    loaded = load_model(tmp_path / "speech", device="cpu")
+    assert isinstance(loaded, SpeechBundle)
+    audio = [np.sin(np.linspace(0, 200, 8000)).astype(np.float32)]
+    assert loaded.transcribe(audio) == saved.transcribe(audio)
+
+
+def test_a_pipeline_folder_loads_as_the_pipeline(tmp_path):
+    pipe = build_pipeline(TinyDiffusionConfig.tiny(), seed=0)
+    pipe.save_pretrained(tmp_path / "image")
+    loaded = load_model(tmp_path / "image", device="cpu")
+    assert isinstance(loaded, TinyTextToImagePipeline)
+    a = pipe(["a red circle"], seeds=[3], num_inference_steps=2).images
+    b = loaded(["a red circle"], seeds=[3], num_inference_steps=2).images
+    np.testing.assert_array_equal(a, b)
+
+
+def test_a_hub_pipeline_is_refused_while_offline():
+    assert genlab.is_offline()
+    with pytest.raises(ModelLoadError, match="offline"):
+        load_model("some-org/some-diffusion-model", kind="text-to-image")
