@@ -2,6 +2,7 @@
 #   make report   venv + install + run the notebook series (CI-sized) -> reports/report.html + reports/results.json
 #   make test     venv + install + unit tests, doctests and every notebook under nbval (what CI runs)
 #   make report-full   the study notebooks at full size (hours) -> results/full_size/; resumes where it stopped
+#   make speech-model / image-model   build the speech and image tracks' models (about an hour each; resumable)
 # Torch: TORCH_SPEC is installed first. torch==2.13.0 resolves to the CPU wheel on this project's machines and to
 # PyPI's normal build (CUDA on Linux) elsewhere; override with e.g. `make test TORCH_SPEC="torch==2.14.*"`.
 
@@ -22,7 +23,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # any connection to another machine raises inside tests and notebook kernels (see genlab/core/offline.py)
 export GENLAB_FORBID_NETWORK := 1
 
-.PHONY: install test report report-full lab lint format bench default-model notebooks-clean clean help
+.PHONY: install test report report-full lab lint format bench default-model speech-model image-model notebooks-clean clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -68,6 +69,14 @@ bench: $(STAMP)
 
 default-model: $(STAMP)
 	$(BIN)/python -m genlab.studies.default_model build
+
+# The speech and image tracks' models (about an hour each on 2 cores; checkpoints under build/, resumable).
+speech-model: $(STAMP)
+	$(BIN)/python -m genlab.studies.speech_model build
+
+image-model: $(STAMP)
+	$(BIN)/python -m genlab.studies.image_classifier build
+	$(BIN)/python -m genlab.studies.image_model build
 
 notebooks-clean: $(STAMP)
 	$(BIN)/python -m genlab.report.series strip
