@@ -229,10 +229,10 @@ def test_the_full_size_parameter_file_fits_the_notebooks():
 
 
 def test_committed_full_size_results_match_the_current_parameters_and_code():
-    """Committed results in results/full_size/<notebook>/ were made with the current parameter set and code cells.
-
-    Passes trivially while no full-size results are committed (every notebook is "missing"); it fails as soon as a
-    committed result goes stale: rerun `python -m genlab.report.full --only NN`, or delete a folder that params.json
-    no longer lists."""
-    stale = [f"{s.notebook}: {s.state}" for s in full.check() if s.state not in ("current", "missing")]
-    assert not stale, "stale full-size results (rerun `make report-full`):\n" + "\n".join(stale)
+    """Every notebook that params.json lists has committed results in results/full_size/<notebook>/, made with the
+    current parameter set and code cells. It fails when a result is missing or goes stale: rerun
+    `python -m genlab.report.full --only NN`, or delete a folder that params.json no longer lists."""
+    statuses = full.check()
+    assert statuses, "params.json lists no notebook"
+    wrong = [f"{s.notebook}: {s.state}" for s in statuses if s.state != "current"]
+    assert not wrong, "full-size results missing or stale (rerun `make report-full`):\n" + "\n".join(wrong)

@@ -113,6 +113,7 @@ if full_size is not None:
     print(full_size.attrs["label"])
     display(full_size)
     display(committed_table("10", "Is any difference real?"))"""),
+md("""**What the committed full-size run found.** Full fine-tuning and LoRA raise coverage far above the base model, IA3 and prompt tuning by much less, all four significant after Holm; prefix tuning is not shown to differ from the base model, because its three runs disagree so much that the run-to-run variance swamps the prompts (its interval is the widest in the table, and, as a normal-theory interval, can pass the 0–1 range of a share). That is what one seed would have hidden: a single prefix-tuning run could have been read as a win or a loss."""),
 md("""What the models write for the first held-out prompt (greedy, first 40 tokens):"""),
 code("""print(task.eval[0]["prompt"])
 for name, b in {"base": bundle, **tuned}.items():
