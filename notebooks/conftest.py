@@ -24,3 +24,16 @@ def pytest_runtest_makereport(item, call):
             "genlab.report.extract.ALLOWED_STDERR with the reason it is harmless):\n"
             + "\n".join(line.split(": ", 1)[1] for line in noise)
         )
+
+
+#: Notebooks that need a program outside Python: (file name prefix, program, how to install it).
+NEEDS_PROGRAM = (("60_", "espeak-ng", "apt-get install -y espeak-ng (.ci/run installs it when run as root)"),)
+
+
+def pytest_collection_modifyitems(config, items):
+    import shutil
+
+    for item in items:
+        for prefix, program, install in NEEDS_PROGRAM:
+            if item.path.name.startswith(prefix) and shutil.which(program) is None:
+                item.add_marker(pytest.mark.skip(reason=f"{item.path.name} needs {program}: {install}"))

@@ -39,3 +39,17 @@ def test_a_hub_pipeline_is_refused_while_offline():
     assert genlab.is_offline()
     with pytest.raises(ModelLoadError, match="offline"):
         load_model("some-org/some-diffusion-model", kind="text-to-image")
+
+
+def test_shipped_models_load_by_name_and_a_missing_one_names_its_build(tmp_path, monkeypatch):
+    import genlab.models.loading as loading
+
+    monkeypatch.setattr(loading, "data_dir", lambda: tmp_path)
+    monkeypatch.chdir(tmp_path)  # a folder named like the model in the working directory would win
+    with pytest.raises(ModelLoadError, match="genlab.studies.speech_model build"):
+        load_model("genlab-tiny-speech", device="cpu")
+    saved = new_speech_model(speech_config(**TINY_SPEECH), seed=0)
+    save_speech_model(saved, tmp_path / "models" / "genlab-tiny-speech")
+    assert isinstance(load_model("genlab-tiny-speech", device="cpu"), SpeechBundle)
+    with pytest.raises(ModelLoadError, match="genlab.studies.image_model build"):
+        load_model("genlab-tiny-diffusion", device="cpu")

@@ -119,6 +119,15 @@ def test_transcribe_is_in_the_alphabet_and_batch_size_invariant(tones, few_steps
         bundle.transcribe(audio[0])
 
 
+def test_transcribe_drops_unknown_emissions_but_keeps_blank_separated_repeats(few_steps, monkeypatch):
+    bundle, _ = few_steps
+    vocab = speech_vocab()
+    ids = [vocab[c] for c in "a"] + [0, vocab["a"], vocab["<unk>"], vocab["|"], vocab["b"], vocab["<unk>"], vocab["b"]]
+    one_hot = torch.nn.functional.one_hot(torch.tensor(ids), len(vocab)).float().log()
+    monkeypatch.setattr(type(bundle), "logits", lambda self, audio, **kw: [one_hot for _ in audio])
+    assert bundle.transcribe([np.zeros(8000, np.float32)]) == ["aa bb"]
+
+
 @needs_espeak
 def test_ctc_training_lowers_the_loss_on_spoken_utterances():
     ds, _ = build_spoken_world(4, split="train", voices=["en-us+m3", "en+f3"], min_words=3, max_words=3,

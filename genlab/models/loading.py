@@ -20,9 +20,14 @@ from typing import Any, Literal
 
 import torch
 
-from genlab.core.paths import default_model_dir
+from genlab.core.paths import data_dir, default_model_dir
 
 DEFAULT_MODEL = "genlab-tiny-world"
+#: genlab's other shipped models, loadable by name: name -> (folder under data/models, the command that builds it)
+SHIPPED_MODELS = {
+    "genlab-tiny-speech": ("genlab-tiny-speech", "python -m genlab.studies.speech_model build"),
+    "genlab-tiny-diffusion": ("genlab-tiny-diffusion", "python -m genlab.studies.image_model build"),
+}
 ModelKind = Literal["causal", "masked", "speech", "text-to-image"]
 PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json", "tf_model.h5", "flax_model.msgpack",
                   "model.ckpt.index")
@@ -154,7 +159,9 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, *, kind: ModelKi
       genlab's own or e.g. a Stable Diffusion pipeline from the hub.
 
     Args:
-        name_or_path: a folder written by ``save_pretrained``, a hub id such as ``"gpt2"``, or the default's name.
+        name_or_path: a folder written by ``save_pretrained``, a hub id such as ``"gpt2"``, the default's name, or
+            the name of another model genlab ships (``SHIPPED_MODELS``: ``"genlab-tiny-speech"``,
+            ``"genlab-tiny-diffusion"``).
         kind: ``"causal"``, ``"masked"``, ``"speech"`` or ``"text-to-image"``; inferred when omitted.
         device: ``"auto"`` picks CUDA, then MPS, then CPU.
         dtype: ``"auto"`` is bfloat16 on CUDA with bf16 support, else float32.
@@ -168,6 +175,11 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, *, kind: ModelKi
 
     source = str(name_or_path)
     path = default_model_dir() if source == DEFAULT_MODEL else Path(os.path.expanduser(source))
+    if source in SHIPPED_MODELS and not path.exists():  # genlab's speech and image models, by name
+        folder, command = SHIPPED_MODELS[source]
+        path = data_dir() / "models" / folder
+        if not path.is_dir():
+            raise ModelLoadError(f"{source} is not built yet (no folder {path}). Build it with `{command}`.")
     if kind == "text-to-image" or (path.is_dir() and (path / "model_index.json").is_file()):
         from genlab.models.diffusion import load_image_pipeline
 

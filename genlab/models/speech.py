@@ -275,7 +275,9 @@ class SpeechBundle:
         ids = [
             lp.argmax(dim=-1).tolist() for lp in self.logits(audio, batch_size=batch_size, sampling_rate=sampling_rate)
         ]
-        return [" ".join(tokenizer.decode(seq).split()) for seq in ids]  # merge repeats, drop blanks, | -> space
+        # merge repeats, drop blanks, | -> space; an emitted <unk> is no character of the transcript (decoding with
+        # skip_special_tokens would drop the blanks before merging repeats, and "a <blank> a" would become "a")
+        return [" ".join(tokenizer.decode(seq).replace(UNKNOWN, "").split()) for seq in ids]
 
 
 def _check_audio(audio: Sequence[np.ndarray], sampling_rate: int, expected: int) -> list[np.ndarray]:

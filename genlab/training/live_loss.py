@@ -33,8 +33,10 @@ class LiveLossPlot(TrainerCallback):
     process draws, so it is harmless under ``torchrun``.
     """
 
-    def __init__(self, title: str = "Training loss", min_interval_s: float = 1.0, display: bool | None = None):
+    def __init__(self, title: str = "Training loss", min_interval_s: float = 1.0, display: bool | None = None,
+                 y_label: str = "cross-entropy loss (nats/token)"):  # fmt: skip
         self.title = title
+        self.y_label = y_label  # what the logged loss is, e.g. "CTC loss (per target character)" for speech
         self.min_interval_s = min_interval_s  # redraws cost a few ms each; throttled for long runs
         self.display = in_notebook() if display is None else display
         self.train: list[tuple[int, float]] = []
@@ -59,7 +61,7 @@ class LiveLossPlot(TrainerCallback):
         fig.update_layout(
             title=self.title,
             xaxis_title="optimizer step",
-            yaxis_title="cross-entropy loss (nats/token)",
+            yaxis_title=self.y_label,
             template="plotly_white",
         )
         return fig
