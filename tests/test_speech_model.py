@@ -255,3 +255,26 @@ def test_time_limit_stops_training_early(tones):
         train_ctc(speech_config(**TINY), ds, steps=5, warmup_steps=10, progress=False)
     with pytest.raises(ValueError, match="outside the vocabulary"):
         train_ctc(speech_config(**TINY), ds, processor=make_processor("abcd "), steps=1, warmup_steps=0, progress=False)
+
+
+def test_the_shipped_speech_model_matches_its_recipe_and_meets_its_targets():
+    from genlab.studies import speech_model
+
+    assert speech_model.check() == []
+
+
+@needs_espeak
+def test_the_shipped_speech_model_reproduces_its_recorded_transcripts():
+    import pandas as pd
+
+    from genlab.data.speech_world import synthesize
+    from genlab.studies.speech_model import speech_model_dir
+
+    from genlab.models import load_model
+
+    bundle = load_model("genlab-tiny-speech", device="cpu")
+    recorded = pd.read_csv(speech_model_dir() / "transcripts.csv", keep_default_na=False)
+    rows = pd.concat([recorded[recorded.voice == v].head(3) for v in ("en-us+m3", "en-029+f3")])
+    for v, part in rows.groupby("voice"):
+        heard = bundle.transcribe(synthesize(list(part.reference), v))
+        assert heard == list(part.hypothesis), v
