@@ -290,3 +290,18 @@ def test_bad_input_raises_clear_errors(world):
         train_attribute_classifier(world, steps=0, batch_size=8)
     with pytest.raises(ValueError, match="share of training pictures"):
         train_attribute_classifier(world, steps=1, batch_size=8, recolour=1.5)
+
+
+def test_the_shipped_classifier_reads_a_fresh_drawn_world_as_its_card_says():
+    """On real pictures of a world it never saw (another seed), the shipped evaluator is as accurate as its manifest
+    records for its own evaluation pictures (within sampling error), and its manifest names the build."""
+    from genlab.studies import image_classifier as study
+
+    manifest = json.loads((study.classifier_dir() / "manifest.json").read_text())
+    assert manifest["build_command"] == study.BUILD_COMMAND and manifest["world"]["seed"] == study.WORLD_SEED
+    fresh = dw.build_drawn_world(0, 400, seed=11, duplicates={})
+    per_image = fa.faithfulness(fresh.images, fresh.table, study.load_classifier())
+    table = fa.faithfulness_table(per_image).query("check == 'combined' and not held_out").set_index("attribute")
+    for attribute in ("count", "colour", "position", "background"):
+        assert table.loc[attribute, "accuracy"] >= 0.97, (attribute, table.loc[attribute, "accuracy"])
+    assert table.loc["all", "accuracy"] >= 0.85
