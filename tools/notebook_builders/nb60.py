@@ -58,7 +58,7 @@ for name in ["en-us+m3", "en-gb-scotland+f2", "en-029+f3"]:
     display(Audio(row["audio"], rate=row["sampling_rate"]))
 print(f"{'reference':>18} | {first!r}")"""),
 md("""## The model and how it was trained
-`genlab-tiny-speech` is a `Wav2Vec2ForCTC` (convolutional feature encoder, transformer, character CTC head) trained from random weights by `python -m genlab.studies.speech_model build`: 3,200 utterances of the training voices, about an hour on 2 CPU cores. Its manifest records the recipe, the data hashes and the training curve:"""),
+`genlab-tiny-speech` is a `Wav2Vec2ForCTC` (convolutional feature encoder, transformer, character CTC head) trained from random weights by `python -m genlab.studies.speech_model build`: 3,200 utterances of the training voices, 33 minutes on 2 CPU cores (the build allows an hour). Its manifest records the recipe, the data hashes and the training curve:"""),
 code("""manifest = bundle.provenance.get("manifest")  # genlab's build writes one; a hub model has none
 if manifest:
     curve = pd.DataFrame(manifest["training"]["train_loss"], columns=["step", "CTC loss"])
