@@ -172,6 +172,9 @@ def test_plot_error_rates_colours_held_out_values_apart():
     fig = plot_error_rates(table, "voice", held_out=["v2"])
     assert [list(t.x) for t in fig.data] == [["v1"], ["v2"]]
     assert list(fig.data[1].y) == pytest.approx([2 / 7])
+    v2 = table.query("value == 'v2'").iloc[0]
+    assert list(fig.data[1].error_y.array) == pytest.approx([v2.wer_high - v2.wer])
+    assert list(fig.data[1].error_y.arrayminus) == pytest.approx([v2.wer - v2.wer_low])
     with pytest.raises(ValueError, match="no rows for group 'accent'"):
         plot_error_rates(table, "accent")
 

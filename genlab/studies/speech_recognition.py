@@ -145,6 +145,12 @@ def noise_robustness(
     return table
 
 
+def _wer_bars(rows: pd.DataFrame) -> dict:
+    """plotly ``error_y`` of the rows' WER intervals (``wer_low`` to ``wer_high`` around ``wer``)."""
+    high, low = rows.wer_high - rows.wer, rows.wer - rows.wer_low
+    return {"type": "data", "symmetric": False, "array": high, "arrayminus": low}
+
+
 def plot_noise_robustness(table: pd.DataFrame, title: str = "Word error rate against noise"):
     """WER (with its interval) against SNR, clean audio drawn at the right as its own point; a plotly Figure."""
     import plotly.graph_objects as go
@@ -154,13 +160,11 @@ def plot_noise_robustness(table: pd.DataFrame, title: str = "Word error rate aga
     fig = go.Figure()
     fig.add_trace(go.Scatter(
         x=noisy.condition, y=noisy.wer, mode="lines+markers", name="white noise",
-        error_y={"type": "data", "symmetric": False, "array": noisy.wer_high - noisy.wer,
-                 "arrayminus": noisy.wer - noisy.wer_low},
+        error_y=_wer_bars(noisy),
     ))  # fmt: skip
     fig.add_trace(go.Scatter(
         x=clean.condition, y=clean.wer, mode="markers", name="clean", marker={"symbol": "diamond", "size": 10},
-        error_y={"type": "data", "symmetric": False, "array": clean.wer_high - clean.wer,
-                 "arrayminus": clean.wer - clean.wer_low},
+        error_y=_wer_bars(clean),
     ))  # fmt: skip
     fig.update_layout(title=title, xaxis_title="signal-to-noise ratio", yaxis_title="WER (95% bootstrap interval)",
                       template="plotly_white", height=380)  # fmt: skip
@@ -263,10 +267,11 @@ def pretraining_comparison(
                                                    progress=progress)  # fmt: skip
                 curves += [{"start": start, "seed": seed, "stage": "pretraining", "step": s, "loss": v}
                            for s, v in pre.train_loss]  # fmt: skip
-            live = [LiveLossPlot(title=f"CTC loss: {start}, seed {seed}", y_label="CTC loss (per target character)")]
+            live = [LiveLossPlot(title=f"CTC loss: {start}, seed {seed}", y_label="CTC loss (per target character)")
+                    ] if live_plot else []  # fmt: skip
             bundle, record = train_ctc(origin, labelled, steps=ctc_steps, batch_size=batch_size,
                                        learning_rate=learning_rate, warmup_steps=warmup, seed=seed,
-                                       callbacks=[*callbacks, *(live if live_plot else [])],
+                                       callbacks=[*callbacks, *live],
                                        progress=progress)  # fmt: skip
             curves += [{"start": start, "seed": seed, "stage": "ctc", "step": s, "loss": v}
                        for s, v in record.train_loss]  # fmt: skip
@@ -315,8 +320,7 @@ def plot_error_rates(table: pd.DataFrame, group: str = "voice", held_out: Sequen
             continue
         fig.add_trace(go.Bar(
             x=part["value"].astype(str), y=part.wer, name=name,
-            error_y={"type": "data", "symmetric": False, "array": part.wer_high - part.wer,
-                     "arrayminus": part.wer - part.wer_low},
+            error_y=_wer_bars(part),
         ))  # fmt: skip
     fig.add_hline(y=overall, line_dash="dash", annotation_text=f"overall {overall:.3f}")
     fig.update_layout(title=title or f"WER by {group} (95% bootstrap intervals)", yaxis_title="WER",
