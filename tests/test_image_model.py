@@ -140,6 +140,14 @@ def test_grid_is_batch_size_invariant_and_each_row_reproducible(pipe):
 # --- training ---------------------------------------------------------------------------------------------------
 
 
+def test_sampler_starts_from_pure_noise(pipe):
+    # "trailing" spacing (Lin et al. 2024): the first of k steps is the last training timestep, whatever k is
+    for k in (1, 5, 20):
+        pipe.scheduler.set_timesteps(k)
+        assert int(pipe.scheduler.timesteps[0]) == pipe.scheduler.config.num_train_timesteps - 1
+    assert float(pipe.scheduler.alphas_cumprod[-1]) < 1e-6  # where the cosine schedule keeps no signal
+
+
 def test_cosine_schedule_matches_transformers():
     from transformers import get_cosine_schedule_with_warmup
 
@@ -306,3 +314,16 @@ def test_build_writes_a_loadable_model_with_manifest_and_card(tmp_path, monkeypa
     assert image_model.check(tmp_path / "model") == []
     pipe = image_model.load_default_image_pipeline()
     assert pipe(PROMPTS[:1], seeds=[0]).images.shape == (1, 32, 32, 3)
+
+
+def test_shipped_model_matches_its_world_card_and_samples():
+    # the committed genlab-tiny-diffusion: built from today's drawn world, safetensors only, and still drawing the
+    # very pictures of its samples.png (so a change to the sampler, the UNet wiring or the weights cannot go unseen)
+    from genlab.studies import image_model
+
+    if not (image_model.image_model_dir() / "model_index.json").is_file():
+        pytest.skip("genlab-tiny-diffusion is not built (make image-model)")
+    assert image_model.check() == []
+    manifest = image_model.read_manifest()
+    seen = {r["attribute"]: r for r in manifest["faithfulness"] if not r["held_out"]}
+    assert seen["background"]["accuracy"] > 0.95 and 0.0 < seen["all"]["accuracy"] < 0.9  # reads captions, no ceiling

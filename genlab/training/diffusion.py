@@ -47,6 +47,7 @@ from genlab.models.diffusion import (
     encode_captions,
     images_to_model,
     pipeline_summary,
+    predict_clean,
 )
 from genlab.models.loading import resolve_device
 
@@ -299,7 +300,7 @@ def train_text_to_image(
         noise = torch.randn(x0.shape, generator=g).to(dev)
         t = torch.randint(0, noise_scheduler.config.num_train_timesteps, (len(idx),), generator=g).to(dev)
         noisy = noise_scheduler.add_noise(x0, noise, t)
-        pred = pipe.unet(noisy, t, encoder_hidden_states=pipe.text_encoder(ids.to(dev))).sample
+        pred = predict_clean(pipe.unet, noisy, t, pipe.text_encoder(ids.to(dev)))
         loss = torch.nn.functional.mse_loss(pred, x0)  # predict the clean picture
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -1,0 +1,183 @@
+import sys; from pathlib import Path; sys.path.insert(0, str(Path(__file__).parent))
+from nbbuild import *
+
+cells = [
+md("""# 70 · Image generation: does the picture show what the prompt asked for?
+The framing article names DALL-E and Stable Diffusion among the systems behind the gold-mine story: text in, picture out, by diffusion. This notebook brings genlab's approach to images: a **drawn world** where the truth of every picture is known, a small text-conditioned diffusion model that genlab trains with the `diffusers` library, and an evaluation that checks every generated picture against its prompt, including the failures people worry about:
+
+- **wrong attributes**: the wrong colour, shape, size, place, number of objects, or relation between two objects (GenEval-style, Ghosh et al. 2023), for combinations seen in training and combinations held out of it;
+- **distribution quality**: Fréchet distance to real pictures, with its small-sample bias measured, and diversity within a prompt;
+- **skewed defaults**: what the model draws when the prompt leaves the colour open, against the 80% red planted in training;
+- **memorised training pictures**: does a caption bring back its training picture, and how does that grow with how often the picture was duplicated (Carlini et al. 2023)?
+- **the sampler trade-off**: guidance scale and number of steps move faithfulness, diversity and FID.
+
+The default model is `genlab-tiny-diffusion` (`make image-model` builds it; card: `data/models/genlab-tiny-diffusion/README.md`), the evaluator `genlab-drawn-classifier` (card: `data/models/genlab-drawn-classifier/README.md`). `MODEL` can name any `diffusers` text-to-image pipeline, e.g. a Stable Diffusion folder: the evaluation only needs pictures of the drawn world's 32x32 size, so resize them first."""),
+nav(),
+param("""# Parameters: CI-sized defaults; realistic values in the comments (papermill -p NAME VALUE scales them up).
+MODEL = "genlab-tiny-diffusion"  # or a local folder / hub id of a diffusers text-to-image pipeline
+STEPS = 5  # sampler steps (DDIM) for the main evaluation: the model card's setting
+GUIDANCE = 2.0  # classifier-free guidance scale for the main evaluation: the model card's setting
+N_PROMPTS = 150  # evaluation captions (30% hold a held-out combination); realistic: 1000
+SEEDS = [0]  # pictures per caption in the main evaluation; realistic: [0, 1]
+N_REFERENCE = 600  # real evaluation pictures (the split's last ones): FID reference set; realistic: 1000
+TRADEOFF_PROMPTS = 10  # captions for the sampler trade-off; realistic: 100
+TRADEOFF_SEEDS = [0, 1, 2]  # pictures per caption and setting (diversity needs 3 or more)
+TRADEOFF_STEPS = [5, 20]  # realistic: [5, 10, 25]
+TRADEOFF_GUIDANCE = [1.0, 2.0, 4.0]  # realistic: [1.0, 2.0, 3.0, 5.0]
+SKEW_PROMPTS = 16  # evaluation captions that name no colour; realistic: all of them (None)
+SKEW_SEEDS = [0, 1]  # realistic: [0, 1, 2, 3, 4, 5]
+MEMO_PER_COUNT = 2  # duplicated training pictures sampled per duplication count; realistic: None (all of them)
+MEMO_SINGLETONS = 6  # training pictures seen once, as the baseline; realistic: 100
+MEMO_SEEDS = [0, 1]  # samples per caption; realistic: [0, 1, 2, 3, 4, 5, 6, 7]
+TRAIN_STEPS = 40  # the live-loss demonstration: steps of a fresh model; realistic: 300 (the build runs 5000)
+N_RESAMPLES = 100  # bootstrap resamples per interval; realistic: 1000
+SEED = 0"""),
+code("""import numpy as np
+import pandas as pd
+import plotly.express as px
+from IPython.display import display
+
+import genlab
+from genlab.generation.images import generate_grid
+from genlab.models.diffusion import TinyDiffusionConfig
+from genlab.report.full import committed_table
+from genlab.studies import image_generation as study
+from genlab.studies.image_classifier import load_classifier
+from genlab.studies.image_model import read_manifest, training_world
+from genlab.training.diffusion import train_text_to_image
+from genlab.training.live_loss import LiveLossPlot
+
+pipe = genlab.load_model(MODEL)  # a diffusers pipeline; genlab's own is a TinyTextToImagePipeline
+judge = load_classifier()  # the attribute classifier, trained on real pictures of the drawn world
+manifest = read_manifest(MODEL)  # genlab's build writes one; a hub pipeline has none
+world = training_world()  # the world the default model was trained on (seeded: the same pictures every run)
+train, evaluation = world.split("train"), world.split("eval")
+print(type(pipe).__name__, "|", f"{sum(p.numel() for p in pipe.unet.parameters()):,} UNet parameters")"""),
+md("""## The drawn world
+Each picture is drawn from a *spec* (objects with colour, shape, size and grid cell, a relation between two objects, a background) and its caption is written from the same spec, so the truth of every picture is known (`genlab.data.drawn_world`; card: `data/images/README.md`). Three kinds of scene: one object at one of nine places, two or three copies of one object, and two objects in a relation ("left of", "above"). What the evaluation split has and training never had: four colour x shape pairs (e.g. a blue triangle), two arrangements of two shapes, and two of five caption templates (paraphrases). Two knobs plant failure modes: captions that name no colour are drawn red 80% of the time, and about 2% of the training rows at each of N = 2, 8 and 32 are copies of one picture (N copies each)."""),
+code("""counts = world.manifest["counts"]
+print(f"training rows: {counts['train']:,} | evaluation rows: {counts['eval']:,} | "
+      f"evaluation rows with a held-out combination: {int(evaluation.table.held_out.sum()):,}")
+examples = pd.concat([evaluation.table[evaluation.table.kind == k].head(2) for k in ("single", "count", "relation")])
+study.plot_sample_grid(evaluation.images[examples.index.to_numpy()], list(examples.caption),
+                       columns=1, title="Real pictures of the evaluation split, with their captions")"""),
+check("""print("kinds:", world.table.kind.value_counts().sort_index().to_dict())
+print("training rows by copies:", train.table.duplicate_count.value_counts().sort_index().to_dict())"""),
+md("""## Training, with a live loss
+The recipe (`genlab.training.diffusion`, after `shared/reference/tooling.md`): a `diffusers` `UNet2DConditionModel` on the picture pixel-unshuffled to 12 x 16 x 16, two coordinate maps appended to its input (CoordConv, Liu et al. 2018: without them the UNet barely knows where in the picture it is, and "at the top left" must become a place), cross-attention to a tiny transformer text encoder, trained to predict the **clean** picture from a noised one (`prediction_type="sample"`), with the caption dropped 10% of the time so one model serves classifier-free guidance (Ho & Salimans 2022). `TRAIN_STEPS` steps of a fresh model, drawn live:"""),
+code("""live = LiveLossPlot(title="A fresh model's training loss", y_label="MSE to the clean picture")
+fresh, record = train_text_to_image(TinyDiffusionConfig(), train.images, list(train.table.caption), steps=TRAIN_STEPS,
+                                    batch_size=32, seed=SEED, logging_steps=5, callbacks=[live], progress=False)
+print(f"{record['steps']} steps, {record['steps_per_s']:.1f} steps/s, last logged loss "
+      f"{record['history'][-1]['loss']:.3f}")"""),
+md("""The default model ran the same recipe for thousands of steps; its manifest records the curve:"""),
+code("""if manifest:
+    curve = pd.DataFrame(manifest["loss_history"])
+    display(px.line(curve, x="step", y="loss", log_y=True, template="plotly_white", height=320,
+                    title=f"Training loss of {manifest['name']} ({manifest['training']['steps']} steps, "
+                          f"{manifest['training']['train_runtime_s'] / 60:.0f} min)"))
+    print({k: manifest["training"][k] for k in ("steps", "batch_size", "learning_rate", "n_images")})"""),
+md("""The same prompts and seeds, drawn by the fresh model and by the default one (the real picture of each caption on the left):"""),
+code("""shown = examples.head(4)
+settings = {"steps": (STEPS,), "guidance": (GUIDANCE,)}
+pictures = []
+for row in shown.itertuples():
+    pictures.append(evaluation.images[row.Index])
+    pictures.extend(generate_grid(fresh, [row.caption], [0], **settings)[0])
+    pictures.extend(generate_grid(pipe, [row.caption], [0, 1, 2], **settings)[0])
+study.plot_sample_grid(np.stack(pictures), list(shown.caption), columns=5,
+                       title="real | fresh model | default model, seeds 0, 1, 2")"""),
+md("""## Does the picture show what the prompt asked for?
+Every picture is judged attribute by attribute against its prompt's spec (`genlab.metrics.image_faithfulness`): by the attribute classifier, and where a learning-free check exists (count of objects, colour, position, relation, background) by that too; an attribute is right when both agree. **All right** is GenEval's image-level score: every attribute the prompt asked for is right. The judge has its own errors, so the same judge is first run on the **real** pictures of the same captions: that is the score a perfect generator would get, the ceiling. Intervals are exact (Clopper-Pearson) 95% intervals over pictures; held-out combinations are reported apart."""),
+code("""specs = evaluation.table.head(N_PROMPTS)
+judged = study.generate_and_judge(pipe, specs, seeds=SEEDS, classifier=judge, steps=(STEPS,), guidance=(GUIDANCE,))
+generated = judged.attribute_table().assign(source="generated")
+ceiling = study.evaluator_ceiling(evaluation.images[:N_PROMPTS], specs, judge).assign(source="real (ceiling)")
+both = pd.concat([ceiling, generated], ignore_index=True)
+both.pivot_table(index=["held_out", "attribute"], columns="source", values="accuracy", sort=False).round(3)"""),
+code("""study.plot_faithfulness(both, title=f"Prompt faithfulness ({STEPS} steps, guidance {GUIDANCE})")"""),
+check("""t = both.set_index(["source", "held_out", "attribute"]).accuracy
+real, made = t["real (ceiling)", False, "all"], t["generated", False, "all"]
+print("judge on real pictures, all right (seen):", round(float(real), 2))
+print("generated below the ceiling on 'all right' (seen):", bool(made < real))"""),
+md("""Where the failures are, by kind of scene (seen combinations): a scene with one object asks for five attributes, a relation scene for up to eight."""),
+code("""by_kind = (judged.table[~judged.table.held_out].groupby("kind")
+           [["all_correct", "count", "colour", "shape", "size", "position", "relation", "background"]]
+           .agg(lambda s: s.dropna().astype(float).mean()))
+by_kind.round(3)"""),
+committed("""full_size = committed_table("70", "Does the picture show what the prompt asked for?")
+if full_size is not None:
+    print(full_size.attrs["label"])
+    display(full_size)
+    display(committed_table("70", "Does the picture show what the prompt asked for?", index=1))"""),
+md("""## Distribution quality: FID from the judge's features
+FID (Heusel et al. 2017) is the Fréchet distance between Gaussians fitted to features of real and generated pictures. Published FIDs use Inception-v3 features; no Inception weights can be loaded offline here, and ImageNet features would say little about flat drawn shapes anyway, so genlab uses the penultimate layer (128 features) of its attribute classifier. These numbers are therefore **not comparable with any published FID**, only with each other.
+
+FID is biased upward at small n: two sets of *real* pictures are far apart when small. `real_floor` is the FID that real pictures get at the same n (what a perfect generator would score), `fid_infinity` the FID extrapolated to infinitely many samples (Chong & Forsyth 2020)."""),
+code("""reference = judge.features(evaluation.images[-N_REFERENCE:])  # disjoint from the prompts' own real pictures
+floor_pool = judge.features(train.images[train.table.duplicate_count.to_numpy() == 1][:2 * N_REFERENCE])
+fid = study.feature_fid(judge.features(judged.images), reference, floor_pool, n_resamples=N_RESAMPLES, seed=SEED)
+pd.DataFrame([fid]).round(1)"""),
+code("""bias = study.fid_bias_curve(floor_pool, reference, [25, 50, 100, 200, 400], repeats=3, seed=SEED)
+px.scatter(bias, x="n", y="fid", log_x=True, log_y=True, template="plotly_white", height=340,
+           title="FID of real pictures to real pictures: the small-sample bias (the true value is 0)")"""),
+check("""print("FID shrinks with n for real pictures:", bool(bias.groupby("n").fid.mean().is_monotonic_decreasing))
+print("generated FID above the real floor at the same n:", bool(fid["fid"] > fid["real_floor"]))"""),
+committed("""full_size = committed_table("70", "Distribution quality: FID from the judge's features")
+if full_size is not None:
+    display(full_size)"""),
+md("""## Skewed defaults: "a circle" drawn red?
+Training captions that leave the colour out were drawn red 80% of the time (the world's `skew` knob; the share actually drawn is measured below on the training table). What does the model draw for evaluation captions that name no colour? The judge reads each picture's colour; the share of red comes with an exact interval and binomial tests against the planted share and against chance (1/6). Above the planted share the model **amplifies** the skew (Zhao et al. 2017), at it the model reproduces it, at chance it did not learn it. This is the image counterpart of notebook 30's bias dose-response."""),
+code("""unnamed_train = train.table[~train.table.colour_named]
+planted = float((unnamed_train.colour == "red").mean())
+unnamed = evaluation.table[~evaluation.table.colour_named & ~evaluation.table.held_out]
+unnamed = unnamed if SKEW_PROMPTS is None else unnamed.head(SKEW_PROMPTS)
+skewed = study.generate_and_judge(pipe, unnamed, seeds=SKEW_SEEDS, steps=(STEPS,), guidance=(GUIDANCE,))
+skew, colours_read = study.skew_study(skewed, judge, planted=planted)
+print(f"planted: {planted:.3f} of {len(unnamed_train):,} training captions without a colour were drawn red")
+skew.round(3)"""),
+code("""px.bar(colours_read, x="colour read", y="share", template="plotly_white", height=320,
+       title="Colours drawn for captions that name none")"""),
+check("""print("pictures judged:", int(skew.set_index("shape asked").n["all"]), "| planted (rounded):", round(planted, 2))"""),
+committed("""full_size = committed_table("70", "Skewed defaults: \\"a circle\\" drawn red?")
+if full_size is not None:
+    display(full_size)"""),
+md("""## Memorisation: does a caption bring its training picture back?
+Carlini et al. (2023) extracted training images from Stable Diffusion by sampling the captions of the most duplicated training images many times and searching the training set for near-copies; the rate grew steeply with duplication. Here the captions of duplicated training pictures (2, 8 and 32 copies) and of pictures seen once are each sampled `len(MEMO_SEEDS)` times. A sample is a **near-copy** of its nearest training picture when it is three times closer to it than to any other distinct training picture (the ratio test of Yoon et al. 2023 and Gu et al. 2023), in pixel space and in the judge's feature space; a training picture is **extracted** when a sample of its own caption is a near-copy of it."""),
+code("""memo = study.memorisation_study(pipe, world, judge, seeds=MEMO_SEEDS, singletons=MEMO_SINGLETONS,
+                                per_count=MEMO_PER_COUNT, steps=STEPS, guidance=GUIDANCE, seed=SEED)
+memo.extraction.round(3)"""),
+code("""study.plot_extraction(memo.extraction)"""),
+code("""near = memo.nearest["pixels"]
+near.groupby("prompt_duplicate_count")[["distance", "ratio"]].median().round(3)"""),
+check("""print("prompted pictures by copies:", memo.prompts.duplicate_count.value_counts().sort_index().to_dict())
+print("samples per space:", {space: len(t) for space, t in memo.nearest.items()})"""),
+committed("""full_size = committed_table("70", "Memorisation: does a caption bring its training picture back?")
+if full_size is not None:
+    display(full_size)
+    display(committed_table("70", "Memorisation: does a caption bring its training picture back?", index=1))"""),
+md("""## The sampler trade-off: guidance and steps
+Classifier-free guidance g mixes the model's conditional and unconditional predictions as `uncond + g * (cond - uncond)`: g = 1 is the conditional model alone, larger g pushes harder towards the prompt, usually at the cost of variety (Ho & Salimans 2022). The number of DDIM steps (Song et al. 2021) trades time for fidelity to the model's own distribution. For every setting in `TRADEOFF_STEPS` x `TRADEOFF_GUIDANCE`, the same captions and seeds: faithfulness (all right, seen combinations), diversity (mean pairwise pixel distance among a caption's seeds, averaged over captions) and FID in the judge's features (left empty when a setting has no more pictures than the judge has features, 128: the CI-sized run has 30 per setting)."""),
+code("""trade_specs = evaluation.table[~evaluation.table.held_out].head(TRADEOFF_PROMPTS)
+sweep = study.generate_and_judge(pipe, trade_specs, seeds=TRADEOFF_SEEDS, classifier=judge, steps=TRADEOFF_STEPS,
+                                 guidance=TRADEOFF_GUIDANCE)
+tradeoff = study.sampler_tradeoff(sweep, judge, reference, n_resamples=N_RESAMPLES, seed=SEED)
+tradeoff.round(3)"""),
+code("""study.plot_tradeoff(tradeoff)"""),
+check("""print("settings:", len(tradeoff), "| pictures per setting:", sorted(set(tradeoff.n_images)))"""),
+committed("""full_size = committed_table("70", "The sampler trade-off: guidance and steps")
+if full_size is not None:
+    display(full_size)"""),
+md("""## Limitations
+- **A drawn world is not photographs.** Flat shapes on plain backgrounds at 32x32 make every attribute checkable, which is the point; they say nothing about how a model draws faces, hands, text or scenes, or about the social skews of real image models (for those see Bianchi et al. 2023, "Easily accessible text-to-image generation amplifies demographic stereotypes at large scale").
+- **The judge is a model.** The attribute classifier was trained on real pictures of this world; a smeared or half-drawn shape still gets an answer. The ceiling row shows its accuracy on real pictures, not on generated ones, and the combined verdict (classifier and learning-free check must agree) errs towards calling pictures wrong.
+- **FID from a small classifier is not comparable with published FIDs**, which use Inception-v3 features of 50,000 samples. Its bias at small n is large (see the real-to-real curve); compare a model with the real floor at the same n, and models with each other at equal n.
+- **Intervals treat pictures as independent.** Pictures of one caption, or from one seed, are not; per-attribute intervals over few captions with many seeds are too narrow.
+- **Memorisation is measured for the prompted pictures only**, with one near-copy rule (the ratio test at 1/3); a copy that is shifted by a few pixels or recoloured is not caught in pixel space. The rates depend on how many samples each caption gets (Carlini et al. sampled 500 per caption).
+- **Skew** is read by the judge, whose colour errors bias the share towards its confusions; the planted share is the training data's, which the model sees through a 10%-dropped caption.
+- **Not measured:** compositional prompts beyond two objects, text rendering, aesthetics, human preference, and safety filters.
+
+## Next
+Back to the [contents](00_index.ipynb)."""),
+]
+write("70_image_generation.ipynb", cells)
