@@ -88,7 +88,7 @@ def test_feature_fid_floor_and_interval():
         study.feature_fid(shifted, ref, real[:10])
     with pytest.raises(ValueError, match="one width"):
         study.feature_fid(shifted[:, :3], ref)
-    with pytest.raises(ValueError, match="more rows than features"):
+    with pytest.raises(ValueError, match="rows or more for full rank"):
         study.feature_fid(shifted[:4], ref)
     small = study.feature_fid(shifted[:20], ref, real)
     assert np.isnan(small["fid_infinity"])  # too few rows for the extrapolation
@@ -148,6 +148,22 @@ def test_skew_study_reads_share_and_tests(world):
     named = study.generate_and_judge(LookupPipeline({}), ev[ev.colour_named].head(2), seeds=[0])
     with pytest.raises(ValueError, match="name no colour"):
         study.skew_study(named, FakeJudge(colours), planted=0.8)
+
+
+def test_skew_guidance_effect_pairs_pictures_by_caption_and_seed(world):
+    unnamed = world.split("train").table
+    unnamed = unnamed[~unnamed.colour_named].head(4)
+    judged = study.generate_and_judge(LookupPipeline({}), unnamed, seeds=[0, 1, 2], guidance=(1.0, 3.0))
+    assert len(judged.where(guidance=3.0).table) == 12 and judged.where(guidance=3.0).table.image.tolist() == list(
+        range(12)
+    )
+    # the judge is asked about guidance a = 3 first (9 of 12 read red), then b = 1 (3 of 12)
+    readings = iter([["red"] * 9 + ["green"] * 3, ["red"] * 3 + ["blue"] * 9])
+    judge = FakeJudge()
+    judge.predict = lambda images: pd.DataFrame({"colour": next(readings)})
+    r = study.skew_guidance_effect(judged, judge, a=3.0, b=1.0, n_resamples=500).iloc[0]
+    assert (r.n_pairs, r.share_a, r.share_b) == (12, 0.75, 0.25)
+    assert r.difference == pytest.approx(0.5) and r.difference_low > 0 and r.p_value < 0.05
 
 
 def test_memorisation_study_catches_a_memorising_model_and_not_a_noisy_one(world):

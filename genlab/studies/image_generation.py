@@ -15,7 +15,8 @@ classifier (:func:`genlab.studies.image_classifier.load_classifier`), and return
   same n (the small-sample floor);
 - :func:`fid_bias_curve`: that floor as a function of n;
 - :func:`sampler_tradeoff` and :func:`plot_tradeoff`: faithfulness against diversity and FID over steps x guidance;
-- :func:`skew_study`: the colour drawn for prompts that name none, against the share planted in training;
+- :func:`skew_study`: the colour drawn for prompts that name none, against the share planted in training, and
+  :func:`skew_guidance_effect`: whether the guidance scale changes that share (paired over captions and seeds);
 - :func:`memorisation_study`: nearest training pictures, in pixels and in features, and how often pictures duplicated
   N times in training come back, by N (Carlini et al. 2023);
 - :func:`plot_sample_grid`, :func:`plot_faithfulness`, :func:`plot_extraction`: figures for the notebook and the report.
@@ -63,6 +64,7 @@ __all__ = [
     "plot_sample_grid",
     "plot_tradeoff",
     "sampler_tradeoff",
+    "skew_guidance_effect",
     "skew_study",
 ]
 
@@ -79,14 +81,21 @@ class Judged:
     table: pd.DataFrame
     specs: pd.DataFrame
 
-    def attribute_table(self, **keys) -> pd.DataFrame:
-        """:func:`faithfulness_table` (combined verdicts) of the pictures whose grid columns equal ``keys``."""
-        part = self.table
+    def where(self, **keys) -> Judged:
+        """The pictures whose grid columns equal ``keys`` (e.g. ``guidance=2.0``), with their rows and specs."""
+        mask = np.ones(len(self.table), bool)
         for k, v in keys.items():
-            part = part[part[k] == v]
-        if part.empty:
+            mask &= (self.table[k] == v).to_numpy()
+        if not mask.any():
             raise ValueError(f"no pictures with {keys}; the grid holds steps {sorted(set(self.table.steps))} and "
                              f"guidance {sorted(set(self.table.guidance))}")  # fmt: skip
+        table = self.table[mask].reset_index(drop=True)
+        table["image"] = np.arange(len(table))
+        return Judged(self.images[mask], table, self.specs[mask].reset_index(drop=True))
+
+    def attribute_table(self, **keys) -> pd.DataFrame:
+        """:func:`faithfulness_table` (combined verdicts) of the pictures whose grid columns equal ``keys``."""
+        part = self.where(**keys).table
         return faithfulness_table(part).query("check == 'combined'").drop(columns="check").reset_index(drop=True)
 
 
@@ -169,8 +178,8 @@ def feature_fid(
         raise ValueError(f"features must be (n, d) arrays of one width; got {gen.shape} and {ref.shape}")
     d = gen.shape[1]
     if len(gen) <= d or len(ref) <= d:
-        raise ValueError(f"{len(gen)} generated and {len(ref)} reference rows for {d} features: each covariance "
-                         f"needs more rows than features ({d + 1} or more) for full rank; generate more pictures")  # fmt: skip
+        raise ValueError(f"{len(gen)} generated and {len(ref)} reference rows for {d} features: each "
+                         f"covariance needs {d + 1} rows or more for full rank; generate more pictures")  # fmt: skip
     ci = frechet_distance_ci(gen, ref, n_resamples=n_resamples, confidence=confidence, seed=seed)
     out = {"n_generated": len(gen), "n_reference": len(ref), "fid": frechet_distance(gen, ref),
            "fid_low": ci.low, "fid_high": ci.high, "fid_infinity": np.nan, "real_floor": np.nan}  # fmt: skip
@@ -268,8 +277,8 @@ def plot_tradeoff(tradeoff: pd.DataFrame, *, title: str = "Sampler settings: fai
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
-                        subplot_titles=("diversity within a prompt (higher: more varied)", "FID (lower: more real)"))  # fmt: skip
+    titles = ("diversity within a prompt (higher: more varied)", "FID (lower: more real)")
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06, subplot_titles=titles)
     palette = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
     for i, (k, part) in enumerate(tradeoff.sort_values(["steps", "guidance"]).groupby("steps", sort=True)):
         colour = palette[i % len(palette)]
@@ -317,6 +326,34 @@ def skew_study(
                      "p_vs_chance": r.p_value_chance})  # fmt: skip
     shares = pd.Series(read).value_counts(normalize=True).reindex(list(COLOURS), fill_value=0.0)
     return pd.DataFrame(rows), shares.rename("share").rename_axis("colour read").reset_index()
+
+
+def skew_guidance_effect(
+    judged: Judged, classifier, *, a: float, b: float, n_resamples: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """Does the guidance scale change how often the planted colour is drawn? The share of red at guidance ``a``
+    minus the share at ``b``, on the same captions and seeds (paired: each picture at ``a`` has its twin at ``b``,
+    drawn from the same starting noise), with a paired bootstrap interval and a paired sign-flip permutation p-value
+    over those pairs. One row: ``a``, ``b``, ``n_pairs``, ``share_a``, ``share_b``, ``difference``,
+    ``difference_low``, ``difference_high``, ``p_value``.
+    """
+    from genlab.metrics.stats import paired_bootstrap, paired_permutation_test
+
+    reds = []
+    for g in (a, b):
+        part = judged.where(guidance=g)
+        red = classifier.predict(part.images)["colour"].to_numpy() == PLANTED_COLOUR
+        keys = pd.MultiIndex.from_frame(part.table[["prompt_index", "seed", "steps"]])
+        reds.append(pd.Series(red.astype(float), index=keys))
+    red_a, red_b = reds[0].align(reds[1], join="inner")
+    if len(red_a) < 2:
+        raise ValueError("fewer than 2 pictures have a twin at the other guidance scale; generate both scales on the "
+                         "same captions and seeds")  # fmt: skip
+    boot = paired_bootstrap(red_a.to_numpy(), red_b.to_numpy(), n_resamples=n_resamples, seed=seed)
+    test = paired_permutation_test(red_a.to_numpy(), red_b.to_numpy(), n_resamples=n_resamples, seed=seed)
+    return pd.DataFrame([{"a": a, "b": b, "n_pairs": len(red_a), "share_a": red_a.mean(), "share_b": red_b.mean(),
+                          "difference": boot.difference, "difference_low": boot.low, "difference_high": boot.high,
+                          "p_value": test.p_value}])  # fmt: skip
 
 
 # --- memorisation -----------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ TRADEOFF_STEPS = [5, 20]  # realistic: [5, 10, 25]
 TRADEOFF_GUIDANCE = [1.0, 2.0, 4.0]  # realistic: [1.0, 2.0, 3.0, 5.0]
 SKEW_PROMPTS = 16  # evaluation captions that name no colour; realistic: all of them (None)
 SKEW_SEEDS = [0, 1]  # realistic: [0, 1, 2, 3, 4, 5]
+SKEW_GUIDANCE = [1.0, 2.0]  # guidance scales compared for the skew (the conditional model alone, and the default)
 MEMO_PER_COUNT = 2  # duplicated training pictures sampled per duplication count; realistic: None (all of them)
 MEMO_SINGLETONS = 6  # training pictures seen once, as the baseline; realistic: 100
 MEMO_SEEDS = [0, 1]  # samples per caption; realistic: [0, 1, 2, 3, 4, 5, 6, 7]
@@ -127,18 +128,23 @@ committed("""full_size = committed_table("70", "Distribution quality: FID from t
 if full_size is not None:
     display(full_size)"""),
 md("""## Skewed defaults: "a circle" drawn red?
-Training captions that leave the colour out were drawn red 80% of the time (the world's `skew` knob; the share actually drawn is measured below on the training table). What does the model draw for evaluation captions that name no colour? The judge reads each picture's colour; the share of red comes with an exact interval and binomial tests against the planted share and against chance (1/6). Above the planted share the model **amplifies** the skew (Zhao et al. 2017), at it the model reproduces it, at chance it did not learn it. This is the image counterpart of notebook 30's bias dose-response."""),
+Training captions that leave the colour out were drawn red 80% of the time (the world's `skew` knob; the share actually drawn is measured below on the training table). What does the model draw for evaluation captions that name no colour? The judge reads each picture's colour; the share of red comes with an exact interval and binomial tests against the planted share and against chance (1/6). Above the planted share the model **amplifies** the skew (Zhao et al. 2017), at it the model reproduces it, at chance it did not learn it. This is the image counterpart of notebook 30's bias dose-response. Each share is measured at the guidance scales in `SKEW_GUIDANCE`."""),
 code("""unnamed_train = train.table[~train.table.colour_named]
 planted = float((unnamed_train.colour == "red").mean())
 unnamed = evaluation.table[~evaluation.table.colour_named & ~evaluation.table.held_out]
 unnamed = unnamed if SKEW_PROMPTS is None else unnamed.head(SKEW_PROMPTS)
-skewed = study.generate_and_judge(pipe, unnamed, seeds=SKEW_SEEDS, steps=(STEPS,), guidance=(GUIDANCE,))
-skew, colours_read = study.skew_study(skewed, judge, planted=planted)
+skewed = study.generate_and_judge(pipe, unnamed, seeds=SKEW_SEEDS, steps=(STEPS,), guidance=SKEW_GUIDANCE)
+by_guidance = {g: study.skew_study(skewed.where(guidance=g), judge, planted=planted) for g in SKEW_GUIDANCE}
+skew = pd.concat([t.assign(guidance=g) for g, (t, _) in by_guidance.items()], ignore_index=True)
+colours_read = pd.concat([c.assign(guidance=str(g)) for g, (_, c) in by_guidance.items()], ignore_index=True)
 print(f"planted: {planted:.3f} of {len(unnamed_train):,} training captions without a colour were drawn red")
 skew.round(3)"""),
-code("""px.bar(colours_read, x="colour read", y="share", template="plotly_white", height=320,
-       title="Colours drawn for captions that name none")"""),
-check("""print("pictures judged:", int(skew.set_index("shape asked").n["all"]), "| planted (rounded):", round(planted, 2))"""),
+code("""px.bar(colours_read, x="colour read", y="share", color="guidance", barmode="group", template="plotly_white",
+       height=320, title="Colours drawn for captions that name none, by guidance scale")"""),
+md("""Does guidance change the share of red? Guidance pushes each picture towards what the caption makes likely, and for a caption without a colour red is the likeliest colour, so a larger scale may amplify the skew. The same captions and seeds at both scales give paired pictures (each pair starts from the same noise):"""),
+code("""study.skew_guidance_effect(skewed, judge, a=max(SKEW_GUIDANCE), b=min(SKEW_GUIDANCE), n_resamples=N_RESAMPLES,
+                           seed=SEED).round(4)"""),
+check("""print("pictures judged per scale:", skew.query("`shape asked` == 'all'").n.tolist(), "| planted:", round(planted, 2))"""),
 committed("""full_size = committed_table("70", "Skewed defaults: \\"a circle\\" drawn red?")
 if full_size is not None:
     display(full_size)"""),
