@@ -38,6 +38,8 @@ WARMUP_STEPS = 150
 SAVE_STEPS = 100
 SAMPLE_SETTINGS = {"num_inference_steps": 5, "guidance_scale": 2.0}  # measured best of 6 settings on 300 captions
 MAX_WEIGHTS_MB = 25.0
+SHEET_SCALE, SHEET_GAP = 3, 2  # samples.png: each picture scaled 3x (nearest neighbour), 2 px apart
+SHEET_CELL = 32 * SHEET_SCALE + SHEET_GAP
 FAITHFULNESS_CAPTIONS = 600  # evaluation captions the build judges for the card
 
 
@@ -115,11 +117,11 @@ def sample_sheet(pipe, prompts: list[str], seeds: tuple[int, ...], path: Path) -
 
     images, _ = generate_grid(pipe, prompts, list(seeds), steps=(SAMPLE_SETTINGS["num_inference_steps"],),
                               guidance=(SAMPLE_SETTINGS["guidance_scale"],))  # fmt: skip
-    cell = 32 * 3 + 2
+    cell, side = SHEET_CELL, 32 * SHEET_SCALE
     sheet = Image.new("RGB", (cell * len(seeds), cell * len(prompts)), (255, 255, 255))
     for i, im in enumerate(images):
         row, col = divmod(i, len(seeds))
-        sheet.paste(Image.fromarray(im).resize((96, 96), Image.NEAREST), (col * cell + 1, row * cell + 1))
+        sheet.paste(Image.fromarray(im).resize((side, side), Image.NEAREST), (col * cell + 1, row * cell + 1))
     sheet.save(path)
 
 
@@ -260,7 +262,8 @@ def _faithfulness_text(rows: list[dict] | None) -> str:
              f"{n_seen + n_held} evaluation captions ({n_held} with a held-out combination), judged by "
              "`genlab-drawn-classifier` together with learning-free checks (`genlab.metrics.image_faithfulness`); "
              "share right with a 95% Clopper-Pearson interval. Read it against the judge's own accuracy on real "
-             "pictures (its card).", "", "| attribute | seen combinations | held-out combinations |", "|---|---|---|"]  # fmt: skip
+             "pictures (its card).",
+             "", "| attribute | seen combinations | held-out combinations |", "|---|---|---|"]  # fmt: skip
     for a in dict.fromkeys(r["attribute"] for r in rows):
         cells = []
         for held in (False, True):
@@ -333,8 +336,8 @@ def _check_samples(pipe, manifest: dict, model_dir: Path) -> list[str]:
     settings = manifest["sampling"]
     images, _ = generate_grid(pipe, samples["prompts"][:1], samples["seeds"], steps=(settings["num_inference_steps"],),
                               guidance=(settings["guidance_scale"],))  # fmt: skip
-    cell = 32 * 3 + 2
-    recorded = [sheet[1 : 1 + 96 : 3, c * cell + 1 : c * cell + 1 + 96 : 3] for c in range(len(samples["seeds"]))]
+    cell, side, k = SHEET_CELL, 32 * SHEET_SCALE, SHEET_SCALE
+    recorded = [sheet[1 : 1 + side : k, c * cell + 1 : c * cell + 1 + side : k] for c in range(len(samples["seeds"]))]
     if not all(np.array_equal(a, b) for a, b in zip(images, recorded, strict=True)):
         return ["the pipeline no longer draws the pictures of its samples.png (first prompt): weights, scheduler or "
                 f"sampling code changed since the build; run `{BUILD_COMMAND}`"]  # fmt: skip
