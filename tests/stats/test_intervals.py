@@ -1,5 +1,5 @@
-"""Statistics against scipy.stats (bootstrap, permutation_test, binomtest) on the same data and seeds, plus
-properties that hold whatever the seed: coverage, exact p-values, Clopper-Pearson conservativeness."""
+"""Intervals against scipy.stats (bootstrap, binomtest) on the same data and seeds, plus properties that hold
+whatever the seed: coverage, Clopper-Pearson conservativeness, the jackknife by hand."""
 
 from __future__ import annotations
 
@@ -9,17 +9,18 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from genlab.metrics.stats import (
+from genlab.stats import intervals
+from genlab.stats.intervals import (
     bootstrap_ci,
-    cohens_dz,
+    bootstrap_p_value,
+    corpus_bootstrap,
+    corpus_jackknife,
     exact_binomial_ci,
-    paired_bootstrap,
-    paired_permutation_test,
+    percentile_interval,
 )
 
 RNG = np.random.default_rng(2024)
 SKEWED = RNG.exponential(size=40)
-PAIRED_B = SKEWED + RNG.normal(0.15, 0.3, size=40)
 
 
 def trimmed_mean(x):  # a statistic without an ``axis`` argument: applied row by row
@@ -36,24 +37,6 @@ def test_bootstrap_ci_equals_scipy(method, statistic):
         (ref.confidence_interval.low, ref.confidence_interval.high), rel=1e-12, abs=1e-12
     )
     assert ours.estimate == pytest.approx(statistic(SKEWED)) and ours.n == 40 and ours.method == method
-
-
-@pytest.mark.parametrize("method", ["percentile", "basic", "bca"])
-def test_paired_bootstrap_equals_scipy_paired(method):
-    ours = paired_bootstrap(SKEWED, PAIRED_B, n_resamples=1000, method=method, seed=3)
-    ref = stats.bootstrap(
-        (SKEWED, PAIRED_B),
-        lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis),
-        paired=True,
-        n_resamples=1000,
-        method=method,
-        rng=3,
-    )
-    assert (ours.low, ours.high) == pytest.approx(
-        (ref.confidence_interval.low, ref.confidence_interval.high), rel=1e-12, abs=1e-12
-    )
-    assert ours.difference == pytest.approx(SKEWED.mean() - PAIRED_B.mean())
-    assert ours.effect_size == pytest.approx(cohens_dz(SKEWED, PAIRED_B))
 
 
 def test_percentile_interval_coverage():
@@ -125,51 +108,11 @@ def test_coverage_of_the_exact_binomial_interval():
 
 
 def test_batched_resampling_agrees_in_distribution(monkeypatch):
-    from genlab.metrics import stats as stats_module
-
     whole = bootstrap_ci(SKEWED, n_resamples=4000, seed=1)
-    monkeypatch.setattr(stats_module, "_BATCH_ELEMENTS", 400)  # 10 resamples per batch
+    monkeypatch.setattr(intervals, "_BATCH_ELEMENTS", 400)  # 10 resamples per batch
     batched = bootstrap_ci(SKEWED, n_resamples=4000, seed=1)
     se = SKEWED.std(ddof=1) / math.sqrt(len(SKEWED))
     assert abs(batched.low - whole.low) < 0.2 * se and abs(batched.high - whole.high) < 0.2 * se
-
-
-def test_paired_bootstrap_p_value_and_sign():
-    assert paired_bootstrap(SKEWED, SKEWED + 1.0, n_resamples=999).p_value == pytest.approx(1 / 1000)
-    same = paired_bootstrap(SKEWED, SKEWED[::-1].copy(), n_resamples=999)
-    assert same.low < same.difference < same.high and same.p_value > 0.5  # same scores in another order
-    assert paired_bootstrap(PAIRED_B, SKEWED, n_resamples=999).low > 0
-
-
-@pytest.mark.parametrize("alternative", ["two-sided", "less", "greater"])
-@pytest.mark.parametrize("n", [6, 11])
-def test_exact_permutation_p_equals_scipy(alternative, n):
-    a = np.round(SKEWED[:n], 1)  # rounding makes ties and zero differences
-    b = np.round(PAIRED_B[:n], 1)
-    ours = paired_permutation_test(a, b, alternative=alternative)
-    ref = stats.permutation_test(
-        (a, b),
-        lambda x, y, axis: np.mean(x - y, axis=axis),
-        permutation_type="samples",
-        alternative=alternative,
-        n_resamples=9999,
-    )
-    assert ours.exact and ours.n_resamples == 2**n
-    assert ours.p_value == ref.pvalue
-    assert ours.difference == pytest.approx(np.mean(a - b))
-
-
-def test_random_permutation_p_is_close_to_the_exact_one():
-    a, b = SKEWED[:15], PAIRED_B[:15]
-    exact = paired_permutation_test(a, b, n_resamples=2**15)
-    sampled = paired_permutation_test(a, b, n_resamples=4000, seed=5)
-    assert exact.exact and not sampled.exact
-    sd = math.sqrt(exact.p_value * (1 - exact.p_value) / 4000)
-    assert abs(sampled.p_value - exact.p_value) < 4 * sd + 1 / 4000
-    ref = stats.permutation_test(
-        (a, b), lambda x, y, axis: np.mean(x - y, axis=axis), permutation_type="samples", n_resamples=4000, rng=5
-    )
-    assert abs(sampled.p_value - ref.pvalue) < 6 * sd + 2 / 4000  # two independent Monte Carlo estimates
 
 
 @pytest.mark.parametrize(
@@ -193,10 +136,83 @@ def test_clopper_pearson_is_conservative():
         assert coverage >= 0.95
 
 
-def test_cohens_dz_hand_worked():
-    # differences 2, 1, 2, 1: mean 1.5, sd (ddof=1) = sqrt(1/3)
-    assert cohens_dz([3, 4, 5, 6], [1, 3, 3, 5]) == pytest.approx(1.5 / math.sqrt(1 / 3))
-    assert math.isnan(cohens_dz([1, 2], [1, 2])) and cohens_dz([2, 3], [1, 2]) == math.inf
+def test_bootstrap_ci_draws_from_a_generator_as_a_loop_of_single_resamples_does():
+    # several intervals from one stream (a Generator as seed) are those of the plain loop, one resample at a time,
+    # and leave the stream where the loop leaves it
+    groups, loop, ours = [SKEWED[:7], SKEWED[7:20], SKEWED[20:]], [], []
+    rng = np.random.default_rng(3)
+    for x in groups:
+        boots = [x[rng.integers(0, len(x), len(x))].mean() for _ in range(300)]
+        loop.append((x.mean(), *np.quantile(boots, [(1 - 0.9) / 2, 1 - (1 - 0.9) / 2])))
+    state = rng.bit_generator.state
+    rng = np.random.default_rng(3)
+    for x in groups:
+        r = bootstrap_ci(x, n_resamples=300, confidence=0.9, seed=rng)
+        ours.append((r.estimate, r.low, r.high))
+    assert ours == loop and rng.bit_generator.state == state
+
+
+def test_percentile_interval_is_scipys_last_step():
+    ref = stats.bootstrap((SKEWED,), np.mean, n_resamples=1000, method="percentile", rng=2)
+    low, high = percentile_interval(ref.bootstrap_distribution, 0.95)
+    assert (low, high) == (ref.confidence_interval.low, ref.confidence_interval.high)
+    assert percentile_interval(np.arange(101.0), 0.5) == (25.0, 75.0)
+
+
+def test_bootstrap_p_value_by_hand():
+    # |d* - 1| = 0.5, 0.5, 1.0, 1.2: two reach |1|, so (1 + 2) / (4 + 1)
+    assert bootstrap_p_value([0.5, 1.5, 2.0, -0.2], 1.0) == pytest.approx(0.6)
+    assert bootstrap_p_value([0.9, 1.1], 1.0) == pytest.approx(1 / 3)  # never 0: the observed value counts
+    assert bootstrap_p_value([-0.1, 0.1], 0.0) == 1.0
+
+
+# --- corpus-level statistics ------------------------------------------------------------------------------------------
+def test_jackknife_keeps_the_estimate_inside_where_the_bootstrap_does_not():
+    """Zipf's coefficient of a corpus: bootstrap resamples duplicate texts and shift the statistic."""
+    from genlab.metrics.repetition import zipf_coefficient
+
+    rng = np.random.default_rng(0)
+    vocab = [f"w{i}" for i in range(400)]
+    weights = 1 / np.arange(1, 401)
+    texts = [" ".join(rng.choice(vocab, size=30, p=weights / weights.sum())) for _ in range(24)]
+    fn = lambda i: zipf_coefficient([texts[j] for j in i])  # noqa: E731
+    est, low, high = corpus_jackknife(len(texts), fn, groups=8)
+    assert low < est < high
+    b_est, b_low, b_high = corpus_bootstrap(len(texts), fn, n_resamples=60)
+    assert b_est == est
+    # duplicated texts push the bootstrap's Zipf upwards: the estimate sits at the bottom edge of its interval
+    assert (est - b_low) / (b_high - b_low) < 0.15
+    with pytest.raises(ValueError, match="groups"):
+        corpus_jackknife(3, fn, groups=4)
+
+
+def test_grouped_jackknife_by_hand():
+    """Two groups: se = |θ_(1) − θ_(2)| / 2 and the interval is the estimate ± t_{0.975, 1 df} · se."""
+    x = np.array([1.0, 2.0, 3.0, 10.0])
+    label = np.random.default_rng(0).permutation(4) % 2  # the grouping corpus_jackknife deals with seed 0
+    without = [x[label != g].mean() for g in (0, 1)]
+    est, low, high = corpus_jackknife(4, lambda i: float(x[i].mean()), groups=2, seed=0)
+    assert est == pytest.approx(4.0)
+    assert high - est == pytest.approx(stats.t.ppf(0.975, 1) * abs(without[0] - without[1]) / 2)
+    assert est - low == pytest.approx(high - est)
+
+
+def test_corpus_bootstrap_leaves_out_resamples_without_a_value():
+    """A statistic that is nan on some resamples (here: those that draw item 0): the interval is the percentile
+    interval of the others, the same resamples drawn by hand."""
+    x = SKEWED[:12]
+
+    def fn(idx):
+        return float("nan") if 0 in idx[1:] else float(x[idx].mean())
+
+    est, low, high = corpus_bootstrap(12, fn, n_resamples=300, confidence=0.9, seed=4)
+    rng = np.random.default_rng(4)
+    values = np.array([fn(rng.integers(0, 12, 12)) for _ in range(300)])
+    assert np.isnan(values).sum() > 50
+    alpha = (1 - 0.9) / 2
+    assert est == x.mean() and (low, high) == tuple(np.nanquantile(values, [alpha, 1 - alpha]))
+    nothing = corpus_bootstrap(5, lambda idx: float("nan"), n_resamples=10)
+    assert np.isnan(nothing[1]) and np.isnan(nothing[2])
 
 
 @pytest.mark.parametrize(
@@ -207,10 +223,7 @@ def test_cohens_dz_hand_worked():
         lambda: bootstrap_ci([[1.0, 2.0]]),
         lambda: bootstrap_ci([1.0, 2.0], confidence=95),
         lambda: bootstrap_ci([1.0, 2.0], method="bootstrap-t"),
-        lambda: paired_bootstrap([1.0, 2.0], [1.0, 3.0], method="studentized"),
         lambda: bootstrap_ci([1.0, 2.0], n_resamples=0),
-        lambda: paired_bootstrap([1.0, 2.0], [1.0]),
-        lambda: paired_permutation_test([1.0], [2.0], alternative="two"),
         lambda: exact_binomial_ci(5, 3),
         lambda: exact_binomial_ci(0.5, 3),
     ],

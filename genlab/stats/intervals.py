@@ -1,4 +1,5 @@
-"""Uncertainty for metric values: bootstrap intervals, paired comparisons of two systems, exact binomial intervals.
+"""Intervals for a metric value: bootstrap intervals of per-item scores, the one percentile step and bootstrap
+p-value every resampling interval in genlab shares, exact binomial intervals, and resampling of whole corpora.
 
 A metric computed on a few hundred generations is an estimate. These functions say how sure it is:
 
@@ -6,13 +7,18 @@ A metric computed on a few hundred generations is an estimate. These functions s
   Tibshirani 1993; Davison & Hinkley 1997). With the same ``seed`` it draws the same resamples as
   ``scipy.stats.bootstrap(..., rng=seed)`` and so gives the same interval (one batch of resamples: ``n_resamples x n
   <= 2**22``).
-- ``paired_bootstrap`` and ``paired_permutation_test``: two systems scored on the same items; the difference, its
-  interval, a p-value and a paired effect size (Cohen's d_z).
+- ``percentile_interval`` and ``bootstrap_p_value``: the last step of a bootstrap, from its distribution to an
+  interval or a two-sided p-value, for resampling schemes built elsewhere (runs and items, utterances, two feature
+  sets).
 - ``exact_binomial_ci``: the Clopper-Pearson interval for a rate such as "12 of 200 generations repeat", and
   ``rate_table``: such rates per group, one row each.
+- ``corpus_bootstrap`` and ``corpus_jackknife``: intervals for statistics of a whole corpus (Self-BLEU, Zipf,
+  MAUVE), computed from item indices.
 
-Several training runs per arm, equivalence ("close to human") and power are in :mod:`genlab.metrics.replication`;
-Holm and Benjamini-Hochberg corrections for a family of tests in :mod:`genlab.metrics.multiplicity`.
+Paired comparisons of two systems are in :mod:`genlab.stats.paired`; several training runs per arm in
+:mod:`genlab.stats.hierarchical`; equivalence ("close to human") in :mod:`genlab.stats.equivalence`; power in
+:mod:`genlab.stats.power`; Holm and Benjamini-Hochberg corrections for a family of tests in
+:mod:`genlab.stats.multiplicity`.
 
 >>> r = bootstrap_ci([0.2, 0.4, 0.4, 0.5, 0.9, 0.3], n_resamples=2000, seed=0)
 >>> round(r.estimate, 4), r.low < r.estimate < r.high
@@ -28,7 +34,7 @@ from typing import Literal
 
 import numpy as np
 from scipy.special import ndtr, ndtri
-from scipy.stats import beta
+from scipy.stats import beta, t
 
 Statistic = Callable[..., float]
 Method = Literal["percentile", "basic", "bca"]
@@ -45,30 +51,6 @@ class BootstrapCI:
     method: str  # "percentile", "basic" or "bca"
     n: int  # items
     n_resamples: int
-
-
-@dataclass(frozen=True)
-class PairedBootstrap:
-    difference: float  # statistic(a) - statistic(b)
-    low: float  # confidence interval of the difference
-    high: float
-    p_value: float  # two-sided, H0: no difference (bootstrap distribution shifted to 0)
-    effect_size: float  # Cohen's d_z = mean(a - b) / sd(a - b), ddof=1
-    confidence: float
-    method: str
-    n: int
-    n_resamples: int
-
-
-@dataclass(frozen=True)
-class PermutationTest:
-    difference: float  # statistic(a - b) on the observed pairs
-    p_value: float
-    effect_size: float  # Cohen's d_z = mean(a - b) / sd(a - b), ddof=1
-    alternative: str
-    exact: bool  # True: all 2**n sign flips were enumerated
-    n: int
-    n_resamples: int  # sign flips used (2**n when exact)
 
 
 @dataclass(frozen=True)
@@ -143,10 +125,10 @@ def _interval(
     confidence: float,
     method: str,
 ) -> tuple[float, float]:
-    alpha = (1 - confidence) / 2
     if method in ("percentile", "basic"):
-        probs = np.array([alpha, 1 - alpha])
+        low, high = percentile_interval(theta_b, confidence)
     else:  # BCa (Efron & Tibshirani 1993, 14.3; computed as scipy.stats.bootstrap does)
+        alpha = (1 - confidence) / 2
         z0 = ndtri(
             (np.count_nonzero(theta_b < theta_hat) + np.count_nonzero(theta_b <= theta_hat)) / (2 * len(theta_b))
         )
@@ -156,10 +138,42 @@ def _interval(
         accel = (u**3).sum() / (6 * denom) if denom > 0 else 0.0  # constant jackknife values: no skew correction
         z = ndtri(np.array([alpha, 1 - alpha]))
         probs = ndtr(z0 + (z0 + z) / (1 - accel * (z0 + z)))
-    low, high = np.quantile(theta_b, probs)  # linear interpolation, as scipy.stats.quantile's default
+        low, high = np.quantile(theta_b, probs)  # linear interpolation, as scipy.stats.quantile's default
     if method == "basic":  # reflect the quantiles about the estimate (Davison & Hinkley 1997, 5.2)
         low, high = 2 * theta_hat - high, 2 * theta_hat - low
     return float(low), float(high)
+
+
+def percentile_interval(distribution: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
+    """The percentile interval of a bootstrap distribution: its alpha/2 and 1 - alpha/2 quantiles, alpha = 1 -
+    ``confidence``, linearly interpolated as ``np.quantile`` and ``scipy.stats.bootstrap`` do (Efron & Tibshirani
+    1993, 13.3). The one percentile step of genlab's resampling intervals, whatever drew the resamples.
+
+    >>> percentile_interval(np.arange(101.0), confidence=0.5)  # the quartiles of 0, 1, ..., 100
+    (25.0, 75.0)
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), e.g. 0.95; got {confidence!r}")
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(distribution, [alpha, 1 - alpha])
+    return float(low), float(high)
+
+
+def bootstrap_p_value(distribution: Sequence[float], estimate: float) -> float:
+    """Two-sided bootstrap p-value for H0 "the quantity is 0": the bootstrap distribution shifted to 0, (1 + #{|d* -
+    d| >= |d|}) / (n_resamples + 1), with d the estimate and d* the resampled values (Efron & Tibshirani 1993,
+    16.4; the +1 counts the observed value, so the p-value is never 0).
+
+    >>> bootstrap_p_value([0.8, 1.1, 1.0, 1.2], 1.0)  # no shifted resample reaches |1|: the smallest p, 1 / 5
+    0.2
+
+    **Limitations.** The shift assumes the distribution's spread is the same under H0 as around the estimate; for
+    a difference near a boundary (rates near 0 or 1) the p-value is approximate. Prefer an exact or permutation
+    test where one exists.
+    """
+    d = np.asarray(distribution, dtype=np.float64)
+    extreme = np.count_nonzero(np.abs(d - estimate) >= abs(estimate))
+    return float((1 + extreme) / (len(d) + 1))
 
 
 def bootstrap_ci(
@@ -169,7 +183,7 @@ def bootstrap_ci(
     n_resamples: int = 9999,
     confidence: float = 0.95,
     method: Method = "percentile",
-    seed: int | None = 0,
+    seed: int | np.random.Generator | None = 0,
 ) -> BootstrapCI:
     """Bootstrap confidence interval of ``statistic(values)`` (Efron & Tibshirani 1993).
 
@@ -178,19 +192,20 @@ def bootstrap_ci(
     quantile; Davison & Hinkley 1997, 5.2), ``"bca"`` corrects them for bias and skew (better coverage for skewed
     statistics, needs a jackknife: n more evaluations). ``statistic`` takes a 1-D array, or an ``axis`` argument to
     be vectorized (like ``np.mean``). Same resamples and interval as ``scipy.stats.bootstrap((values,), statistic,
-    rng=seed, method=...)`` when ``n_resamples * len(values) <= 2**22``.
+    rng=seed, method=...)`` when ``n_resamples * len(values) <= 2**22``. ``seed`` may be a ``np.random.Generator``
+    to draw from, for several intervals from one stream.
 
     >>> r = bootstrap_ci([1.0, 2.0, 3.0, 4.0, 10.0], n_resamples=999, method="bca", seed=1)
     >>> r.estimate, r.low < 4 < r.high, r.method
     (4.0, True, 'bca')
 
     **Limitations.** Bootstrap intervals fall short of their level in small samples, most for skewed data. In the
-    coverage simulations of tests/metrics/test_stats.py (2,000 samples of 15, 1,000 resamples each), nominal 95%
+    coverage simulations of tests/stats/test_intervals.py (2,000 samples of 15, 1,000 resamples each), nominal 95%
     intervals covered the mean of a normal sample 0.93 of the time with every method, and the mean of an
     exponential sample 0.88 (percentile), 0.87 (basic) and 0.89 (BCa), missing mostly on the side the skew points
     to. Prefer BCa for small n, or an exact method where one exists (:func:`exact_binomial_ci` for rates); use 1,000
     or more resamples where a conclusion rests on the interval. The items must be independent: for several training
-    runs scored on shared prompts use :mod:`genlab.metrics.replication`.
+    runs scored on shared prompts use :mod:`genlab.stats.hierarchical`.
     """
     x = _scores(values, "values")
     _check(n_resamples, confidence, method)
@@ -199,120 +214,6 @@ def bootstrap_ci(
     theta_b = _bootstrap_distribution((x,), stat, int(n_resamples), np.random.default_rng(seed))
     low, high = _interval((x,), stat, theta_hat, theta_b, confidence, method)
     return BootstrapCI(theta_hat, low, high, confidence, method, len(x), int(n_resamples))
-
-
-def _paired(a: Sequence[float], b: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    a, b = _scores(a, "a"), _scores(b, "b")
-    if len(a) != len(b):
-        raise ValueError(f"a and b must score the same items in the same order; got {len(a)} and {len(b)} scores")
-    return a, b
-
-
-def cohens_dz(a: Sequence[float], b: Sequence[float]) -> float:
-    """Paired effect size d_z = mean(a - b) / sd(a - b) (sd with ddof=1; Cohen 1988; Lakens 2013, eq. 6).
-
-    nan with fewer than 2 items or when every difference is 0; +-inf when all differences are equal and not 0.
-
-    >>> round(cohens_dz([3.0, 4.0, 5.0, 6.0], [1.0, 3.0, 3.0, 5.0]), 4)
-    2.5981
-    """
-    a, b = _paired(a, b)
-    d = a - b
-    if len(d) < 2:
-        return float("nan")
-    sd = d.std(ddof=1)
-    if sd == 0:
-        return float("nan") if d.mean() == 0 else float(np.sign(d.mean()) * np.inf)
-    return float(d.mean() / sd)
-
-
-def paired_bootstrap(
-    a: Sequence[float],
-    b: Sequence[float],
-    statistic: Statistic = np.mean,
-    *,
-    n_resamples: int = 9999,
-    confidence: float = 0.95,
-    method: Method = "percentile",
-    seed: int | None = 0,
-) -> PairedBootstrap:
-    """Paired bootstrap of ``statistic(a) - statistic(b)`` for two systems scored on the same items.
-
-    Items are resampled together (a_i stays with b_i), which removes the between-item variance that an unpaired
-    comparison would carry (Koehn 2004; Berg-Kirkpatrick et al. 2012). The interval is as in ``bootstrap_ci`` (same
-    resamples as ``scipy.stats.bootstrap((a, b), ..., paired=True, rng=seed)``). The p-value is two-sided for H0
-    "no difference", from the bootstrap distribution shifted to 0: (1 + #{|d* - d| >= |d|}) / (n_resamples + 1)
-    (Efron & Tibshirani 1993, 16.4). The effect size is Cohen's d_z of the per-item differences.
-
-    >>> r = paired_bootstrap([0.9, 0.8, 0.7, 0.9, 0.6, 0.8], [0.5, 0.6, 0.4, 0.7, 0.5, 0.6], n_resamples=999)
-    >>> round(r.difference, 4), r.low > 0, r.p_value < 0.05
-    (0.2333, True, True)
-    """
-    a, b = _paired(a, b)
-    _check(n_resamples, confidence, method)
-    vec = _vectorized(statistic)
-
-    def stat(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return vec(x) - vec(y)
-
-    diff = float(stat(a[None, :], b[None, :])[0])
-    theta_b = _bootstrap_distribution((a, b), stat, int(n_resamples), np.random.default_rng(seed))
-    low, high = _interval((a, b), stat, diff, theta_b, confidence, method)
-    extreme = np.count_nonzero(np.abs(theta_b - diff) >= abs(diff))
-    p_value = (1 + extreme) / (len(theta_b) + 1)
-    return PairedBootstrap(
-        diff, low, high, float(p_value), cohens_dz(a, b), confidence, method, len(a), int(n_resamples)
-    )
-
-
-def paired_permutation_test(
-    a: Sequence[float],
-    b: Sequence[float],
-    statistic: Statistic = np.mean,
-    *,
-    n_resamples: int = 9999,
-    alternative: Alternative = "two-sided",
-    seed: int | None = 0,
-) -> PermutationTest:
-    """Paired permutation (sign-flip) test of ``statistic(a - b)``: H0 says a_i and b_i are exchangeable.
-
-    Under H0 each difference is as likely to have either sign, so the null distribution is ``statistic`` of the
-    differences with random signs (Fisher 1935; Good 2005). All 2**n sign vectors are used when 2**n <=
-    ``n_resamples`` (exact test), otherwise ``n_resamples`` random ones with the +1 correction. p-values follow
-    ``scipy.stats.permutation_test(..., permutation_type="samples")``, including its tolerance for ties; the
-    exact p-values are identical to it.
-
-    >>> r = paired_permutation_test([0.9, 0.8, 0.7, 0.9, 0.6, 0.8], [0.5, 0.6, 0.4, 0.7, 0.5, 0.6])
-    >>> r.exact, r.n_resamples, r.p_value  # only the observed signs (all +) reach the observed mean: 2 / 64
-    (True, 64, 0.03125)
-    """
-    a, b = _paired(a, b)
-    _check(n_resamples)
-    if alternative not in ("two-sided", "less", "greater"):
-        raise ValueError(f"alternative must be 'two-sided', 'less' or 'greater', got {alternative!r}")
-    stat = _vectorized(statistic)
-    d = a - b
-    n = len(d)
-    observed = float(stat(d[None, :])[0])
-    exact = n < 63 and 2**n <= n_resamples
-    if exact:
-        bits = (np.arange(2**n, dtype=np.int64)[:, None] >> np.arange(n)[None, :]) & 1
-        null = stat(np.where(bits == 1, -d, d))
-    else:
-        rng = np.random.default_rng(seed)
-        batch = max(1, _BATCH_ELEMENTS // n)
-        null = np.concatenate(
-            [
-                stat(np.where(rng.integers(0, 2, (min(batch, n_resamples - s), n)) == 1, -d, d))
-                for s in range(0, n_resamples, batch)
-            ]
-        )
-    adjust = 0 if exact else 1  # a random test counts the observed arrangement (Phipson & Smyth 2010)
-    gamma = abs(observed) * np.finfo(np.float64).eps * 100  # scipy's tolerance for numerically equal values
-    p_less = (np.count_nonzero(null <= observed + gamma) + adjust) / (len(null) + adjust)
-    p_greater = (np.count_nonzero(null >= observed - gamma) + adjust) / (len(null) + adjust)
-    p = {"less": p_less, "greater": p_greater, "two-sided": 2 * min(p_less, p_greater)}[alternative]
-    return PermutationTest(observed, float(min(p, 1.0)), cohens_dz(a, b), alternative, exact, n, len(null))
 
 
 def exact_binomial_ci(k: int, n: int, confidence: float = 0.95) -> BinomialCI:
@@ -378,3 +279,56 @@ def rate_table(
         ci = exact_binomial_ci(int(group[success].astype(bool).sum()), len(group), confidence)
         rows.append([*key, ci.n, ci.k, ci.estimate, ci.low, ci.high])
     return pd.DataFrame(rows, columns=columns)
+
+
+def corpus_bootstrap(
+    n: int, fn: Callable[[np.ndarray], float], *, n_resamples: int = 200, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
+    """(estimate, low, high): ``fn`` on all item indices, and the percentile interval of ``fn`` on resampled indices
+    (resamples where ``fn`` is nan are left out; nan bounds if all are). For a statistic of the whole corpus, e.g.
+    rep-n or diversity; for one that reads duplicated texts as signal (Self-BLEU, Zipf, MAUVE), use
+    :func:`corpus_jackknife`.
+
+    >>> corpus_bootstrap(4, lambda idx: float(len(set(idx.tolist()))), n_resamples=50)[0]
+    4.0
+    """
+    if n_resamples < 1:
+        raise ValueError("n_resamples must be at least 1")
+    rng = np.random.default_rng(seed)
+    estimate = fn(np.arange(n))
+    stats = np.array([fn(rng.integers(0, n, n)) for _ in range(n_resamples)], dtype=float)
+    stats = stats[~np.isnan(stats)]
+    low, high = percentile_interval(stats, confidence) if len(stats) else (float("nan"), float("nan"))
+    return float(estimate), low, high
+
+
+def corpus_jackknife(
+    n: int, fn: Callable[[np.ndarray], float], *, groups: int = 10, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
+    """(estimate, low, high) by the grouped delete-d jackknife: for corpus statistics a bootstrap would bias.
+
+    Drawing texts with replacement puts duplicate texts into a resample. Statistics of the whole corpus that
+    look at which texts are alike (MAUVE's clusters) or at the shape of the word-frequency table (Zipf) read
+    the duplicates as signal, so the bootstrap distribution is shifted and can exclude the estimate itself.
+    The jackknife only ever deletes texts. The items are dealt at random (``seed``) into ``groups`` groups of
+    near-equal size; with θ_(g) the statistic without group g and θ̄ their mean,
+    se² = (G−1)/G · Σ_g (θ_(g) − θ̄)² (Quenouille 1956; Tukey 1958; grouped form: Efron & Tibshirani 1993,
+    §11.5), and the interval is estimate ± t_{G−1} · se. With ``groups=n`` this is the delete-one jackknife,
+    whose standard error for the mean is exactly s/√n:
+
+    >>> x = np.array([1.0, 4.0, 2.0, 8.0, 5.0])
+    >>> est, low, high = corpus_jackknife(5, lambda i: float(x[i].mean()), groups=5)
+    >>> from scipy import stats
+    >>> se = x.std(ddof=1) / np.sqrt(5)
+    >>> bool(np.isclose(high - est, stats.t.ppf(0.975, 4) * se))
+    True
+    """
+    if not 2 <= groups <= n:
+        raise ValueError(f"groups must be between 2 and the number of items ({n}), got {groups}")
+    rng = np.random.default_rng(seed)
+    label = rng.permutation(n) % groups
+    estimate = fn(np.arange(n))
+    leave_out = np.array([fn(np.flatnonzero(label != g)) for g in range(groups)], dtype=float)
+    se = float(np.sqrt((groups - 1) / groups * np.sum((leave_out - leave_out.mean()) ** 2)))
+    half = float(t.ppf(1 - (1 - confidence) / 2, groups - 1)) * se
+    return float(estimate), float(estimate) - half, float(estimate) + half

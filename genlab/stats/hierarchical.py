@@ -1,4 +1,4 @@
-"""Replicated method comparisons: several training runs per arm, scored on shared items; equivalence; power.
+"""Replicated method comparisons: several training runs per arm, scored on shared items.
 
 A fine-tuning method is compared fairly only over several training runs (seeds) per arm, because two runs of the
 same method differ. Scores then vary at two levels, the run and the item (prompt), and an interval that resamples
@@ -8,12 +8,12 @@ score; in the usual **crossed** design every run of every arm is scored on the s
 - :func:`hierarchical_bootstrap`: interval of each arm's mean score that resamples runs and items (Davison &
   Hinkley 1997, 3.8; Field & Welsh 2007; Saravanan et al. 2020).
 - :func:`mixed_model_ci`: the same mean with a random-effects (mixed model) t interval; holds its coverage with as
-  few as 3 runs, where the bootstrap cannot (measured in tests/metrics/test_replication.py).
+  few as 3 runs, where the bootstrap cannot (measured in tests/stats/test_hierarchical.py).
 - :func:`paired_hierarchical_comparison`: arm A minus arm B, items paired across arms, runs independent; interval,
   p-value, and the smallest p-value the run-level permutation test can reach with these run counts.
-- :func:`tost`, :func:`tost_proportions`: equivalence ("close to human") by two one-sided tests with a margin
-  stated in advance (Schuirmann 1987), never by an ad-hoc band around a point estimate.
-- :func:`power_paired_t`, :func:`n_for_power`: power of the paired t-test and the number of items it needs.
+
+Equivalence ("close to human") is in :mod:`genlab.stats.equivalence`, power and sample size in
+:mod:`genlab.stats.power`.
 
 >>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(0)
@@ -35,9 +35,10 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import nct, norm, t
+from scipy.stats import t
 
-from genlab.metrics.stats import _BATCH_ELEMENTS, Alternative, _check, _scores
+from genlab.stats.intervals import _BATCH_ELEMENTS, _check, percentile_interval
+from genlab.stats.paired import _tail_p_values
 
 Design = Literal["crossed", "nested"]
 Interval = Literal["mixed", "bootstrap"]
@@ -60,25 +61,6 @@ class HierarchicalComparison:
     n_runs_b: int
     n_items: int
     n_resamples: int  # bootstrap resamples and, when not exact, permutations
-
-
-@dataclass(frozen=True)
-class EquivalenceTest:
-    difference: float  # a - b: mean difference, or k_a / n_a - k_b / n_b for proportions
-    low: float  # the 1 - 2 alpha confidence interval of the difference
-    high: float
-    margin_low: float  # equivalence region (margin_low, margin_high), stated before seeing the data
-    margin_high: float
-    p_lower: float  # one-sided test of H0: difference <= margin_low
-    p_upper: float  # one-sided test of H0: difference >= margin_high
-    p_value: float  # max(p_lower, p_upper), the TOST p-value
-    equivalent: bool  # p_value < alpha, the same as the interval lying inside the margins
-    alpha: float
-    confidence: float  # 1 - 2 alpha
-    test: str  # "paired t", "Welch t" or "Agresti-Caffo z"
-    df: float  # degrees of freedom of the t reference distribution (inf for z)
-    n_a: int
-    n_b: int
 
 
 # --- tidy table -> score matrices ---------------------------------------------------------------------------------
@@ -152,7 +134,7 @@ def _enough(n_runs: int, n_items: int, what: str, min_runs: int = 2) -> None:
     if n_runs < min_runs:
         raise ValueError(
             f"{what}: {n_runs} run; run-level variation needs at least 2 runs (3 or more recommended). For one run, "
-            "genlab.metrics.stats.bootstrap_ci on its item scores gives an interval that ignores run-to-run variation"
+            "genlab.stats.bootstrap_ci on its item scores gives an interval that ignores run-to-run variation"
         )
     if n_items < 2:
         raise ValueError(f"{what}: {n_items} item; need at least 2 items per run")
@@ -205,12 +187,6 @@ def _nested_means(runs: list[np.ndarray], n_resamples: int, rng: np.random.Gener
         keep = np.arange(width) < n[..., None]
         out.append(((padded[picked[..., None], idx] * keep).sum(-1) / n).mean(-1))
     return np.concatenate(out)
-
-
-def _percentile(theta_b: np.ndarray, confidence: float) -> tuple[float, float]:
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(theta_b, [alpha, 1 - alpha])
-    return float(low), float(high)
 
 
 # --- mixed model (balanced crossed random effects, ANOVA estimates) -----------------------------------------------
@@ -332,7 +308,7 @@ def hierarchical_bootstrap(
             estimate = float(np.mean([r.mean() for r in runs]))
             theta_b = _nested_means(runs, int(n_resamples), rng)
             n_runs, n_items, n = len(runs), len(group[[run, item]].drop_duplicates()), len(values)
-        low, high = _percentile(theta_b, confidence)
+        low, high = percentile_interval(theta_b, confidence)
         rows.append(
             ({arm: key} if arm else {})
             | {
@@ -420,11 +396,8 @@ def _run_permutation(
         in_a = np.zeros((n_resamples, total), dtype=bool)
         in_a[np.arange(n_resamples)[:, None], chosen] = True
     null = (in_a @ pooled) / n_a - (~in_a @ pooled) / (total - n_a)
-    adjust = 0 if exact else 1  # a random test counts the observed arrangement (Phipson & Smyth 2010)
-    gamma = abs(observed) * np.finfo(np.float64).eps * 100  # scipy.stats.permutation_test's tolerance for ties
-    p_less = (np.count_nonzero(null <= observed + gamma) + adjust) / (len(null) + adjust)
-    p_greater = (np.count_nonzero(null >= observed - gamma) + adjust) / (len(null) + adjust)
-    p_min = 2 / (len(null) + adjust)
+    p_less, p_greater = _tail_p_values(null, observed, exact)
+    p_min = 2 / (len(null) + (0 if exact else 1))  # the observed arrangement alone reaches it, in both tails
     return float(min(2 * min(p_less, p_greater), 1.0)), float(min(p_min, 1.0)), exact
 
 
@@ -525,7 +498,7 @@ def paired_hierarchical_comparison(
         for size in _batches(int(n_resamples), 3 * n_items + runs_a + runs_b):
             ca, cb, items = _counts(rng, runs_a, size), _counts(rng, runs_b, size), _counts(rng, n_items, size)
             theta_b.append((((ca @ ma) / runs_a - (cb @ mb) / runs_b) * items).sum(1) / n_items)
-        low, high = _percentile(np.concatenate(theta_b), confidence)
+        low, high = percentile_interval(np.concatenate(theta_b), confidence)
         df, p_value, test, kind = float("nan"), p_perm, "run-level permutation", "hierarchical bootstrap, percentile"
     return HierarchicalComparison(
         diff,
@@ -544,224 +517,3 @@ def paired_hierarchical_comparison(
         n_items,
         int(n_resamples),
     )
-
-
-# --- equivalence ----------------------------------------------------------------------------------------------------
-def _margins(margin, alpha: float) -> tuple[float, float]:
-    if not 0 < alpha < 0.5:
-        raise ValueError(f"alpha must be in (0, 0.5), e.g. 0.05 (the interval is 1 - 2 alpha); got {alpha!r}")
-    if isinstance(margin, (int, float, np.integer, np.floating)) and not isinstance(margin, bool):
-        low, high = -float(margin), float(margin)
-    elif isinstance(margin, (tuple, list)) and len(margin) == 2:
-        low, high = float(margin[0]), float(margin[1])
-    else:
-        raise ValueError(f"margin must be a positive number m (region -m..m) or a pair (low, high), got {margin!r}")
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise ValueError(f"the equivalence region needs low < high, both finite; got ({low}, {high})")
-    return low, high
-
-
-def _two_one_sided(diff, se, df, low, high, alpha, dist) -> tuple[float, float, float, float]:
-    """(p_lower, p_upper, ci_low, ci_high) for a difference with standard error se and reference distribution."""
-    if se == 0:  # no spread: the difference is known exactly
-        return float(diff <= low), float(diff >= high), diff, diff
-    p_lower = float(dist.sf((diff - low) / se, *df))
-    p_upper = float(dist.cdf((diff - high) / se, *df))
-    half = float(dist.ppf(1 - alpha, *df)) * se
-    return p_lower, p_upper, diff - half, diff + half
-
-
-def tost(
-    a: Sequence[float],
-    b: Sequence[float],
-    margin: float | tuple[float, float],
-    *,
-    paired: bool,
-    alpha: float = 0.05,
-) -> EquivalenceTest:
-    """Two one-sided t-tests for equivalence of means: is mean(a) - mean(b) inside (-margin, margin)? (Schuirmann
-    1987; Lakens 2017, "Equivalence tests", Soc. Psychol. Personal. Sci. 8:355-362).
-
-    H0: the difference is at most ``margin_low`` or at least ``margin_high``; equivalence is shown by rejecting both
-    one-sided nulls at ``alpha``: p_lower tests difference <= low, p_upper tests difference >= high, and the TOST
-    p-value is their maximum. Equivalently the 1 - 2 alpha (90% for alpha = 0.05) confidence interval lies inside
-    the margins. ``paired=True``: a and b score the same items (e.g. a model's and the human continuation of the same
-    prompt): a t-test on the differences, df = n - 1. ``paired=False``: Welch's t with Welch-Satterthwaite df.
-    ``margin``: m for (-m, m), or (low, high), in the score's units; state it before looking at the data. Same
-    p-values as statsmodels' ``ttost_paired`` / ``ttost_ind(..., usevar="unequal")``.
-
-    >>> human = [0.50, 0.61, 0.47, 0.55, 0.58, 0.52, 0.49, 0.60, 0.53, 0.56]
-    >>> model = [0.52, 0.60, 0.49, 0.54, 0.57, 0.55, 0.50, 0.58, 0.55, 0.55]
-    >>> r = tost(model, human, 0.03, paired=True)
-    >>> round(r.difference, 3), round(r.low, 4), round(r.high, 4), round(r.p_value, 4), r.equivalent
-    (0.004, -0.0063, 0.0143, 0.0006, True)
-
-    **Limitations.** The conclusion is only as meaningful as the margin: a wide margin makes anything "equivalent",
-    so justify it (e.g. the smallest difference that matters, or the spread between two human samples) before the
-    data are seen. Failing to show equivalence is not evidence of a difference. The t reference assumes roughly
-    normal means (fine for a few dozen items; check with :func:`genlab.metrics.stats.bootstrap_ci` when skewed).
-    """
-    low, high = _margins(margin, alpha)
-    if paired:
-        x, y = _scores(a, "a"), _scores(b, "b")
-        if len(x) != len(y):
-            raise ValueError(f"paired=True needs a and b scored on the same items; got {len(x)} and {len(y)} scores")
-        if len(x) < 2:
-            raise ValueError("need at least 2 paired items")
-        d = x - y
-        diff, se, df, test = float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d))), len(d) - 1.0, "paired t"
-    else:
-        x, y = _scores(a, "a"), _scores(b, "b")
-        if len(x) < 2 or len(y) < 2:
-            raise ValueError(f"Welch's test needs at least 2 scores per sample; got {len(x)} and {len(y)}")
-        va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
-        diff, se, test = float(x.mean() - y.mean()), float(math.sqrt(va + vb)), "Welch t"
-        df = (va + vb) ** 2 / (va**2 / (len(x) - 1) + vb**2 / (len(y) - 1)) if va + vb > 0 else float("nan")
-    p_lower, p_upper, ci_low, ci_high = _two_one_sided(diff, se, (df,), low, high, alpha, t)
-    p_value = max(p_lower, p_upper)
-    return EquivalenceTest(
-        diff,
-        ci_low,
-        ci_high,
-        low,
-        high,
-        p_lower,
-        p_upper,
-        p_value,
-        bool(p_value < alpha),
-        alpha,
-        1 - 2 * alpha,
-        test,
-        float(df),
-        len(x),
-        len(y),
-    )
-
-
-def tost_proportions(
-    k_a: int, n_a: int, k_b: int, n_b: int, margin: float | tuple[float, float], *, alpha: float = 0.05
-) -> EquivalenceTest:
-    """Two one-sided z-tests for equivalence of two independent proportions, k_a / n_a - k_b / n_b, on the
-    Agresti-Caffo scale (Agresti & Caffo 2000: add one success and one failure to each sample).
-
-    With p~ = (k + 1) / (n + 2): d~ = p~_a - p~_b, se = sqrt(p~_a (1 - p~_a) / (n_a + 2) + p~_b (1 - p~_b) /
-    (n_b + 2)); p_lower = P(Z >= (d~ - low) / se), p_upper = P(Z <= (d~ - high) / se), and the 1 - 2 alpha interval
-    d~ +- z se. ``difference`` is the raw k_a / n_a - k_b / n_b. Same as statsmodels'
-    ``tost_proportions_2indep(..., method="agresti-caffo")``.
-
-    >>> r = tost_proportions(52, 400, 47, 380, 0.05)  # repetition in 13% vs 12.4% of generations
-    >>> round(r.difference, 4), round(r.p_value, 4), r.equivalent
-    (0.0063, 0.0335, True)
-
-    **Limitations.** Independent samples only (two sets of generations, not the same prompts scored twice). A normal
-    approximation: the Agresti-Caffo adjustment keeps coverage near nominal from about 10 trials per sample, but
-    rates near 0 or 1 with small n remain approximate. The margin must be stated in advance, in proportion units.
-    """
-    for name, v in (("k_a", k_a), ("n_a", n_a), ("k_b", k_b), ("n_b", n_b)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise ValueError(f"{name} must be an integer count, got {v!r}")
-    if not (0 <= k_a <= n_a and 0 <= k_b <= n_b and n_a >= 1 and n_b >= 1):
-        raise ValueError(f"need 0 <= k <= n and n >= 1 in both samples; got {k_a}/{n_a} and {k_b}/{n_b}")
-    low, high = _margins(margin, alpha)
-    pa, pb = (k_a + 1) / (n_a + 2), (k_b + 1) / (n_b + 2)
-    se = math.sqrt(pa * (1 - pa) / (n_a + 2) + pb * (1 - pb) / (n_b + 2))
-    p_lower, p_upper, ci_low, ci_high = _two_one_sided(pa - pb, se, (), low, high, alpha, norm)
-    p_value = max(p_lower, p_upper)
-    return EquivalenceTest(
-        k_a / n_a - k_b / n_b,
-        ci_low,
-        ci_high,
-        low,
-        high,
-        p_lower,
-        p_upper,
-        p_value,
-        bool(p_value < alpha),
-        alpha,
-        1 - 2 * alpha,
-        "Agresti-Caffo z",
-        math.inf,
-        int(n_a),
-        int(n_b),
-    )
-
-
-# --- power ----------------------------------------------------------------------------------------------------------
-def _power_args(effect_size_dz: float, alpha: float, alternative: str) -> None:
-    if not np.isfinite(effect_size_dz):
-        raise ValueError(f"effect_size_dz must be a finite number (Cohen's d_z), got {effect_size_dz!r}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), e.g. 0.05; got {alpha!r}")
-    if alternative not in ("two-sided", "less", "greater"):
-        raise ValueError(f"alternative must be 'two-sided', 'less' or 'greater', got {alternative!r}")
-
-
-def power_paired_t(effect_size_dz: float, n: int, alpha: float = 0.05, alternative: Alternative = "two-sided") -> float:
-    """Power of the paired t-test with n pairs when the true effect is Cohen's d_z = mean(a - b) / sd(a - b).
-
-    The statistic follows a noncentral t with df = n - 1 and noncentrality d_z sqrt(n) (Cohen 1988, ch. 2): power =
-    P(T > t_{1-alpha/2}) + P(T < -t_{1-alpha/2}) for two-sided tests, one tail otherwise ("greater": H1 says a > b).
-    Same as statsmodels' ``TTestPower().power`` and G*Power's "means: difference between two dependent means".
-
-    >>> round(power_paired_t(0.5, 34), 4)  # Cohen's "medium" paired effect with 34 pairs
-    0.8078
-
-    **Limitations.** Assumes normal differences and a known d_z; a d_z guessed from a small pilot is itself
-    uncertain, so plan for a range. For 0/1 scores the t-test is an approximation. Power for one test: within a
-    corrected family (Holm over m tests) use alpha / m for the first test as a conservative plan.
-    """
-    _power_args(effect_size_dz, alpha, alternative)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer number of pairs >= 2, got {n!r}")
-    df, nc = n - 1, effect_size_dz * math.sqrt(n)
-    if alternative == "two-sided":
-        crit = t.ppf(1 - alpha / 2, df)
-        return float(nct.sf(crit, df, nc) + nct.cdf(-crit, df, nc))
-    crit = t.ppf(1 - alpha, df)
-    return float(nct.sf(crit, df, nc) if alternative == "greater" else nct.cdf(-crit, df, nc))
-
-
-def n_for_power(
-    effect_size_dz: float,
-    power: float = 0.8,
-    alpha: float = 0.05,
-    alternative: Alternative = "two-sided",
-    *,
-    max_n: int = 10**7,
-) -> int:
-    """Smallest number of pairs n for which :func:`power_paired_t` reaches ``power`` (noncentral t, Cohen 1988).
-
-    Searches integers (power grows with n for a fixed effect), so the answer is the n to plan for, not a fraction.
-
-    >>> n_for_power(0.5), n_for_power(0.2)  # G*Power: 34 and 199 pairs for 80% power at alpha = 0.05
-    (34, 199)
-
-    **Limitations.** As :func:`power_paired_t`: the answer is only as good as the assumed d_z. Items are the unit
-    here; with several training runs per arm the run-to-run variance also limits power, and more items cannot
-    remove it (see :func:`paired_hierarchical_comparison`).
-    """
-    _power_args(effect_size_dz, alpha, alternative)
-    if not alpha < power < 1:
-        raise ValueError(f"power must lie between alpha ({alpha}) and 1, e.g. 0.8; got {power!r}")
-    if (
-        effect_size_dz == 0
-        or (alternative == "greater" and effect_size_dz < 0)
-        or (alternative == "less" and effect_size_dz > 0)
-    ):
-        raise ValueError(
-            f"no sample size gives power {power} for d_z={effect_size_dz} with alternative={alternative!r}"
-        )
-    lo, hi = 2, 2
-    while power_paired_t(effect_size_dz, hi, alpha, alternative) < power:
-        lo, hi = hi + 1, hi * 2
-        if hi > max_n:
-            raise ValueError(
-                f"more than max_n={max_n} pairs needed for d_z={effect_size_dz}; is the effect size right?"
-            )
-    while lo < hi:  # smallest n in [lo, hi] with enough power
-        mid = (lo + hi) // 2
-        if power_paired_t(effect_size_dz, mid, alpha, alternative) >= power:
-            hi = mid
-        else:
-            lo = mid + 1
-    return hi

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from genlab.metrics.multiplicity import adjust_family, benjamini_hochberg, holm
+from genlab.stats.multiplicity import adjust_family, benjamini_hochberg, holm
 
 # Benjamini & Hochberg (1995), the worked example (15 endpoints): at q = 0.05 the FDR procedure rejects the four
 # smallest; Bonferroni-type procedures reject three.
