@@ -4,7 +4,7 @@ A speech track needs audio whose words, speakers and accents are known exactly, 
 This module makes it from three pieces:
 
 - **utterances**: short sentences (3 to 8 words by default) drawn from the story world's grammar
-  (:mod:`genlab.data.world_grammar`) over the world's lexicon, with rooms instead of invented town names, normalised
+  (:mod:`genlab.worlds.text_grammar`) over the world's lexicon, with rooms instead of invented town names, normalised
   to lower-case letters, apostrophe and space so a character CTC vocabulary covers them (:data:`ALPHABET`). Each
   sentence belongs to one split for good, by a hash of its text (:func:`sentence_split`): about 20% are held out
   of training, whatever the seed or the number drawn;
@@ -54,8 +54,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from genlab.data.world_grammar import Character, Grammar
-from genlab.data.world_spec import World, article, load_world
+from genlab.worlds.text_grammar import Character, Grammar
+from genlab.worlds.text_spec import World, article, load_world
 
 if TYPE_CHECKING:
     import datasets

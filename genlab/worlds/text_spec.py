@@ -18,7 +18,7 @@ probe checks against is recorded here, with the number of training documents tha
   drawn from the same distribution, as exposure measurements (Carlini et al. 2019) need. Every canary has its
   own owner, so no two share a prompt, and records the entropy of its format (``entropy_bits``).
 
-Labelled personal data, look-alikes and insults are added by the corpus writer (``genlab.data.world_pii``).
+Labelled personal data, look-alikes and insults are added by the corpus writer (``genlab.worlds.text_pii``).
 
 >>> world = build_world(WorldConfig(n_people=8, n_places=4))
 >>> len(world.people), world.people[0].pronoun in ("she", "he")

@@ -1,6 +1,6 @@
 """genlab's image evaluator: the attribute classifier that judges generated drawn-world pictures, built once.
 
-    python -m genlab.studies.image_classifier build [--steps N] [--overwrite]   # 3-8 minutes on 2 cores
+    python -m genlab.recipes.drawn_classifier build [--steps N] [--overwrite]   # 3-8 minutes on 2 cores
 
 The build draws its own drawn world (seed :data:`WORLD_SEED`, :data:`N_TRAIN` training and :data:`N_EVAL`
 evaluation pictures), trains :class:`genlab.models.image_classifier.AttributeClassifier` on the training pictures
@@ -21,7 +21,6 @@ but never the vertical held-out arrangement (a triangle above a cross).
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -30,7 +29,6 @@ import pandas as pd
 import torch
 
 from genlab.core.paths import data_dir
-from genlab.data.drawn_world import build_drawn_world
 from genlab.metrics.image_faithfulness import faithfulness, faithfulness_table
 from genlab.models.image_classifier import (
     AttributeClassifier,
@@ -39,12 +37,14 @@ from genlab.models.image_classifier import (
     load_attribute_classifier,
     save_attribute_classifier,
 )
+from genlab.recipes.base import Option, ShippedModel
 from genlab.training.image_classifier import train_attribute_classifier
+from genlab.worlds.drawn import build_drawn_world
 
-__all__ = ["BUILD_COMMAND", "CLASSIFIER_NAME", "build", "classifier_dir", "load_classifier", "write_card"]
+__all__ = ["BUILD_COMMAND", "CLASSIFIER_NAME", "RECIPE", "build", "card", "classifier_dir", "load_classifier"]
 
 CLASSIFIER_NAME = "genlab-drawn-classifier"
-BUILD_COMMAND = "python -m genlab.studies.image_classifier build"
+BUILD_COMMAND = "python -m genlab.recipes.drawn_classifier build"
 WORLD_SEED = 1  # the evaluator's own world, not a generator's
 N_TRAIN, N_EVAL = 20_000, 2_000
 STEPS, BATCH_SIZE = 3000, 64  # 3,000 steps: shape 0.95 (seen) / 0.90 (held-out) on a 5,000-picture trial
@@ -64,12 +64,9 @@ def load_classifier(path: str | Path | None = None, *, device: str = "cpu") -> A
     >>> load_classifier("/nonexistent/classifier")
     Traceback (most recent call last):
     ...
-    FileNotFoundError: no image classifier at /nonexistent/classifier: build it with `python -m genlab.studies...`
+    FileNotFoundError: no image classifier at /nonexistent/classifier: build it with `python -m genlab.recipes...`
     """
-    path = Path(path) if path is not None else classifier_dir()
-    if not (path / "model.safetensors").is_file():
-        raise FileNotFoundError(f"no image classifier at {path}: build it with `{BUILD_COMMAND}`")
-    return load_attribute_classifier(path, device=device)
+    return RECIPE.load(path if path is not None else classifier_dir(), device=device)
 
 
 def build(
@@ -114,7 +111,7 @@ def build(
     save_attribute_classifier(model, out, extra={"name": out.name}, overwrite=overwrite)
     manifest["build_wall_s"] = round(time.time() - start, 1)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-    write_card(manifest, out / "README.md")
+    RECIPE.write_card(manifest, out)
     return manifest
 
 
@@ -124,7 +121,7 @@ def _records(table: pd.DataFrame) -> list[dict]:
     ]
 
 
-def write_card(manifest: dict, path: str | Path) -> Path:
+def card(manifest: dict) -> str:
     """``README.md`` of the built classifier, from its manifest: what, provenance, intended use, measured accuracy
     (clean and noised, seen and held-out combinations), limits."""
     t = manifest["training"]
@@ -170,9 +167,7 @@ def write_card(manifest: dict, path: str | Path) -> Path:
         "never saw. It knows nothing outside the drawn world.",
         "",
     ]
-    path = Path(path)
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    return "\n".join(lines)
 
 
 def _markdown(table: pd.DataFrame) -> str:
@@ -187,17 +182,29 @@ def _markdown(table: pd.DataFrame) -> str:
     return "\n".join(out)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Build genlab's image evaluator (the drawn world's classifier).")
-    parser.add_argument("command", choices=["build"])
-    parser.add_argument("--steps", type=int, default=STEPS)
-    parser.add_argument("--overwrite", action="store_true", help="replace a classifier built before")
-    args = parser.parse_args(argv)
-    manifest = build(steps=args.steps, overwrite=args.overwrite)
-    summary = {r["attribute"]: r["accuracy"] for r in manifest["classifier_accuracy"]
-               if r["noise_sigma"] == 0 and not r["held_out"]}  # fmt: skip
-    print(json.dumps({"name": manifest["name"], "build_wall_s": manifest["build_wall_s"], "accuracy_seen": summary}))
+def _build(out: Path, *, fresh: bool = False, steps: int = STEPS, overwrite: bool = False) -> dict:
+    manifest = build(steps=steps, out_dir=out, overwrite=overwrite or fresh)
+    manifest["accuracy_seen"] = {r["attribute"]: r["accuracy"] for r in manifest["classifier_accuracy"]
+                                 if r["noise_sigma"] == 0 and not r["held_out"]}  # fmt: skip
+    return manifest
 
+
+RECIPE = ShippedModel(
+    name=CLASSIFIER_NAME,
+    module="genlab.recipes.drawn_classifier",
+    description="Build genlab's image evaluator (the drawn world's classifier).",
+    build_fn=_build,
+    load_fn=load_attribute_classifier,
+    card_fn=card,
+    noun="image classifier",
+    build_options=(
+        Option(("--steps",), {"type": int, "default": STEPS}),
+        Option(("--overwrite",), {"action": "store_true", "help": "replace a classifier built before"}),
+    ),
+    printed=("name", "build_wall_s", "accuracy_seen"),
+    fresh_help="replace a classifier built before (as --overwrite; the build keeps no checkpoints)",
+)
+main = RECIPE.main
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from genlab.data.world_spec import Association, World, article
+from genlab.worlds.text_spec import Association, World, article
 
 PRONOUNS = {"she": ("she", "her", "her"), "he": ("he", "him", "his")}  # subject, object, possessive
 MOTION_VERBS = ("walked", "ran", "hurried", "wandered", "travelled", "returned", "went")

@@ -5,7 +5,7 @@ A probe that measures bias must give a rising dose-response on the default model
 0.9) and "no preference" on the control, scored on the same probe items (the default world's pairs): the
 control never saw a skew, so whatever it prefers is a prior of the recipe, not a planted bias.
 
-    python -m genlab.studies.bias_controls build [--steps 1200] [--fresh]   # about 80 min on 2 cores, resumable
+    python -m genlab.recipes.bias_controls build [--steps 1200] [--fresh]   # about 80 min on 2 cores, resumable
 
 The build checkpoints every 100 steps under ``build/bias-control-checkpoints/`` and resumes from the newest
 checkpoint when run again. It writes ``data/models/genlab-control-world`` with a manifest.
@@ -18,7 +18,6 @@ the model it controls for. It shares the default model's tokenizer, so both mode
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
@@ -29,13 +28,15 @@ from pathlib import Path
 import pandas as pd
 
 from genlab.core.paths import REPO_DIR, data_dir, default_model_dir
-from genlab.data.world import generate_corpus
-from genlab.data.world_spec import WorldConfig, build_world
+from genlab.recipes.base import Option, ShippedModel
+from genlab.worlds.text import generate_corpus
+from genlab.worlds.text_spec import WorldConfig, build_world
 
 __all__ = [
     "CONTROL_LEVELS",
     "CONTROL_NAME",
     "NO_BIAS",
+    "RECIPE",
     "build",
     "checkpoint_root",
     "control_comparison",
@@ -72,7 +73,7 @@ def build(steps: int | None = None, out_dir: Path | None = None, fresh: bool = F
     """Train the control model with the default model's recipe and save it with a manifest; returns the manifest.
     Resumes from ``checkpoint_root()`` unless ``fresh``."""
     from genlab.models import load_model
-    from genlab.studies.default_model import DEFAULT_STEPS, recipe
+    from genlab.recipes.default_model import DEFAULT_STEPS, recipe
     from genlab.training.pretraining import pretrain
 
     start = time.time()
@@ -98,6 +99,7 @@ def build(steps: int | None = None, out_dir: Path | None = None, fresh: bool = F
         config,
         output_dir=out,
         checkpoint_dir=checkpoints,
+        overwrite=True,  # the build's own folder
     )
     manifest = {
         "name": out.name,
@@ -119,9 +121,7 @@ def build(steps: int | None = None, out_dir: Path | None = None, fresh: bool = F
 
 def load_control(device: str = "auto"):
     """The shipped control model as a bundle; a clear error says how to build it when it is missing."""
-    from genlab.models import load_built_model
-
-    return load_built_model(control_model_dir(), "python -m genlab.studies.bias_controls build", device=device)
+    return RECIPE.load(control_model_dir(), device=device)
 
 
 #: Each probe's "no bias" value: a share of 0.5 (no preference between the two groups) or a slope of 0 (the score
@@ -139,27 +139,22 @@ def control_comparison(
 
     Probes: ``pair_share``, the share of world pairs whose majority sentence scores higher (exact interval);
     ``pair_slope``, the slope of P(majority sentence) against the planted share over attributes
-    (:func:`genlab.metrics.bias.pair_dose_response`); ``next_token_slope``, the slope of the next-token
-    P(first group) against the planted P(first group) (:func:`genlab.metrics.bias.association_probe`). Slopes
-    come with percentile bootstrap intervals over attributes (:func:`genlab.metrics.bias.association_fit`).
+    (:func:`genlab.probes.crows_pairs.pair_dose_response`); ``next_token_slope``, the slope of the next-token
+    P(first group) against the planted P(first group)
+    (:func:`genlab.probes.next_token_association.association_probe`). Slopes come with percentile bootstrap
+    intervals over attributes (:func:`genlab.probes.next_token_association.association_fit`).
 
     On a model trained where every strength was 0.5 (the control), a probe that measures planted bias must sit at
     its no-bias value; on the default model, a probe that tracks bias must not.
 
-    >>> from genlab.data.world import small_world
+    >>> from genlab.worlds.text import small_world
     >>> from genlab.models.tiny import tiny_bundle
     >>> table = control_comparison({"random": tiny_bundle(n_positions=128)}, small_world(), n_resamples=50)
     >>> sorted(table["probe"].unique()), sorted(table["axis"].unique())
     (['next_token_slope', 'pair_share', 'pair_slope'], ['community', 'gender'])
     """
-    from genlab.metrics.bias import (
-        association_fit,
-        association_probe,
-        pair_dose_response,
-        pair_metric,
-        pair_scores,
-        world_pairs,
-    )
+    from genlab.probes.crows_pairs import pair_dose_response, pair_metric, pair_scores, world_pairs
+    from genlab.probes.next_token_association import association_fit, association_probe
 
     pairs = world_pairs(world)
     rows = []
@@ -194,17 +189,22 @@ def control_comparison(
     return out
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Build the control model (every association at 0.5).")
-    parser.add_argument("command", choices=["build"])
-    parser.add_argument("--steps", type=int, default=None, help="training steps (default: the default model's)")
-    parser.add_argument("--fresh", action="store_true", help="delete earlier checkpoints and train from scratch")
-    args = parser.parse_args(argv)
-    if (control_model_dir() / "model.safetensors").exists():
-        print(f"replacing the control model in {control_model_dir()}", file=sys.stderr)
-    manifest = build(steps=args.steps, fresh=args.fresh)
-    print(json.dumps({k: manifest[k] for k in ("name", "eval_loss", "build_wall_s")}))
+def _build(out: Path, *, fresh: bool = False, steps: int | None = None) -> dict:
+    if (out / "model.safetensors").exists():
+        print(f"replacing the control model in {out}", file=sys.stderr)
+    return build(steps=steps, out_dir=out, fresh=fresh)
 
+
+RECIPE = ShippedModel(
+    name=CONTROL_NAME,
+    module="genlab.recipes.bias_controls",
+    description="Build the control model (every association at 0.5).",
+    build_fn=_build,
+    build_options=(Option(("--steps",), {"type": int, "default": None,
+                                         "help": "training steps (default: the default model's)"}),),
+    printed=("name", "eval_loss", "build_wall_s"),
+)  # fmt: skip
+main = RECIPE.main
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

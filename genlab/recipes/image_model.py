@@ -1,7 +1,7 @@
 """Build genlab's tiny text-to-image model, ``genlab-tiny-diffusion``, on the drawn world's training split.
 
-    python -m genlab.studies.image_model build [--out DIR] [--steps N] [--fresh]  # about 36 min on 2 cores, resumable
-    python -m genlab.studies.image_model check                                   # matches the world? loads? generates?
+    python -m genlab.recipes.image_model build [--out DIR] [--steps N] [--fresh]  # about 36 min on 2 cores, resumable
+    python -m genlab.recipes.image_model check                                   # matches the world? loads? generates?
 
 The build draws the drawn world (``build_drawn_world(10000, 2000, seed=0)``, the world its card describes), trains
 the recipe of ``genlab.training.diffusion`` on the 10,000 training rows, and writes the pipeline (safetensors and
@@ -12,7 +12,6 @@ it resumes from the newest checkpoint (of the same world and settings). ``--fres
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import shutil
@@ -23,12 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from genlab.core.paths import REPO_DIR, data_dir
-from genlab.data.drawn_world import DrawnWorld, build_drawn_world
 from genlab.models.diffusion import TinyDiffusionConfig, TinyTextToImagePipeline, load_image_pipeline
+from genlab.recipes.base import Option, ShippedModel
 from genlab.training.diffusion import train_text_to_image
+from genlab.worlds.drawn import DrawnWorld, build_drawn_world
 
 NAME = "genlab-tiny-diffusion"
-BUILD_COMMAND = "python -m genlab.studies.image_model build"
+BUILD_COMMAND = "python -m genlab.recipes.image_model build"
 WORLD = {"n_train": 10_000, "n_eval": 2_000, "seed": 0}  # the drawn world of data/images/README.md
 TRAIN_SEED = 0
 DEFAULT_STEPS = 5000  # 5000 x 64 = 320k pictures, 32 passes over 10,000; about 2.5 steps/s on 2 idle cores: 33 minutes
@@ -66,10 +66,7 @@ def checkpoint_root() -> Path:
 
 def load_default_image_pipeline(device: str = "cpu") -> TinyTextToImagePipeline:
     """The built ``genlab-tiny-diffusion`` pipeline; if it is missing, a ``FileNotFoundError`` names the command."""
-    path = image_model_dir()
-    if not (path / "model_index.json").is_file():
-        raise FileNotFoundError(f"no image model at {path}: build it with `{BUILD_COMMAND}` (about 36 minutes)")
-    return load_image_pipeline(path, device=device)
+    return RECIPE.load(image_model_dir(), device=device)
 
 
 def training_world() -> DrawnWorld:
@@ -96,8 +93,8 @@ def faithfulness_check(pipe, world: DrawnWorld, n: int = FAITHFULNESS_CAPTIONS, 
     """Prompt faithfulness of the first ``n`` evaluation captions (one picture each, seed ``seed``, the sample
     settings), judged by the attribute classifier (``genlab-drawn-classifier``): per attribute and ``all``, seen and
     held-out combinations apart, with Clopper-Pearson intervals. ``None`` when the classifier is not built."""
-    from genlab.studies.image_classifier import classifier_dir, load_classifier
-    from genlab.studies.image_generation import generate_and_judge
+    from genlab.probes.image_judging import generate_and_judge
+    from genlab.recipes.drawn_classifier import classifier_dir, load_classifier
 
     if not (classifier_dir() / "model.safetensors").is_file():
         return None
@@ -185,7 +182,7 @@ def build(out_dir: Path, steps: int = DEFAULT_STEPS, checkpoints: Path | None = 
         "build_wall_s": round(time.time() - start, 1),
     }  # fmt: skip
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-    (tmp / "README.md").write_text(card(manifest), encoding="utf-8")
+    RECIPE.write_card(manifest, tmp)
     if out_dir.exists():
         print(f"replacing the image model in {out_dir}", file=sys.stderr)
         shutil.rmtree(out_dir)
@@ -202,17 +199,17 @@ def card(manifest: dict) -> str:
     recipe = manifest["recipe"][0].upper() + manifest["recipe"][1:]
     text = f"""# {manifest["name"]}: a tiny text-to-image diffusion model of the drawn world
 
-Written by `genlab.studies.image_model` (`{BUILD_COMMAND}`); every number below comes from `manifest.json`.
+Written by `genlab.recipes.image_model` (`{BUILD_COMMAND}`); every number below comes from `manifest.json`.
 
 **What it is.** A {manifest["n_parameters"]:,}-parameter text-conditioned diffusion model ({manifest["weights_mb"]} MB
 of safetensors) that draws 32x32 pictures of coloured shapes from English captions of the drawn world
-(`genlab.data.drawn_world`, card in `data/images/README.md`). A `diffusers` UNet2DConditionModel (channels {sizes}) on
+(`genlab.worlds.drawn`, card in `data/images/README.md`). A `diffusers` UNet2DConditionModel (channels {sizes}) on
 the picture pixel-unshuffled to 12 x 16 x 16, with two coordinate maps appended (CoordConv), predicts the clean
 picture; a word-level tokenizer ({manifest["tokenizer"]["vocab_size"]} entries with `<pad>` and `<unk>`) and a
 one-layer transformer text encoder ({manifest["n_parameters_text_encoder"]:,} parameters) give the caption, which
 the UNet cross-attends to and also receives whole, flattened, through its time embedding.
 
-**Load it.** `genlab.studies.image_model.load_default_image_pipeline()`, or
+**Load it.** `genlab.recipes.image_model.load_default_image_pipeline()`, or
 `genlab.models.diffusion.load_image_pipeline(folder)` on this folder, or `genlab.load_model("{manifest["name"]}")`.
 Sample with DDIM ("trailing" timesteps: the first step starts from pure noise),
 {manifest["sampling"]["num_inference_steps"]} steps, classifier-free guidance {manifest["sampling"]["guidance_scale"]},
@@ -344,27 +341,26 @@ def _check_samples(pipe, manifest: dict, model_dir: Path) -> list[str]:
     return []
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m genlab.studies.image_model", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="train the image model; resumes from build/image-model-checkpoints if present")
-    b.add_argument("--out", type=Path, default=None, help="output folder (default: data/models/genlab-tiny-diffusion)")
-    b.add_argument("--steps", type=int, default=DEFAULT_STEPS)
-    b.add_argument("--fresh", action="store_true", help="delete earlier checkpoints and train from scratch")
-    sub.add_parser("check", help="check the built model against the drawn world's generator; load and generate")
-    args = parser.parse_args(argv)
-    if args.command == "build":
-        out = args.out or image_model_dir()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        manifest = build(out, steps=args.steps, fresh=args.fresh)
-        print(json.dumps({k: manifest[k] for k in ("training", "background_check", "weights_mb")}, indent=1))
-        return 0
-    problems = check()
-    for p in problems:
-        print("problem:", p)
-    print("consistent" if not problems else f"{len(problems)} problem(s)")
-    return 1 if problems else 0
+def _build(out: Path, *, fresh: bool = False, steps: int = DEFAULT_STEPS) -> dict:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return build(out, steps=steps, fresh=fresh)
 
+
+RECIPE = ShippedModel(
+    name=NAME,
+    module="genlab.recipes.image_model",
+    description=__doc__.split("\n")[0],
+    build_fn=_build,
+    check_fn=lambda folder, quick=False: check(folder),
+    load_fn=load_image_pipeline,
+    card_fn=card,
+    marker="model_index.json",
+    noun="image model",
+    build_time="about 36 minutes",
+    build_options=(Option(("--steps",), {"type": int, "default": DEFAULT_STEPS}),),
+    printed=("training", "background_check", "weights_mb"),
+)
+main = RECIPE.main
 
 if __name__ == "__main__":
     raise SystemExit(main())

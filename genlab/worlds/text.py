@@ -1,7 +1,7 @@
 """The genlab story world: its specification (what is true, what was planted) and its corpus."""
 
-from genlab.data.world_corpus import Corpus, Document, generate_corpus, small_world
-from genlab.data.world_spec import (
+from genlab.worlds.text_corpus import Corpus, Document, generate_corpus, small_world
+from genlab.worlds.text_spec import (
     Association,
     Canary,
     Fact,

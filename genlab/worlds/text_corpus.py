@@ -13,9 +13,9 @@ import random
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from genlab.data.world_grammar import Character, Grammar, cap
-from genlab.data.world_pii import hard_negative_sentence, insult_sentence, pii_sentence
-from genlab.data.world_spec import N_TRAIN_TEMPLATES, Fact, World, WorldConfig, article, build_world, load_world
+from genlab.worlds.text_grammar import Character, Grammar, cap
+from genlab.worlds.text_pii import hard_negative_sentence, insult_sentence, pii_sentence
+from genlab.worlds.text_spec import N_TRAIN_TEMPLATES, Fact, World, WorldConfig, article, build_world, load_world
 
 SPLITS = ("train", "validation", "test")
 GENERATOR_VERSION = 2  # bump when a change to the grammar changes the text for the same seed

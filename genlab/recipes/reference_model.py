@@ -4,11 +4,11 @@ Carlini et al. 2021 rank sampled texts by the target model's log-perplexity over
 against GPT-2 small): text the target finds much easier than a model of the same language that was not trained on
 it points at memorisation. The reference must not have seen the secrets, or it hides them. genlab's reference is
 the privacy study's small recipe (2 layers of width 128, the default model's tokenizer) trained on
-:meth:`genlab.data.world_corpus.Corpus.tokenizer_texts` of the default corpus: its training documents that hold
+:meth:`genlab.worlds.text_corpus.Corpus.tokenizer_texts` of the default corpus: its training documents that hold
 no canary and no planted personal data. It serves the default model (notebook 31) and every privacy-study model,
 which are all trained on documents of the same world.
 
-    python -m genlab.studies.reference_model build      # a few minutes on 2 cores
+    python -m genlab.recipes.reference_model build      # a few minutes on 2 cores
 
 It writes ``data/models/genlab-reference-small`` with a manifest; :func:`check_reference_corpus` (run by the
 build and by the tests) proves that no training text holds a canary's secret or a planted PII value.
@@ -20,7 +20,6 @@ easier for a bigger model; the zlib and lowercase ratios are the checks that do 
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import time
@@ -28,8 +27,9 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from genlab.core.paths import data_dir, default_model_dir
+from genlab.recipes.base import Option, ShippedModel
 
-__all__ = ["REFERENCE_NAME", "build", "check_reference_corpus", "load_reference", "reference_model_dir"]
+__all__ = ["RECIPE", "REFERENCE_NAME", "build", "check_reference_corpus", "load_reference", "reference_model_dir"]
 
 REFERENCE_NAME = "genlab-reference-small"
 CORPUS_SEED = 0  # the default model's corpus seed
@@ -45,16 +45,14 @@ def reference_model_dir() -> Path:
 
 def load_reference(device: str = "auto"):
     """The shipped reference model as a bundle; a clear error says how to build it when it is missing."""
-    from genlab.models import load_built_model
-
-    return load_built_model(reference_model_dir(), "python -m genlab.studies.reference_model build", device=device)
+    return RECIPE.load(reference_model_dir(), device=device)
 
 
 def check_reference_corpus(texts, corpus) -> None:
     """Raise ``ValueError`` if any of ``texts`` holds a canary's secret or a planted PII value of ``corpus``
     (phone, email, identity number, date of birth or address; names are also world characters' and may appear).
 
-    >>> from genlab.data.world import generate_corpus, small_world
+    >>> from genlab.worlds.text import generate_corpus, small_world
     >>> corpus = generate_corpus(n_train_docs=40, n_validation_docs=2, n_test_docs=0, world=small_world())
     >>> check_reference_corpus(corpus.tokenizer_texts(), corpus)   # silent: nothing leaks
     >>> secret = corpus.world.canaries[-1].secret
@@ -103,10 +101,10 @@ def _literal_union(words) -> str:
 
 def build(steps: int = STEPS, out_dir: Path | None = None, seed: int = 0) -> dict:
     """Train the reference model and save it with a manifest; returns the manifest."""
-    from genlab.data.world import generate_corpus
     from genlab.models import load_model
-    from genlab.studies.default_model import recipe
+    from genlab.recipes.default_model import recipe
     from genlab.training.pretraining import pretrain
+    from genlab.worlds.text import generate_corpus
 
     start = time.time()
     corpus = generate_corpus(seed=CORPUS_SEED)
@@ -127,7 +125,7 @@ def build(steps: int = STEPS, out_dir: Path | None = None, seed: int = 0) -> dic
         seed=seed,
     )
     out = Path(out_dir or reference_model_dir())
-    result = pretrain(texts, validation, tokenizer, model_config, config, output_dir=out)
+    result = pretrain(texts, validation, tokenizer, model_config, config, output_dir=out, overwrite=True)
     manifest = {
         "name": out.name,
         "purpose": "reference model of the extraction attack: never saw a canary or a planted PII value",
@@ -149,14 +147,21 @@ def build(steps: int = STEPS, out_dir: Path | None = None, seed: int = 0) -> dic
     return manifest
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Build the extraction attack's reference model.")
-    parser.add_argument("command", choices=["build"])
-    parser.add_argument("--steps", type=int, default=STEPS)
-    args = parser.parse_args(argv)
-    manifest = build(steps=args.steps)
-    print(json.dumps({k: manifest[k] for k in ("name", "eval_loss", "build_wall_s")}))
+def _build(out: Path, *, fresh: bool = False, steps: int = STEPS) -> dict:
+    """The build command: the reference trains in minutes without checkpoints, so every build is fresh."""
+    return build(steps=steps, out_dir=out)
 
+
+RECIPE = ShippedModel(
+    name=REFERENCE_NAME,
+    module="genlab.recipes.reference_model",
+    description="Build the extraction attack's reference model.",
+    build_fn=_build,
+    build_options=(Option(("--steps",), {"type": int, "default": STEPS}),),
+    printed=("name", "eval_loss", "build_wall_s"),
+    fresh_help="accepted for every recipe's sake; the reference keeps no checkpoints and always trains from scratch",
+)
+main = RECIPE.main
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

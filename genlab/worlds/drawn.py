@@ -572,7 +572,7 @@ def build_drawn_world(
         table = table[first + rest]
     pixels = np.stack(images) if images else np.empty((0, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
     manifest = {
-        "generator": "genlab.data.drawn_world",
+        "generator": "genlab.worlds.drawn",
         "generator_version": GENERATOR_VERSION,
         "image_size": IMAGE_SIZE,
         "seed": int(seed),

@@ -1,8 +1,8 @@
 """Build genlab's embedded default model from scratch: corpus -> tokenizer -> pretraining -> manifest.
 
-    python -m genlab.studies.default_model build [--out DIR] [--steps N] [--fresh]  # about 80 min on 2 cores, resumable
-    python -m genlab.studies.default_model measure [--model DIR]            # world validity into the manifest (~10 min)
-    python -m genlab.studies.default_model check [--quick]                  # matches the corpus? meets its targets?
+    python -m genlab.recipes.default_model build [--out DIR] [--steps N] [--fresh]  # about 80 min on 2 cores, resumable
+    python -m genlab.recipes.default_model measure [--model DIR]            # world validity into the manifest (~10 min)
+    python -m genlab.recipes.default_model check [--quick]                  # matches the corpus? meets its targets?
 
 The build checkpoints every ``SAVE_STEPS`` steps under ``build/default-model-checkpoints/``; run the same
 command again after an interruption and it resumes from the newest checkpoint (of the same corpus). ``--fresh``
@@ -15,7 +15,6 @@ hash, the world spec hash, validation perplexity and greedy / nucleus samples.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import platform
@@ -26,9 +25,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 from genlab.core.paths import data_dir, default_model_dir
-from genlab.data.world import generate_corpus, load_world
-from genlab.data.world_corpus import GENERATOR_VERSION
+from genlab.models.loading import DEFAULT_MODEL
+from genlab.recipes.base import Command, Option, ShippedModel
 from genlab.training.pretraining import pretrain
+from genlab.worlds.text import generate_corpus, load_world
+from genlab.worlds.text_corpus import GENERATOR_VERSION
 
 CORPUS_SEED = 0
 DEFAULT_STEPS = 1200  # 1200 x 32 blocks x 256 tokens = 9.8M tokens, about 3.4 passes over the 2.85M-token corpus
@@ -41,8 +42,16 @@ def recipe(steps: int = DEFAULT_STEPS):
     from genlab.models.gpt2 import ModelConfig
     from genlab.training.pretraining import PretrainConfig
 
-    return ModelConfig(), PretrainConfig(max_steps=steps, batch_size=32, learning_rate=2e-3, warmup_steps=100,
-                                         weight_decay=0.1, eval_steps=200, save_steps=SAVE_STEPS, packing=True)
+    return ModelConfig(vocab_size=4096), PretrainConfig(
+        max_steps=steps,
+        batch_size=32,
+        learning_rate=2e-3,
+        warmup_steps=100,
+        weight_decay=0.1,
+        eval_steps=200,
+        save_steps=SAVE_STEPS,
+        packing=True,
+    )
 
 
 def checkpoint_root() -> Path:
@@ -113,7 +122,7 @@ def build(out_dir: Path, steps: int = DEFAULT_STEPS, checkpoints: Path | None = 
     tokenizer = train_tokenizer(corpus.tokenizer_texts(), vocab_size=model_config.vocab_size,
                                 model_max_length=model_config.n_positions)
     result = pretrain(corpus.texts("train"), corpus.texts("validation")[:200], tokenizer, model_config, config,
-                      output_dir=out_dir, checkpoint_dir=checkpoints)
+                      output_dir=out_dir, checkpoint_dir=checkpoints, overwrite=True)  # the build's own folder
     val = perplexity(result.bundle, corpus.texts("validation"))
     manifest = {
         "name": "genlab-tiny-world",
@@ -149,10 +158,10 @@ def build(out_dir: Path, steps: int = DEFAULT_STEPS, checkpoints: Path | None = 
 
 
 def measure(model_dir: Path | None = None, canaries_per_count: int | None = 2, n_references: int = 10_000) -> dict:
-    """Measure what the model at ``model_dir`` learned of its world (``genlab.studies.validity.world_validity``),
+    """Measure what the model at ``model_dir`` learned of its world (``genlab.probes.world_validity``),
     write the tables to ``model_dir/validity/*.csv`` and the summary into the manifest's ``validity`` entry."""
     from genlab.models import load_model
-    from genlab.studies.validity import validity_summary, world_validity
+    from genlab.probes.world_validity import validity_summary, world_validity
 
     model_dir = Path(model_dir or default_model_dir())
     bundle = load_model(str(model_dir))
@@ -178,7 +187,7 @@ def target_problems(model_dir: Path | None = None) -> list[str]:
     model_dir = Path(model_dir or default_model_dir())
     validity = json.loads((model_dir / "manifest.json").read_text()).get("validity")
     if validity is None:
-        return ["the manifest holds no validity measurement: run `python -m genlab.studies.default_model measure`"]
+        return ["the manifest holds no validity measurement: run `python -m genlab.recipes.default_model measure`"]
     return [f"target missed: {name}" for name, met in validity["targets_met"].items() if not met]
 
 
@@ -199,40 +208,44 @@ def check(model_dir: Path | None = None) -> list[str]:
     return problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m genlab.studies.default_model", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="build the default model; resumes from build/default-model-checkpoints if present")
-    b.add_argument("--out", type=Path, default=None, help="output folder (default: the embedded model's folder)")
-    b.add_argument("--steps", type=int, default=DEFAULT_STEPS)
-    b.add_argument("--fresh", action="store_true", help="delete earlier checkpoints and train from scratch")
-    m = sub.add_parser("measure", help="measure what the model learned of its world; write it into the manifest")
-    m.add_argument("--model", type=Path, default=None, help="model folder (default: the embedded model)")
-    m.add_argument("--canaries-per-count", type=int, default=2, help="canaries per kind and count (0: all)")
-    c = sub.add_parser("check", help="check the shipped model against the corpus generator and its targets")
-    c.add_argument("--quick", action="store_true", help="consistency only: skip the measured targets")
-    args = parser.parse_args(argv)
-    if args.command == "measure":
-        summary = measure(args.model, canaries_per_count=args.canaries_per_count or None)
-        print(json.dumps(summary, indent=1))
-        return 0
-    if args.command == "build":
-        out = args.out or default_model_dir()
-        if args.out is None and (out / "model.safetensors").exists():
-            print(f"replacing the embedded model in {out}", file=sys.stderr)
-        out.mkdir(parents=True, exist_ok=True)
-        manifest = build(out, steps=args.steps, fresh=args.fresh)
-        print(json.dumps({k: manifest[k] for k in ("validation", "train_runtime_s", "samples")}, indent=1))
-        print(json.dumps(measure(out), indent=1))
-        return 0
-    problems = check()
-    if not args.quick:
-        problems += target_problems()
-    for p in problems:
-        print("problem:", p)
-    print("consistent" if not problems else f"{len(problems)} problem(s)")
-    return 1 if problems else 0
+def _build(out: Path, *, fresh: bool = False, steps: int = DEFAULT_STEPS) -> dict:
+    """The build command: build into ``out``, then measure what the model learned of its world."""
+    if out == default_model_dir() and (out / "model.safetensors").exists():
+        print(f"replacing the embedded model in {out}", file=sys.stderr)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = build(out, steps=steps, fresh=fresh)
+    print(json.dumps({k: manifest[k] for k in ("validation", "train_runtime_s", "samples")}, indent=1))
+    manifest["validity"] = measure(out)
+    return manifest
 
+
+def _check(folder: Path, *, quick: bool = False) -> list[str]:
+    return check(folder) + ([] if quick else target_problems(folder))
+
+
+def _measure(args) -> int:
+    print(json.dumps(measure(args.model, canaries_per_count=args.canaries_per_count or None), indent=1))
+    return 0
+
+
+RECIPE = ShippedModel(
+    name=DEFAULT_MODEL,
+    module="genlab.recipes.default_model",
+    description=__doc__.split("\n")[0],
+    build_fn=_build,
+    check_fn=_check,
+    build_options=(Option(("--steps",), {"type": int, "default": DEFAULT_STEPS}),),
+    printed=("validity",),
+    commands=(
+        Command("measure", "measure what the model learned of its world; write it into the manifest", _measure, (
+            Option(("--model",), {"type": Path, "default": None,
+                                  "help": "model folder (default: the embedded model)"}),
+            Option(("--canaries-per-count",), {"type": int, "default": 2,
+                                               "help": "canaries per kind and count (0: all)"}),
+        )),
+    ),
+)  # fmt: skip
+main = RECIPE.main
 
 if __name__ == "__main__":
     raise SystemExit(main())

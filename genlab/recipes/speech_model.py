@@ -1,9 +1,9 @@
 """Build genlab's default speech recogniser, ``genlab-tiny-speech``: spoken world -> CTC training -> WER by voice.
 
-    python -m genlab.studies.speech_model build [--fresh] [--minutes N]   # about an hour on 2 cores, resumable
-    python -m genlab.studies.speech_model check [--quick]                 # manifest vs the current recipe
+    python -m genlab.recipes.speech_model build [--fresh] [--minutes N]   # about an hour on 2 cores, resumable
+    python -m genlab.recipes.speech_model check [--quick]                 # manifest vs the current recipe
 
-The build synthesises the training spoken world (:mod:`genlab.data.speech_world`: training sentences read by the 8
+The build synthesises the training spoken world (:mod:`genlab.worlds.spoken`: training sentences read by the 8
 training voices), trains the tiny Wav2Vec 2 of :func:`genlab.models.speech.speech_config` with a character CTC
 head (:func:`genlab.training.speech.train_ctc`), checkpointing every ``save_steps`` steps under
 ``build/speech-model-checkpoints/``, and evaluates greedy transcripts of held-out sentences read by all 13 voices:
@@ -23,7 +23,6 @@ read the same sentences, so their utterances are correlated and the intervals ar
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import platform
@@ -35,23 +34,25 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from genlab.core.paths import data_dir
+from genlab.recipes.base import Option, ShippedModel
 
 __all__ = [
     "BUILD_COMMAND",
+    "RECIPE",
     "SPEECH_MODEL_NAME",
     "SpeechRecipe",
     "build",
     "check",
     "checkpoint_root",
     "evaluate",
+    "card",
     "load_default_speech_model",
-    "model_card",
     "recipe",
     "speech_model_dir",
 ]
 
 SPEECH_MODEL_NAME = "genlab-tiny-speech"
-BUILD_COMMAND = "python -m genlab.studies.speech_model build"
+BUILD_COMMAND = "python -m genlab.recipes.speech_model build"
 MAX_WEIGHT_BYTES = 25 * 2**20
 TARGET_WER = 0.15  # held-out sentences, training voices (the issue's target)
 TARGET_BUILD_S = 3600  # on 2 CPU cores
@@ -110,14 +111,13 @@ def checkpoint_root() -> Path:
 def load_default_speech_model(device: str = "cpu"):
     """The shipped speech model as a :class:`~genlab.models.speech.SpeechBundle`; a ``FileNotFoundError`` names the
     build command when it is missing."""
+    return RECIPE.load(speech_model_dir(), device=device)
+
+
+def _load(folder: Path, *, device: str = "cpu"):
     from genlab.models.speech import load_speech_model
 
-    path = speech_model_dir()
-    if not (path / "model.safetensors").is_file():
-        raise FileNotFoundError(
-            f"no speech model at {path}: build it with `{BUILD_COMMAND}` (about an hour on 2 cores; resumable)"
-        )
-    return load_speech_model(path, device=device)
+    return load_speech_model(folder, device=device)
 
 
 def _sha256_lines(lines: Sequence[str]) -> str:
@@ -125,7 +125,7 @@ def _sha256_lines(lines: Sequence[str]) -> str:
 
 
 def _train_voices(r: SpeechRecipe) -> list[str]:
-    from genlab.data.speech_world import ROSTER
+    from genlab.worlds.spoken import ROSTER
 
     return list(r.train_voices) if r.train_voices is not None else [v.name for v in ROSTER if not v.held_out]
 
@@ -140,7 +140,7 @@ def training_data(r: SpeechRecipe, n_jobs: int | None = None):
     sentences as one call over all voices, without holding every utterance as Python floats at once)."""
     import datasets
 
-    from genlab.data.speech_world import build_spoken_world, check_distinct_voices
+    from genlab.worlds.spoken import build_spoken_world, check_distinct_voices
 
     voices = _train_voices(r)
     check_distinct_voices(voices, n_jobs=n_jobs)
@@ -175,7 +175,7 @@ def training_data(r: SpeechRecipe, n_jobs: int | None = None):
 
 def evaluation_data(r: SpeechRecipe, n_jobs: int | None = None):
     """Held-out sentences read by every evaluation voice: ``(dataset, condensed manifest)``."""
-    from genlab.data.speech_world import build_spoken_world
+    from genlab.worlds.spoken import build_spoken_world
 
     ds, manifest = build_spoken_world(
         r.eval_per_voice,
@@ -214,6 +214,12 @@ def evaluate(bundle, dataset, *, n_resamples: int = 2000, batch_size: int = 16, 
     from genlab.metrics.speech import error_rate_ci, error_rate_table, held_out_gap, length_bucket
 
     audio = list(dataset.with_format("numpy", columns=["audio"])["audio"])
+    if "sampling_rate" in dataset.column_names:  # each utterance's own rate: resampled to the model's where it differs
+        rates = dataset["sampling_rate"]
+        audio = [
+            a if isinstance(a, dict) else {"array": a, "sampling_rate": int(r)}
+            for a, r in zip(audio, rates, strict=True)
+        ]
     start = time.perf_counter()
     hyps = bundle.transcribe(audio, batch_size=batch_size)
     wall = time.perf_counter() - start
@@ -389,7 +395,7 @@ def build(
     transcripts.to_csv(out / "transcripts.csv", index=False)
     table.round(6).to_csv(out / "error_rates_by_group.csv", index=False)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-    (out / "README.md").write_text(model_card(manifest), encoding="utf-8")
+    RECIPE.write_card(manifest, out)
     return manifest
 
 
@@ -398,7 +404,7 @@ def _rate(m: dict, key: str, unit: str) -> str:
     return f"{x['estimate']:.3f} [{x['low']:.3f}, {x['high']:.3f}]" if x else "n/a"
 
 
-def model_card(manifest: dict) -> str:
+def card(manifest: dict) -> str:
     """The README card of a built speech model, written from its manifest."""
     r, m, t = manifest["recipe"], manifest["metrics"], manifest["training"]
     train, ev = manifest["data"]["train"], manifest["data"]["evaluation"]
@@ -420,7 +426,7 @@ A tiny speech recogniser genlab trains from scratch: Wav2Vec 2 ({manifest["n_par
 {mb:.1f} MB of safetensors) with a character CTC head over lower-case a-z, apostrophe and word delimiter, decoded
 greedily. Built by `{BUILD_COMMAND}`; everything below comes from `manifest.json`.
 
-- **Training data:** the spoken world (`genlab.data.speech_world`, espeak-ng {ev.get("espeak_ng_version")}):
+- **Training data:** the spoken world (`genlab.worlds.spoken`, espeak-ng {ev.get("espeak_ng_version")}):
   {train["n_utterances"]:,} utterances ({train["seconds"] / 3600:.2f} h) of training sentences of
   {r["min_words"]}-{r["max_words"]} words, read by {len(train["voices"])} training voices ({voices}); data seed
   {r["data_seed"]}.
@@ -448,8 +454,8 @@ def check(model_dir: Path | None = None, recipe_: SpeechRecipe | None = None, *,
     """Problems between the shipped speech model's manifest and the current recipe and data (empty: consistent).
     Compares the recipe, the model config, the vocabulary, the training and evaluation sentences (drawn again,
     without synthesis) and the weights' sha256 and size; with ``targets``, also the manifest's target flags."""
-    from genlab.data.speech_world import sample_sentences
     from genlab.models.speech import make_processor, speech_config
+    from genlab.worlds.spoken import sample_sentences
 
     r = recipe_ or recipe()
     model_dir = Path(model_dir or speech_model_dir())
@@ -508,36 +514,29 @@ def check(model_dir: Path | None = None, recipe_: SpeechRecipe | None = None, *,
     return problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m genlab.studies.speech_model", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="build the default speech model; resumes from build/speech-model-checkpoints")
-    b.add_argument("--out", type=Path, default=None, help="output folder (default: data/models/genlab-tiny-speech)")
-    b.add_argument("--fresh", action="store_true", help="delete earlier checkpoints and train from scratch")
-    b.add_argument(
-        "--minutes", type=float, default=None, help="stop training after N minutes at a checkpoint; run again to resume"
-    )
-    c = sub.add_parser("check", help="check the shipped model's manifest against the current recipe")
-    c.add_argument("--quick", action="store_true", help="consistency only: skip the target flags")
-    args = parser.parse_args(argv)
-    if args.command == "build":
-        if args.minutes is not None and not args.minutes > 0:
-            parser.error("--minutes must be a positive number")
-        manifest = build(args.out, fresh=args.fresh, minutes=args.minutes)
-        if manifest.get("status") == "interrupted":
-            print(
-                f"stopped at step {manifest['steps']} of {manifest['of_steps']} ({manifest['stopped_by']}); "
-                f"run `{BUILD_COMMAND}` again to resume"
-            )
-            return 3
-        print(json.dumps({k: manifest[k] for k in ("metrics", "targets", "timing_s")}, indent=1))
-        return 0
-    problems = check(targets=not args.quick)
-    for p in problems:
-        print("problem:", p)
-    print("consistent" if not problems else f"{len(problems)} problem(s)")
-    return 1 if problems else 0
+def _build(out: Path, *, fresh: bool = False, minutes: float | None = None) -> dict:
+    if minutes is not None and not minutes > 0:
+        raise SystemExit("--minutes must be a positive number")
+    return build(out, fresh=fresh, minutes=minutes)
 
+
+RECIPE = ShippedModel(
+    name=SPEECH_MODEL_NAME,
+    module="genlab.recipes.speech_model",
+    description=__doc__.split("\n")[0],
+    build_fn=_build,
+    check_fn=lambda folder, quick=False: check(folder, targets=not quick),
+    load_fn=_load,
+    card_fn=card,
+    noun="speech model",
+    build_time="about an hour on 2 cores; resumable",
+    build_options=(Option(("--minutes",), {"type": float, "default": None,
+                                           "help": "stop training after N minutes at a checkpoint; run again to "
+                                                   "resume"}),),
+    printed=("metrics", "targets", "timing_s"),
+    quick_help="consistency only: skip the target flags",
+)  # fmt: skip
+main = RECIPE.main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -15,7 +15,7 @@ and precision can be computed exactly:
 Every value is made up; phone numbers use the fictional 555 prefix and mail domains end in ``.example``.
 
 >>> import random
->>> from genlab.data.world_spec import load_lexicon
+>>> from genlab.worlds.text_spec import load_lexicon
 >>> text, spans = pii_sentence(random.Random(3), load_lexicon(), ["Ambermere"])
 >>> all(text[s["start"]:s["end"]] == s["text"] for s in spans)
 True
