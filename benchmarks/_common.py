@@ -19,12 +19,12 @@ def bench_bundle(verbose: bool = True):
         bundle, what = load_model(device="cpu"), "default model genlab-tiny-world"
     except ModelLoadError:
         from genlab.data.tokenizer import train_tokenizer
-        from genlab.data.world import generate_corpus, load_world
         from genlab.models.gpt2 import ModelConfig
         from genlab.models.tiny import tiny_bundle
+        from genlab.worlds.text import generate_corpus, load_world
 
         corpus = generate_corpus(n_train_docs=3000, n_validation_docs=10, n_test_docs=10, seed=0, world=load_world())
-        shape = ModelConfig()
+        shape = ModelConfig(vocab_size=4096)  # the default model's tokenizer size
         tok = train_tokenizer(corpus.texts("train"), vocab_size=shape.vocab_size)
         bundle = tiny_bundle(tok, n_embd=shape.n_embd, n_layer=shape.n_layer, n_head=shape.n_head,
                              n_positions=shape.n_positions, padding_side="left")
@@ -37,7 +37,7 @@ def bench_bundle(verbose: bool = True):
 
 def corpus_texts(tokenizer, n: int, min_tokens: int, max_tokens: int, seed: int = 1) -> list[str]:
     """``n`` texts of ``min_tokens``..``max_tokens`` tokens: consecutive corpus documents joined until long enough."""
-    from genlab.data.world import generate_corpus, load_world
+    from genlab.worlds.text import generate_corpus, load_world
 
     corpus = generate_corpus(
         n_train_docs=max(3000, 4 * n), n_validation_docs=10, n_test_docs=10, seed=seed, world=load_world()

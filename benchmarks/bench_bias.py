@@ -16,9 +16,9 @@ import argparse
 import torch
 from _common import bench_bundle, best_time
 
-from genlab.metrics.bias import pair_scores, pairs_path, read_pairs
 from genlab.models.continuation import pseudo_log_likelihoods
 from genlab.models.tiny import tiny_masked_bundle
+from genlab.probes.crows_pairs import pair_scores, pairs_path, read_pairs
 
 
 def sentence_loglik_one_by_one(bundle, sentences: list[str]) -> list[float]:

@@ -36,15 +36,15 @@ import pandas as pd
 import torch
 from _common import bench_bundle, matmul_flops
 
-from genlab.data.world import load_world
-from genlab.metrics.exposure import (
+from genlab.models.continuation import continuation_logprobs
+from genlab.probes.exposure import (
     canary_exposure,
     independent_log2_perplexities,
     reference_secrets,
     secret_log2_perplexities,
     trie_levels,
 )
-from genlab.models.continuation import continuation_logprobs
+from genlab.worlds.text import load_world
 
 
 def tree_positions(bundle, canaries, world, n_references: int, batch_size: int = 1024) -> int:

@@ -52,7 +52,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from genlab.data.world import generate_corpus, load_world
+    from genlab.worlds.text import generate_corpus, load_world
 
     bundle = bench_bundle()
     corpus = generate_corpus(n_train_docs=3000, n_validation_docs=10, n_test_docs=10, seed=2, world=load_world())

@@ -29,8 +29,7 @@ from collections.abc import Callable
 import numpy as np
 from nltk.util import ngrams
 
-from genlab.metrics import distinct_n, distinct_n_corpus, rep_n, seq_rep_n
-from genlab.metrics.repetition import encode
+from genlab.metrics.repetition import distinct_n, distinct_n_corpus, encode, rep_n, seq_rep_n
 
 
 def make_texts(n: int, words: int, seed: int = 0) -> list[str]:

@@ -55,7 +55,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OFFENSIVE_THRESHOLD",
-    "PROFANITY_CHECK",
     "insult_detection",
     "offensive_flags",
     "offensive_probability",
@@ -65,11 +64,6 @@ __all__ = [
 ]
 
 OFFENSIVE_THRESHOLD = 0.5  # a text is flagged when the classifier's probability reaches this
-
-PROFANITY_CHECK = (
-    "Zhou. Building a Better Profanity Detection Library with scikit-learn. 2019 (package profanity-check); "
-    "maintained as alt-profanity-check by Kotoglou and Mistriotis"
-)
 
 # A sentence ends at . ! or ? (with any closing quotes or brackets) before whitespace and a capital, an opening
 # quote or a digit, or at the end of the text; a line break always ends one.

@@ -25,7 +25,6 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from genlab.metrics.registry import register_metric
 from genlab.models.scoring import encode_texts, scored_logits
 
 __all__ = ["coherence", "coherence_logprob", "load_sentence_encoder", "sentence_embeddings"]
@@ -65,15 +64,6 @@ def _check_pairs(prefixes: Sequence[str], continuations: Sequence[str]) -> None:
         )
 
 
-@register_metric(
-    "coherence",
-    higher_is_better=True,
-    aggregation="mean",
-    inputs="prefixes+continuations",
-    citation="Su et al. 2022, A Contrastive Framework for Neural Text Generation (SimCTG), §5.1; "
-    "embeddings: all-MiniLM-L6-v2 instead of SimCSE",
-    slow=True,
-)
 def coherence(prefixes: Sequence[str], continuations: Sequence[str], *, batch_size: int = 64) -> list[float]:
     """Cosine similarity of the MiniLM embeddings of each prefix and its continuation (Su et al. 2022).
 
@@ -114,14 +104,6 @@ def coherence_from_embeddings(
     ]
 
 
-@register_metric(
-    "coherence_logprob",
-    higher_is_better=True,
-    aggregation="mean",
-    inputs="prefixes+continuations",
-    citation="Su & Xu 2022, An Empirical Study on Contrastive Search and Contrastive Decoding",
-    slow=True,
-)
 def coherence_logprob(
     bundle,
     prefixes: Sequence[str],

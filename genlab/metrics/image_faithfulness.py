@@ -40,7 +40,7 @@ unnamed (``colour_named`` False). ``all_correct``: every judged attribute right 
 The evaluator's own accuracy is this function applied to *real* pictures with the specs that drew them; measure it
 on noised copies too (:func:`genlab.models.image_classifier.add_pixel_noise`), since samples are rarely clean.
 
->>> from genlab.data.drawn_world import build_drawn_world
+>>> from genlab.worlds.drawn import build_drawn_world
 >>> world = build_drawn_world(0, 40, seed=0, duplicates={})
 >>> per_image = faithfulness(world.images, world.table)          # classical checks only: real pictures
 >>> t = faithfulness_table(per_image)
@@ -74,7 +74,9 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from genlab.data.drawn_world import (
+from genlab.models.image_classifier import AttributeClassifier
+from genlab.stats import exact_binomial_ci
+from genlab.worlds.drawn import (
     BACKGROUNDS,
     CELL_CENTRES,
     COLOURS,
@@ -89,8 +91,6 @@ from genlab.data.drawn_world import (
     caption,
     is_held_out,
 )
-from genlab.metrics.stats import exact_binomial_ci
-from genlab.models.image_classifier import AttributeClassifier
 
 __all__ = [
     "ATTRIBUTES",
@@ -146,7 +146,7 @@ def read_objects(image, *, threshold: float = 50.0, min_area: int = 4) -> Object
     The defaults fit the drawn world: every palette colour lies at least 100 levels from either background and the
     smallest shape covers 9 pixels, so 50 sits half-way and speckles of 1 to 3 noise pixels are dropped.
 
-    >>> from genlab.data.drawn_world import render
+    >>> from genlab.worlds.drawn import render
     >>> img = render([{"shape": "circle", "cx": 5.0, "cy": 26.0, "r": 3.0, "rgb": [40, 80, 215]}], (30, 30, 30))
     >>> r = read_objects(img)
     >>> r.background, r.colours, r.positions
@@ -273,9 +273,9 @@ def faithfulness(
     """Per-image prompt faithfulness (GenEval-style, Ghosh et al. 2023): one row per picture.
 
     ``images``: (n, 32, 32, 3) uint8 pixels (or floats in [0, 1]); ``specs``: the spec each picture's prompt asked
-    for (drawn-world table rows, or dicts with :data:`~genlab.data.drawn_world.SPEC_COLUMNS`; optional ``caption``,
+    for (drawn-world table rows, or dicts with :data:`~genlab.worlds.drawn.SPEC_COLUMNS`; optional ``caption``,
     ``held_out`` and ``colour_named``). ``classifier``: genlab's attribute classifier (``load_classifier()`` of
-    :mod:`genlab.studies.image_classifier`); ``None`` runs the classical checks only.
+    :mod:`genlab.recipes.drawn_classifier`); ``None`` runs the classical checks only.
 
     Columns: ``prompt`` (the caption, else caption template 0 of the spec), ``kind``, ``held_out`` (the spec holds
     a held-out combination; from ``specs`` if given, else computed), ``n_objects`` (components found), then for each
@@ -283,7 +283,7 @@ def faithfulness(
     (nullable booleans: NA where not judged), and ``all_correct``. How the verdicts are formed is in the module
     docstring.
 
-    >>> from genlab.data.drawn_world import build_drawn_world
+    >>> from genlab.worlds.drawn import build_drawn_world
     >>> w = build_drawn_world(0, 3, seed=1, duplicates={})
     >>> row = faithfulness(w.images[:1], w.table[:1]).iloc[0]
     >>> bool(row["count"]), bool(row["all_correct"]), row["shape"] is pd.NA     # shape needs the classifier

@@ -35,7 +35,7 @@ import scipy.linalg
 from scipy import stats
 from scipy.spatial.distance import pdist
 
-from genlab.metrics.stats import BootstrapCI, exact_binomial_ci
+from genlab.stats import BootstrapCI, exact_binomial_ci, percentile_interval, rate_table
 
 HEUSEL_2017 = (
     "Heusel et al. 2017, GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash Equilibrium (NeurIPS); "
@@ -240,8 +240,8 @@ def frechet_distance_ci(
             frechet_distance(a[rng.integers(0, len(a), len(a))], b[rng.integers(0, len(b), len(b))])
             for _ in range(n_resamples)
         ]
-    low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
-    return BootstrapCI(estimate, float(low), float(high), confidence, "percentile", len(a) + len(b), int(n_resamples))
+    low, high = percentile_interval(draws, confidence)
+    return BootstrapCI(estimate, low, high, confidence, "percentile", len(a) + len(b), int(n_resamples))
 
 
 # --- diversity within a prompt ----------------------------------------------------------------------------------
@@ -461,13 +461,9 @@ def extraction_by_duplication(
     hit_ids = pd.Series([ids[i] for i in flagged], dtype=object)
     per_image["k"] = per_image["image_id"].isin(set(hit_ids)).astype(int)
     per_image["n_generated_copies"] = per_image["image_id"].map(hit_ids.value_counts()).fillna(0).astype(int)
-    rows = []
-    for n_dup, group in per_image.groupby("duplicate_count", sort=True):
-        ci = exact_binomial_ci(int(group["k"].sum()), len(group), confidence)
-        rows.append({"duplicate_count": int(n_dup), "n": ci.n, "k": ci.k, "extracted": ci.estimate,
-                     "extracted_low": ci.low, "extracted_high": ci.high,
-                     "n_generated_copies": int(group["n_generated_copies"].sum())})  # fmt: skip
-    return pd.DataFrame(rows)
+    table = rate_table(per_image, "k", "duplicate_count", name="extracted", confidence=confidence)
+    copies = per_image.groupby("duplicate_count", sort=True)["n_generated_copies"].sum()
+    return table.assign(n_generated_copies=copies.to_numpy())
 
 
 # --- planted skew -----------------------------------------------------------------------------------------------

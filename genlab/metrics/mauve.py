@@ -22,8 +22,8 @@ biases MAUVE upward). ``MauveResult.regime`` says which one a number is: ``"demo
 fewer than ``FULL_SIZE`` (1,000) texts, ``"full"`` from 1,000 texts per side with the authors' settings
 (``num_buckets="auto"`` = n/10, c = 5, PCA to 0.9 explained variance, 5 k-means restarts of at most 500 iterations,
 25 frontier points, seed 25), and ``"full, non-default settings"`` at full size with any of those changed. Report a
-demonstration value without an interval: ``genlab.studies.evaluation.decoding_study`` gives MAUVE an interval only
-in the full regime.
+demonstration value without an interval: ``genlab.probes.degeneration.degeneration_scores`` gives MAUVE an interval
+only in the full regime.
 
 Identical histograms. When P and Q fall into the buckets in exactly the same proportions, the frontier is the
 corner (1, 1) and MAUVE is 1 by definition; mauve-text 0.4 returns 0.75 when those proportions are also exactly
@@ -57,7 +57,6 @@ from typing import Literal
 import numpy as np
 import torch
 
-from genlab.metrics.registry import register_metric
 from genlab.models.modes import eval_mode
 
 __all__ = ["FULL_SIZE", "MauveResult", "mauve", "mauve_from_features", "mauve_regime", "mauve_score", "model_features"]
@@ -74,11 +73,6 @@ AUTHORS_SETTINGS = {
     "divergence_curve_discretization_size": 25,
     "seed": 25,
 }
-
-CITATION = (
-    "Pillutla, Swayamdipta, Zellers, Thickstun, Welleck, Choi, Harchaoui 2021, MAUVE: Measuring the Gap "
-    "Between Neural Text and Human Text using Divergence Frontiers"
-)
 
 
 @dataclass
@@ -298,15 +292,6 @@ def mauve(
     return mauve_from_features(p, q, num_buckets=num_buckets, seed=seed)
 
 
-@register_metric(
-    "mauve",
-    higher_is_better=True,
-    aggregation="corpus",
-    inputs="predictions+references",
-    per_item=False,
-    citation=CITATION,
-    slow=True,
-)
 def mauve_score(
     predictions: Sequence[str],
     references: Sequence[str],

@@ -1,7 +1,7 @@
-"""Offensive language in generated text: the registered metric ``offensive_probability``.
+"""Offensive language in generated text: the metric ``offensive_probability``.
 
 The classifier wrapper lives in the data layer, :mod:`genlab.data.offensive` (the corpus cleaning uses it too);
-this module registers its probability as a metric and re-exports the wrapper's names, so
+this module is where the metric table (:mod:`genlab.metrics.registry`) and the metrics layer find its names, so
 ``from genlab.metrics.offensive import offensive_probability`` keeps working.
 
 >>> offensive_flags(["have a lovely day", "you are a stupid idiot"])
@@ -18,11 +18,6 @@ the planted insults ("thieving pests"). A low score is not evidence that a text 
 
 from __future__ import annotations
 
-from genlab.data.offensive import OFFENSIVE_THRESHOLD, PROFANITY_CHECK, offensive_flags, offensive_probability
-from genlab.metrics.registry import register_metric
+from genlab.data.offensive import OFFENSIVE_THRESHOLD, offensive_flags, offensive_probability
 
-__all__ = ["OFFENSIVE_THRESHOLD", "PROFANITY_CHECK", "offensive_flags", "offensive_probability"]
-
-register_metric(
-    "offensive_probability", higher_is_better=False, aggregation="mean", inputs="texts", citation=PROFANITY_CHECK
-)(offensive_probability)
+__all__ = ["OFFENSIVE_THRESHOLD", "offensive_flags", "offensive_probability"]

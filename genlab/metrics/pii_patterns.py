@@ -5,7 +5,7 @@ The recognisers and the matcher live in :mod:`genlab.data.pii`; :func:`find_pii`
 are re-exported here for the prompt explorer.
 
 - ``pii_pattern_matches``: how many matches :func:`find_pii` finds in each text (e-mail addresses, phone numbers, ID
-  numbers and cued dates of birth in the formats :mod:`genlab.data.world_pii` plants; every planted item of these
+  numbers and cued dates of birth in the formats :mod:`genlab.worlds.text_pii` plants; every planted item of these
   four kinds is found and no hard negative is, ``tests/test_widgets_badges.py``);
 - ``pii_span_scores``: recall, coverage and precision of predicted spans against planted spans, per type, and how
   many hard negatives (prices, counts, event dates, reference numbers, the 555 prefix) are flagged, each with its
@@ -36,8 +36,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from genlab.data.pii import GENLAB_PII_TYPES, PII_PATTERN_KINDS, RECOGNISERS, detect, find_pii
-from genlab.metrics.registry import register_metric
-from genlab.metrics.stats import exact_binomial_ci
+from genlab.stats import exact_binomial_ci
 
 __all__ = [
     "PII_PATTERN_KINDS",
@@ -52,13 +51,6 @@ __all__ = [
 PII_SCORE_MEASURES = ("recall", "recall_any_type", "covered", "precision", "precision_any_type", "negatives_flagged")
 
 
-@register_metric(
-    "pii_pattern_matches",
-    higher_is_better=False,
-    aggregation="mean",
-    inputs="texts",
-    citation="genlab's own patterns for the formats of genlab.data.world_pii (see the module's Limitations)",
-)
 def pii_pattern_matches(texts: Sequence[str]) -> list[int]:
     """Number of pattern matches for personal data (:func:`find_pii`) in each text; not a general PII detector.
 
@@ -122,7 +114,7 @@ def pii_span_scores(
       Lower is better; these are also counted in ``precision`` as wrong predictions.
 
     Columns: ``recogniser``, ``measure``, ``type``, ``n``, ``k``, ``rate``, ``rate_low``, ``rate_high`` (the exact
-    interval at ``confidence``, :func:`genlab.metrics.stats.exact_binomial_ci`; ``rate`` and its interval are NaN
+    interval at ``confidence``, :func:`genlab.stats.exact_binomial_ci`; ``rate`` and its interval are NaN
     when ``n`` is 0, e.g. the precision of a type never predicted). Every genlab type has a row for every measure
     but ``negatives_flagged``; ``other`` appears when something was predicted as it.
 

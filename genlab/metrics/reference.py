@@ -27,13 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from genlab.metrics.registry import register_metric
-
 __all__ = ["chrf", "corpus_bleu", "corpus_chrf", "corpus_rouge", "rouge", "rouge1", "rouge2", "rougeL", "sentence_bleu"]
 
-BLEU_CITATION = "Papineni et al. 2002, BLEU; Post 2018, A Call for Clarity in Reporting BLEU Scores (sacrebleu)"
-CHRF_CITATION = "Popović 2015, chrF: character n-gram F-score for automatic MT evaluation (via sacrebleu)"
-ROUGE_CITATION = "Lin 2004, ROUGE: A Package for Automatic Evaluation of Summaries (via Google's rouge-score)"
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 
 
@@ -61,9 +56,6 @@ def _streams(refs: list[list[str]]) -> list[list[str]]:
     return [list(stream) for stream in zip(*refs, strict=True)]
 
 
-@register_metric(
-    "sentence_bleu", higher_is_better=True, aggregation="mean", inputs="predictions+references", citation=BLEU_CITATION
-)
 def sentence_bleu(
     predictions: Sequence[str],
     references: Sequence[str] | Sequence[Sequence[str]],
@@ -87,14 +79,6 @@ def sentence_bleu(
     ]
 
 
-@register_metric(
-    "bleu",
-    higher_is_better=True,
-    aggregation="corpus",
-    inputs="predictions+references",
-    per_item=False,
-    citation=BLEU_CITATION,
-)
 def corpus_bleu(
     predictions: Sequence[str],
     references: Sequence[str] | Sequence[Sequence[str]],
@@ -120,9 +104,6 @@ def corpus_bleu(
     return float(sacrebleu.corpus_bleu(list(predictions), _streams(refs), tokenize=tokenize, lowercase=lowercase).score)
 
 
-@register_metric(
-    "sentence_chrf", higher_is_better=True, aggregation="mean", inputs="predictions+references", citation=CHRF_CITATION
-)
 def chrf(
     predictions: Sequence[str], references: Sequence[str] | Sequence[Sequence[str]], *, word_order: int = 0
 ) -> list[float]:
@@ -140,14 +121,6 @@ def chrf(
     ]
 
 
-@register_metric(
-    "chrf",
-    higher_is_better=True,
-    aggregation="corpus",
-    inputs="predictions+references",
-    per_item=False,
-    citation=CHRF_CITATION,
-)
 def corpus_chrf(
     predictions: Sequence[str], references: Sequence[str] | Sequence[Sequence[str]], *, word_order: int = 0
 ) -> float:
@@ -211,10 +184,7 @@ def corpus_rouge(
     return {t: sum(v) / len(v) for t, v in per_item.items()}
 
 
-def _register_rouge(rouge_type: str):
-    @register_metric(
-        rouge_type, higher_is_better=True, aggregation="mean", inputs="predictions+references", citation=ROUGE_CITATION
-    )
+def _rouge_metric(rouge_type: str):
     def metric(
         predictions: Sequence[str], references: Sequence[str] | Sequence[Sequence[str]], *, use_stemmer: bool = False
     ) -> list[float]:
@@ -229,4 +199,4 @@ def _register_rouge(rouge_type: str):
     return metric
 
 
-rouge1, rouge2, rougeL = (_register_rouge(t) for t in ("rouge1", "rouge2", "rougeL"))
+rouge1, rouge2, rougeL = (_rouge_metric(t) for t in ("rouge1", "rouge2", "rougeL"))

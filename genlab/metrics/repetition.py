@@ -26,8 +26,6 @@ from typing import Literal
 
 import numpy as np
 
-from genlab.metrics.registry import register_metric
-
 Tokenizer = Callable[[str], Sequence[Hashable]]
 
 _INT64_MAX = np.iinfo(np.int64).max
@@ -254,13 +252,7 @@ def _check_denominator(denominator: str) -> None:
 # --------------------------------------------------------------------------------------------------------------
 # distinct-n (Li et al. 2016)
 
-LI_2016 = (
-    "Li, Galley, Brockett, Gao, Dolan. A Diversity-Promoting Objective Function for Neural Conversation "
-    "Models. NAACL 2016 (arXiv 1510.03055)"
-)
 
-
-@register_metric("distinct_n", higher_is_better=True, aggregation="mean", inputs="texts", citation=LI_2016)
 def distinct_n(
     texts: Sequence[str] | Encoded,
     n: int = 2,
@@ -284,9 +276,6 @@ def distinct_n(
     return _ratio(c.unique, c.total if denominator == "ngrams" else c.tokens)
 
 
-@register_metric(
-    "distinct_n_corpus", higher_is_better=True, aggregation="corpus", inputs="texts", citation=LI_2016, per_item=False
-)
 def distinct_n_corpus(
     texts: Sequence[str] | Encoded,
     n: int = 2,
@@ -310,13 +299,7 @@ def distinct_n_corpus(
 # --------------------------------------------------------------------------------------------------------------
 # seq-rep-n (Welleck et al. 2019)
 
-WELLECK_2019 = (
-    "Welleck, Kulikov, Roller, Dinan, Cho, Weston. Neural Text Generation with Unlikelihood Training. "
-    "ICLR 2020 (arXiv 1908.04319)"
-)
 
-
-@register_metric("seq_rep_n", higher_is_better=False, aggregation="mean", inputs="texts", citation=WELLECK_2019)
 def seq_rep_n(texts: Sequence[str] | Encoded, n: int = 4, *, tokenizer: Tokenizer | None = None) -> list[float]:
     """Share of repeated n-grams in each continuation: 1 - |unique n-grams| / |n-grams| (Welleck et al. 2019).
 
@@ -334,15 +317,7 @@ def seq_rep_n(texts: Sequence[str] | Encoded, n: int = 4, *, tokenizer: Tokenize
 # --------------------------------------------------------------------------------------------------------------
 # rep-n and diversity (Su et al. 2022, SimCTG)
 
-SU_2022 = (
-    "Su, Lan, Wang, Yogatama, Kong, Collier. A Contrastive Framework for Neural Text Generation. "
-    "NeurIPS 2022 (arXiv 2202.06417); authors' code yxuansu/SimCTG simctg/evaluation.py"
-)
 
-
-@register_metric(
-    "rep_n", higher_is_better=False, aggregation="corpus", inputs="texts", citation=SU_2022, per_item=False
-)
 def rep_n(
     texts: Sequence[str] | Encoded, n: int = 2, *, simctg_compat: bool = False, tokenizer: Tokenizer | None = None
 ) -> float:
@@ -382,9 +357,6 @@ def diversity_from_rep(reps: Sequence[float]) -> float:
     return out
 
 
-@register_metric(
-    "diversity", higher_is_better=True, aggregation="corpus", inputs="texts", citation=SU_2022, per_item=False
-)
 def diversity(
     texts: Sequence[str] | Encoded, *, simctg_compat: bool = False, tokenizer: Tokenizer | None = None
 ) -> float:
@@ -406,11 +378,6 @@ def diversity(
 
 # --------------------------------------------------------------------------------------------------------------
 # Repetition at the end of a text (Holtzman et al. 2020)
-
-HOLTZMAN_2020 = (
-    "Holtzman, Buys, Du, Forbes, Choi. The Curious Case of Neural Text Degeneration. ICLR 2020 "
-    "(arXiv 1904.09751); authors' code ari-holtzman/degen metrics/"
-)
 
 
 def _ends_in_loop(tokens: list, min_phrase_len: int = 2, min_repeats: int = 3) -> bool:
@@ -437,7 +404,6 @@ def _ends_in_loop_degen(tokens: list, max_n: int = 90) -> bool:
     return best_repeats > 1 and (best_n >= 3 or best_repeats > 50)
 
 
-@register_metric("end_repetition", higher_is_better=False, aggregation="mean", inputs="texts", citation=HOLTZMAN_2020)
 def end_repetition(
     texts: Sequence[str],
     *,
@@ -508,14 +474,6 @@ def end_repetition_ids(
     return out
 
 
-@register_metric(
-    "end_repetition_rate",
-    higher_is_better=False,
-    aggregation="corpus",
-    inputs="texts",
-    citation=HOLTZMAN_2020,
-    per_item=False,
-)
 def end_repetition_rate(
     texts: Sequence[str],
     *,
@@ -536,14 +494,6 @@ def end_repetition_rate(
 # Zipf coefficient (Holtzman et al. 2020)
 
 
-@register_metric(
-    "zipf_coefficient",
-    higher_is_better=None,
-    aggregation="corpus",
-    inputs="texts",
-    citation=HOLTZMAN_2020,
-    per_item=False,
-)
 def zipf_coefficient(texts: Sequence[str] | Encoded, *, top_n: int = 5000, tokenizer: Tokenizer | None = None) -> float:
     """Zipf coefficient of the corpus's token frequencies (Holtzman et al. 2020, degen ``metrics/zipf.py``).
 
@@ -570,11 +520,6 @@ def zipf_coefficient(texts: Sequence[str] | Encoded, *, top_n: int = 5000, token
 # --------------------------------------------------------------------------------------------------------------
 # Compression ratio
 
-COMPRESSION_CITATION = (
-    "Shaib, Barrow, Sun, Siu, Wallace, Nenkova. Standardizing the Measurement of Text Diversity: "
-    "A Tool and a Comparative Analysis of Scores. 2024 (arXiv 2403.00553); package cshaib/diversity"
-)
-
 
 def _compression_ratio(data: bytes, level: int) -> float:
     return len(data) / len(gzip.compress(data, compresslevel=level, mtime=0))
@@ -585,9 +530,6 @@ def _check_level(level: int) -> None:
         raise ValueError(f"level must be a gzip compression level 0..9, got {level!r}")
 
 
-@register_metric(
-    "compression_ratio", higher_is_better=False, aggregation="mean", inputs="texts", citation=COMPRESSION_CITATION
-)
 def compression_ratio(texts: Sequence[str], *, level: int = 9) -> list[float]:
     """UTF-8 bytes / gzip-compressed bytes of each text: higher means more redundant (after Shaib et al. 2024).
 
@@ -602,14 +544,6 @@ def compression_ratio(texts: Sequence[str], *, level: int = 9) -> list[float]:
     return [_compression_ratio(t.encode("utf-8"), level) for t in check_texts(texts)]
 
 
-@register_metric(
-    "compression_ratio_corpus",
-    higher_is_better=False,
-    aggregation="corpus",
-    inputs="texts",
-    citation=COMPRESSION_CITATION,
-    per_item=False,
-)
 def compression_ratio_corpus(texts: Sequence[str], *, level: int = 9) -> float:
     """Compression ratio of the whole corpus: the texts joined with single spaces, as Shaib et al.'s ``diversity``
     package does, UTF-8 bytes / gzip bytes. Repeated phrasing *across* texts raises it too.

@@ -7,7 +7,7 @@ corpus rates, total edits over total reference length, **not** the mean of per-u
 weighs more than a short one.
 
 Uncertainty resamples utterances, the unit that was sampled, and recomputes the corpus rate on each resample (Bisani
-& Ney 2004; Efron & Tibshirani 1993), with the machinery of :mod:`genlab.metrics.stats`:
+& Ney 2004; Efron & Tibshirani 1993), with the machinery of :mod:`genlab.stats`:
 
 - :func:`error_rate_ci`: an interval for WER or CER (same resamples and interval as ``scipy.stats.bootstrap`` on
   the per-utterance (edits, length) pairs);
@@ -17,7 +17,9 @@ Uncertainty resamples utterances, the unit that was sampled, and recomputes the 
   fairlearn's ``MetricFrame`` (Bird et al. 2020), with each group's gap to the overall rate and the worst group
   marked;
 - :func:`held_out_gap`: WER on held-out voices minus WER on training voices, bootstrapped within each of the two
-  groups (a stratified bootstrap: both group sizes stay as observed).
+  groups (a stratified bootstrap: both group sizes stay as observed);
+- :func:`word_error_items`: per-utterance scores whose mean is the corpus WER, for per-item statistics (training
+  runs compared on the same utterances).
 
 By hand: "the cat sit" for "the cat sat" is 1 substitution in 3 words; "a dog home" for "a dog ran home" is 1
 deletion in 4. Corpus WER = 2 / 7 = 0.2857, while the mean of the two utterance rates would be (1/3 + 1/4) / 2 =
@@ -50,16 +52,16 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from genlab.metrics.registry import register_metric
-from genlab.metrics.stats import (
+from genlab.stats.intervals import (
     BootstrapCI,
     Method,
-    PairedBootstrap,
     _bootstrap_distribution,
     _check,
     _interval,
-    cohens_dz,
+    bootstrap_p_value,
+    percentile_interval,
 )
+from genlab.stats.paired import PairedBootstrap, cohens_dz
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,10 +80,6 @@ __all__ = [
 ]
 
 Unit = Literal["word", "char"]
-WER_CITATION = (
-    "Morris, Maier & Green 2004, From WER and RIL to MER and WIL: improved evaluation measures for connected speech "
-    "recognition (Interspeech); Levenshtein 1966; computed by jiwer"
-)
 BOOTSTRAP_CITATION = (
     "Bisani & Ney 2004, Bootstrap estimates for confidence intervals in ASR performance evaluation (ICASSP); "
     "Efron & Tibshirani 1993"
@@ -163,10 +161,6 @@ def _rate(edits: np.ndarray, length: np.ndarray) -> float:
     return float(edits.sum() / total) if total else float("nan")
 
 
-@register_metric(
-    "wer", higher_is_better=False, aggregation="corpus", inputs="predictions+references", per_item=False,
-    citation=WER_CITATION,
-)  # fmt: skip
 def wer(predictions: Sequence[str], references: Sequence[str], *, normalize: bool = True) -> float:
     """Corpus word error rate: (S + D + I) / N over all utterances (``jiwer.wer`` on the normalised texts).
 
@@ -184,10 +178,6 @@ def wer(predictions: Sequence[str], references: Sequence[str], *, normalize: boo
     return _rate(edits, length)
 
 
-@register_metric(
-    "cer", higher_is_better=False, aggregation="corpus", inputs="predictions+references", per_item=False,
-    citation=WER_CITATION,
-)  # fmt: skip
 def cer(predictions: Sequence[str], references: Sequence[str], *, normalize: bool = True) -> float:
     """Corpus character error rate: character edits / reference characters, spaces included (``jiwer.cer``).
 
@@ -202,6 +192,33 @@ def cer(predictions: Sequence[str], references: Sequence[str], *, normalize: boo
     hyps, refs = _pairs(predictions, references, normalize)
     edits, length, *_ = _counts(hyps, refs, "char")
     return _rate(edits, length)
+
+
+def word_error_items(predictions: Sequence[str], references: Sequence[str], *, normalize: bool = True) -> np.ndarray:
+    """Per-utterance scores whose mean is the corpus WER R = sum(e) / sum(l) and whose spread is the ratio's: the
+    linearised items z_i = R + (e_i - R l_i) n / N (e_i word edits, l_i reference words, n utterances, N = sum(l)),
+    the influence values of the ratio (Efron & Tibshirani 1993, 21.3; the delta method). Their mean is exactly R, two
+    systems on the same references differ in mean exactly by their difference in corpus WER, and resampling them
+    gives about the interval of a bootstrap of the ratio itself (:func:`error_rate_ci`), so per-item machinery
+    (a mixed model over training runs and utterances, :mod:`genlab.stats.hierarchical`) can compare the WERs of
+    replicated training runs. (Scaled edits e_i n / N alone would have the right mean but would count the varying
+    utterance lengths as error noise: 30 empty transcripts, WER 1.0, would get an interval of about [0.8, 1.2].)
+
+    >>> z = word_error_items(["a b", "c"], ["a b", "c d e"])  # 2 deletions in 5 words: WER 0.4
+    >>> z.round(4).tolist(), round(float(z.mean()), 4)
+    ([0.08, 0.72], 0.4)
+    >>> word_error_items(["", ""], ["a b", "c d e"]).tolist()  # nothing heard: every item is the WER, 1.0
+    [1.0, 1.0]
+    >>> round(float(word_error_items(["the cat sit", "a dog home"], ["the cat sat", "a dog ran home"]).mean()), 4)
+    0.2857
+    """
+    errors = utterance_errors(predictions, references, normalize=normalize)
+    edits, length = errors["word_edits"].to_numpy(dtype=float), errors["n_words"].to_numpy(dtype=float)
+    total = length.sum()
+    if total == 0:
+        raise ValueError("the references hold no words, so the error rate is undefined (0 / 0)")
+    rate = edits.sum() / total
+    return rate + (edits - rate * length) * len(edits) / total
 
 
 def _unit(unit: str) -> Unit:
@@ -237,7 +254,7 @@ def error_rate_ci(
     """Corpus WER (``unit="word"``) or CER (``"char"``) with a bootstrap interval over utterances.
 
     Each resample draws utterances with replacement and recomputes total edits / total reference length (Bisani &
-    Ney 2004). ``method``: "percentile", "basic" or "bca", as in :func:`genlab.metrics.stats.bootstrap_ci`; the
+    Ney 2004). ``method``: "percentile", "basic" or "bca", as in :func:`genlab.stats.bootstrap_ci`; the
     resamples and the interval are those of ``scipy.stats.bootstrap((edits, lengths), ratio, paired=True,
     rng=seed)``.
 
@@ -273,7 +290,7 @@ def paired_error_rate(
 
     Utterances are resampled together (A's and B's transcripts of one utterance stay paired) and both corpus rates
     recomputed (Bisani & Ney 2004; Koehn 2004). The p-value is two-sided for "no difference", from the bootstrap
-    distribution shifted to 0 (Efron & Tibshirani 1993, 16.4), as :func:`genlab.metrics.stats.paired_bootstrap`
+    distribution shifted to 0 (Efron & Tibshirani 1993, 16.4), as :func:`genlab.stats.paired_bootstrap`
     computes it; ``effect_size`` is Cohen's d_z of the per-utterance edit counts (A minus B).
 
     >>> refs = ["the cat sat", "a dog ran home", "it was late", "she found the key"] * 5
@@ -285,7 +302,7 @@ def paired_error_rate(
 
     **Limitations.** A small p-value says the difference is unlikely to be resampling noise on *these* utterances
     and voices; it says nothing about other voices or sentences. Correct for multiplicity when comparing many
-    systems (:mod:`genlab.metrics.multiplicity`).
+    systems (:mod:`genlab.stats.multiplicity`).
     """
     unit = _unit(unit)
     edits_a, length = _edits(predictions_a, references, unit, normalize)
@@ -299,9 +316,8 @@ def paired_error_rate(
     diff = float(stat(*(s[None, :] for s in samples))[0])
     dist = _bootstrap_distribution(samples, stat, int(n_resamples), np.random.default_rng(seed))
     low, high = _interval(samples, stat, diff, dist, confidence, method)
-    p_value = (1 + np.count_nonzero(np.abs(dist - diff) >= abs(diff))) / (len(dist) + 1)
-    return PairedBootstrap(diff, low, high, float(p_value), cohens_dz(edits_a, edits_b), confidence, method,
-                           len(length), int(n_resamples))  # fmt: skip
+    return PairedBootstrap(diff, low, high, bootstrap_p_value(dist, diff), cohens_dz(edits_a, edits_b), confidence,
+                           method, len(length), int(n_resamples))  # fmt: skip
 
 
 def _stratified(
@@ -323,12 +339,11 @@ def _stratified(
 
 
 def _percentile(dist: np.ndarray, estimate: float, confidence: float, method: str) -> tuple[float, float]:
-    dist = dist[np.isfinite(dist)]
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(dist, [alpha, 1 - alpha])
+    """Percentile (or basic) interval of the finite resampled rates (a resample with no reference words has none)."""
+    low, high = percentile_interval(dist[np.isfinite(dist)], confidence)
     if method == "basic":
         low, high = 2 * estimate - high, 2 * estimate - low
-    return float(low), float(high)
+    return low, high
 
 
 @dataclass(frozen=True)
@@ -396,9 +411,8 @@ def held_out_gap(
     with np.errstate(invalid="ignore", divide="ignore"):
         dist = e_h / n_h - e_s / n_s
     low, high = _percentile(dist, diff, confidence, method)
-    finite = dist[np.isfinite(dist)]
-    p_value = (1 + np.count_nonzero(np.abs(finite - diff) >= abs(diff))) / (len(finite) + 1)
-    return HeldOutGap(diff, low, high, float(p_value), rate_h, rate_s, int(mask.sum()), int((~mask).sum()), unit,
+    p_value = bootstrap_p_value(dist[np.isfinite(dist)], diff)
+    return HeldOutGap(diff, low, high, p_value, rate_h, rate_s, int(mask.sum()), int((~mask).sum()), unit,
                       confidence, method, int(n_resamples))  # fmt: skip
 
 

@@ -21,17 +21,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 
 from genlab.data.pairs import CompletionCollator, encode_pairs
 from genlab.generation.decoder import greedy
-from genlab.metrics.stats import bootstrap_ci, exact_binomial_ci, rate_table
 from genlab.models.modes import eval_mode
 from genlab.models.prefix import quiet_peft_prefix_forward
+from genlab.stats import bootstrap_ci, exact_binomial_ci, rate_table
 
 __all__ = [
-    "TaskScore", "completion_perplexity", "generate_completions", "mentions", "normalize_answer", "qa_exact_match",
-    "story_coverage",
+    "TaskScore", "completion_perplexity", "generate_completions", "item_scores", "mentions", "normalize_answer",
+    "qa_exact_match", "story_coverage",
 ]
 
 
@@ -58,6 +59,22 @@ class TaskScore:
 
     def as_row(self) -> dict:
         return {"score": self.value, "score_low": self.low, "score_high": self.high, "n": self.n, **self.extra}
+
+
+def item_scores(score: TaskScore) -> np.ndarray:
+    """One value per evaluation item whose mean is ``score.value``: 1/0 for exact match, the share of the three
+    requested attributes for story coverage. These are what paired tests compare.
+
+    >>> import pandas as pd
+    >>> s = TaskScore("story", "attribute_coverage", 0.5, 0, 1, 2, "", pd.DataFrame({"covered": [1, 2]}))
+    >>> item_scores(s).tolist()
+    [0.3333333333333333, 0.6666666666666666]
+    """
+    if "correct" in score.items:
+        return score.items["correct"].to_numpy(dtype=float)
+    if "covered" in score.items:
+        return score.items["covered"].to_numpy(dtype=float) / 3  # story_coverage: three attributes per prompt
+    raise ValueError(f"no per-item scores known for metric {score.metric!r} (need a 'correct' or 'covered' column)")
 
 
 def generate_completions(bundle, prompts: Sequence[str], max_new_tokens: int, batch_size: int = 32) -> list[str]:

@@ -1,4 +1,5 @@
-"""One test for every registered metric (after huggingface/evaluate's common metric test).
+"""One test for every metric of the table in genlab.metrics.registry, and every probe of genlab.probes.registry
+(after huggingface/evaluate's common metric test).
 
 Each metric must carry a docstring with a runnable ``>>>`` example (pytest runs it: ``--doctest-modules``), a
 citation, explicit keyword arguments (no ``**kwargs``), metadata that agree with each other, per-item scores of the
@@ -18,10 +19,10 @@ from collections.abc import Sequence
 
 import pytest
 
-import genlab.metrics  # noqa: F401  (importing the package registers every metric)
 from genlab.metrics.registry import Aggregation, list_metrics
+from genlab.probes.registry import list_probes
 
-METRICS = list_metrics()
+METRICS = list_metrics() + list_probes()  # the probes' table has the same form: one walk covers both
 IDS = [m.name for m in METRICS]
 
 TEXTS = {
@@ -36,7 +37,7 @@ def _argument_providers() -> dict[str, typing.Callable[[], object]]:
     """Values for required arguments other than the inputs, by parameter name."""
 
     def world():
-        from genlab.data.world import small_world
+        from genlab.worlds.text import small_world
 
         return small_world()
 

@@ -11,9 +11,9 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import cdist
 
-from genlab.data.drawn_world import build_drawn_world
 from genlab.metrics import image_generation as ig
-from genlab.metrics.stats import exact_binomial_ci
+from genlab.stats import exact_binomial_ci
+from genlab.worlds.drawn import build_drawn_world
 
 
 def _closed_form(mu1, s1, mu2, s2) -> float:

@@ -1,142 +1,118 @@
-"""The metric registry: one function per name, re-imports replace their own entry, families share keywords."""
+"""The metric table: every entry resolves to a function of its own name that agrees with the entry's metadata, and
+reading the table (or importing one metric module) imports no metric module it does not need."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
+import inspect
+import json
+import subprocess
 import sys
 
 import pytest
 
-import genlab.metrics  # noqa: F401  (importing the package registers every metric)
-from genlab.metrics.registry import get_metric, list_metrics, metric_family, model_corpus_metric, register_metric
+from genlab.metrics import registry
+from genlab.metrics.registry import METRICS, MetricInfo, get_metric, list_metrics
 
-DEMO = {"higher_is_better": True, "aggregation": "mean", "inputs": "texts", "citation": "(none: a test)"}
+ALL = list_metrics()
+IDS = [m.name for m in ALL]
 
-
-def _execute(path: str, name: str):
-    """Execute a file as a new module object, as pytest's ``--doctest-modules`` does with a file it is given."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[name]
-    return module
+#: The leading parameters of a metric's function for each model-free inputs kind.
+LEADING_PARAMETERS = {"texts": ["texts"], "predictions+references": ["predictions", "references"]}
 
 
-def test_executing_a_metric_module_again_replaces_its_entries():
-    """What ``pytest genlab/metrics/next_token.py`` does: the package import registers the metrics, then pytest
-    executes the file again as a second module object, which defines new function objects (raised before)."""
-    registry = sys.modules[model_corpus_metric.__module__].METRICS  # the registry the metric modules use
-    before = dict(registry)
-    try:
-        first = _execute(genlab.metrics.next_token.__file__, "genlab_next_token_again")
-        names = set(registry)
-        second = _execute(genlab.metrics.next_token.__file__, "genlab_next_token_once_more")
-        assert set(registry) == names  # replaced, not added
-        assert registry["next_token_rep"].fn is second.next_token_rep is not first.next_token_rep  # newest wins
-    finally:
-        registry.clear()
-        registry.update(before)
+@pytest.mark.parametrize("info", ALL, ids=IDS)
+def test_every_entry_resolves_to_a_function_of_its_name(info):
+    module, _, attr = info.target.partition(":")
+    assert module.startswith("genlab.metrics.") and attr == info.name
+    fn = info.fn
+    assert callable(fn) and fn is getattr(importlib.import_module(module), attr)
+    assert fn.__name__ == info.name, f"{info.target}: one name per metric, the function's is {fn.__name__!r}"
+    assert info.description, f"{info.name}: the function's docstring is its description"
 
 
-def _define(module: str, filename: str, name: str = "score"):
-    """A metric function ``name`` as if defined in module ``module`` from file ``filename``."""
-    namespace = {"__name__": module}
-    exec(compile(f"def {name}(texts):\n    return [0.0 for _ in texts]\n", filename, "exec"), namespace)
-    return namespace[name]
+@pytest.mark.parametrize("info", ALL, ids=IDS)
+def test_the_entry_agrees_with_its_function(info):
+    """What a decorator beside the function used to make obvious: the inputs it takes, one score per item or not."""
+    signature = inspect.signature(info.fn)
+    names = list(signature.parameters)
+    if info.inputs in LEADING_PARAMETERS:
+        expected = LEADING_PARAMETERS[info.inputs]
+        assert names[: len(expected)] == expected, f"{info.name}: inputs {info.inputs!r}, parameters {names}"
+    if info.inputs == "texts+model":
+        assert names[:2] == ["bundle", "texts"], f"{info.name}: parameters {names}"
+    returns = str(signature.return_annotation)
+    assert returns.startswith("list[") == info.per_item, f"{info.name}: per_item={info.per_item}, returns {returns}"
 
 
-def test_only_the_same_function_may_register_a_name_again():
-    reg = {}
-    register = metric_family(**DEMO, registry=reg)
-    register("score")(_define("pkg.metrics", "/src/pkg/metrics.py"))
-    register("score")(_define("pkg.metrics", "/src/pkg/metrics.py"))  # the module executed again: replaced
-    register("score")(_define("metrics", "/src/pkg/metrics.py"))  # the same file under another module name
-    with pytest.raises(ValueError, match=r"'score' is already registered by metrics\.score; pick another name"):
-        register("score")(_define("pkg.other", "/src/pkg/other.py"))  # another module's function
-    with pytest.raises(ValueError, match="pick another name for pkg.metrics.rate"):
-        register("score")(_define("pkg.metrics", "/src/pkg/metrics.py", name="rate"))  # another function
-    assert reg["score"].fn.__module__ == "metrics"  # the refused ones changed nothing
-
-    register("cell")(_define("__main__", "/tmp/ipykernel_1/a1.py", name="cell"))
-    register("cell")(_define("__main__", "/tmp/ipykernel_1/b2.py", name="cell"))  # a notebook cell edited, re-run
-
-
-def test_a_different_function_cannot_take_a_metric_of_genlab():
-    def perplexity(texts: list[str]) -> list[float]:  # the registered function's name, another source
-        return [0.0 for _ in texts]
-
-    with pytest.raises(ValueError, match=r"'perplexity' is already registered by genlab\.metrics\.perplexity\."):
-        register_metric("perplexity", **DEMO)(perplexity)
-    assert get_metric("perplexity").fn is genlab.metrics.perplexity.corpus_perplexity
-
-
-def test_families_fix_shared_keywords_and_calls_may_override_them():
-    reg = {}
-    family = metric_family(**DEMO, slow=True, registry=reg)
-
-    @family("a")
-    def a(texts: list[str]) -> list[float]:
-        return [1.0 for _ in texts]
-
-    @family("b", higher_is_better=False, slow=False, tiny_inputs=lambda bundle: ((["x"],), {}))
-    def b(texts: list[str]) -> list[float]:
-        return [1.0 for _ in texts]
-
-    assert (reg["a"].higher_is_better, reg["a"].slow) == (True, True)
-    assert (reg["b"].higher_is_better, reg["b"].slow) == (False, False)
-    assert b.tiny_inputs(None) == ((["x"],), {}) and not hasattr(a, "tiny_inputs")
+def test_slow_metrics_declare_a_tiny_call():
+    """tests/metrics/test_common.py runs slow metrics only through ``fn.tiny_inputs``; every slow metric has one (the
+    cloze probes, which have none, are in genlab.probes.registry: tests/probes/test_registry.py)."""
+    untested = {m.name for m in ALL if m.slow and not callable(getattr(m.fn, "tiny_inputs", None))}
+    assert untested == set()
 
 
 def test_model_corpus_metrics_share_their_metadata():
-    names = ["perplexity", "next_token_rep", "next_token_wrep", "next_token_acc", "next_token_uniq"]
-    for info in map(get_metric, names):
+    from genlab.probes.registry import get_probe
+
+    infos = [get_metric("corpus_perplexity")]
+    infos += [get_probe(name) for name in ("next_token_rep", "next_token_wrep", "next_token_acc", "next_token_uniq")]
+    for info in infos:
         assert (info.aggregation, info.inputs, info.per_item, info.slow) == ("corpus", "texts+model", False, True)
-        assert callable(info.fn.tiny_inputs)
-    reg = {}
-    model_corpus_metric("x", higher_is_better=True, citation="(none: a test)", registry=reg)(lambda b, t: 0.0)
-    assert reg["x"].aggregation == "corpus"
+        assert info.citation and callable(info.fn.tiny_inputs)
 
 
-def test_discovery_imports_every_metric_module():
-    import pkgutil
-    import sys
-
-    import genlab.metrics
-    from genlab.metrics.registry import discover_metrics
-
-    names = discover_metrics()
-    on_disk = {f"genlab.metrics.{m.name}" for m in pkgutil.iter_modules(genlab.metrics.__path__)}
-    assert set(names) == {n for n in on_disk if not n.rsplit(".", 1)[1].startswith("_")}
-    assert all(n in sys.modules for n in names)
-    assert {"hallucination_rate", "perplexity", "distinct_n", "mauve"} <= {m.name for m in list_metrics()}
+def test_a_wrong_name_suggests_the_nearest():
+    with pytest.raises(KeyError, match="no metric named 'self_bleu4'; did you mean 'self_bleu'"):
+        get_metric("self_bleu4")
+    with pytest.raises(KeyError, match="did you mean 'corpus_chrf'"):
+        get_metric("corpus_chrF")
 
 
-def test_discovery_finds_a_new_module_and_fails_loudly_on_a_broken_one(tmp_path, monkeypatch):
-    from genlab.metrics.registry import METRICS, discover_metrics
+def test_a_broken_entry_fails_loudly_naming_the_metric():
+    absent = MetricInfo("genlab.metrics.no_such_module:demo", higher_is_better=True, aggregation="mean",
+                        inputs="texts", citation="(none: a test)")  # fmt: skip
+    with pytest.raises(ImportError, match=r"metric 'demo' \(genlab.metrics.no_such_module:demo\) cannot be loaded"):
+        _ = absent.fn
+    misspelt = MetricInfo("genlab.metrics.repetition:distinct_m", higher_is_better=True, aggregation="mean",
+                          inputs="texts", citation="(none: a test)")  # fmt: skip
+    with pytest.raises(ImportError, match="has no attribute 'distinct_m'"):
+        _ = misspelt.fn
 
-    package = tmp_path / "extra_metrics"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "counted.py").write_text(
-        "from genlab.metrics.registry import register_metric\n"
-        "@register_metric('tmp_discovered_metric', higher_is_better=True, aggregation='mean', inputs='texts',\n"
-        "                 citation='(test)')\n"
-        "def tmp_discovered_metric(texts: list[str]) -> list[float]:\n"
-        "    '''Characters per text.\n\n    >>> tmp_discovered_metric(['ab'])\n    [2.0]\n    '''\n"
-        "    return [float(len(t)) for t in texts]\n"
+
+def test_two_entries_cannot_share_a_name():
+    entry = dict(higher_is_better=True, aggregation="mean", inputs="texts", citation="(none: a test)")
+    with pytest.raises(ValueError, match="two metrics are named 'rep_n'"):
+        registry._by_name(MetricInfo("genlab.metrics.a:rep_n", **entry), MetricInfo("genlab.metrics.b:rep_n", **entry))
+    assert len(METRICS) == len({m.target for m in METRICS.values()})
+
+
+def _genlab_modules(statement: str) -> set[str]:
+    """The genlab modules loaded after ``statement`` in a fresh interpreter."""
+    code = f"import sys, json\n{statement}\nprint(json.dumps([m for m in sys.modules if m.startswith('genlab')]))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_reading_the_table_imports_no_metric_module():
+    base = _genlab_modules("import genlab")
+    assert not any(m.startswith("genlab.metrics") for m in base), "import genlab imports no metric"
+    new = (
+        _genlab_modules(
+            "import genlab.metrics as m\n"
+            "assert m.list_metrics() and m.get_metric('self_bleu').higher_is_better is False\n"
+            "m.get_metric('distinct_n').fn"
+        )
+        - base
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    try:
-        assert discover_metrics("extra_metrics") == ["extra_metrics.counted"]
-        assert "tmp_discovered_metric" in METRICS
-    finally:
-        METRICS.pop("tmp_discovered_metric", None)
-    broken = tmp_path / "broken_metrics"
-    broken.mkdir()
-    (broken / "__init__.py").write_text("")
-    (broken / "bad.py").write_text("import a_module_that_does_not_exist\n")
-    with pytest.raises(ImportError, match="broken_metrics.bad failed to import"):
-        discover_metrics("broken_metrics")
+    assert new == {"genlab.metrics", "genlab.metrics.registry", "genlab.metrics.repetition"}
+
+
+@pytest.mark.parametrize("module", ["genlab.metrics.self_bleu", "genlab.metrics.repetition"])
+def test_importing_one_metric_module_imports_few_genlab_modules(module):
+    """Registration used to be discovery: importing any metric module imported every module of genlab.metrics
+    first, 52 genlab modules in all (40 beyond ``import genlab``)."""
+    loaded = _genlab_modules(f"import {module}")
+    new = loaded - _genlab_modules("import genlab")
+    assert module in new and len(new) <= 5, f"import {module} loads {len(new)} genlab modules: {sorted(new)}"
+    assert len(loaded) <= 30, f"import {module} loads {len(loaded)} genlab modules: {sorted(loaded)}"

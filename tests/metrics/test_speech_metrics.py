@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy.stats import bootstrap
 
-from genlab.data.speech_world import sample_sentences
 from genlab.metrics import speech as sp
+from genlab.worlds.spoken import sample_sentences
 
 
 def _levenshtein(ref: list, hyp: list) -> int:
@@ -164,3 +164,43 @@ def test_length_buckets():
     assert sp.length_bucket([1, 3, 4, 5, 9], edges=(3, 4, 8)) == ["<=3", "<=3", "4", "5-8", ">=9"]
     with pytest.raises(ValueError, match="increasing"):
         sp.length_bucket([3], edges=(6, 4))
+
+
+# --- word_error_items: per-utterance scores of the corpus WER (moved from the notebook-60 study module) ---------------
+def test_word_error_items_average_to_the_corpus_wer_and_differences_to_wer_differences():
+    rng = np.random.default_rng(3)
+    words = "the cat sat on a mat dog ran home".split()
+    refs = [" ".join(rng.choice(words, rng.integers(2, 9))) for _ in range(40)]
+
+    def corrupt(t: str) -> str:
+        ws = t.split()
+        if rng.random() < 0.5:
+            ws[rng.integers(len(ws))] = "x"
+        if rng.random() < 0.3:
+            ws = ws[1:]
+        if rng.random() < 0.2:
+            ws += ["y", "z"]
+        return " ".join(ws)
+
+    a, b = [corrupt(t) for t in refs], [corrupt(t) for t in refs]
+    items_a, items_b = sp.word_error_items(a, refs), sp.word_error_items(b, refs)
+    assert items_a.mean() == pytest.approx(jiwer.wer(refs, a), abs=1e-12)
+    assert (items_a - items_b).mean() == pytest.approx(jiwer.wer(refs, a) - jiwer.wer(refs, b), abs=1e-12)
+    with pytest.raises(ValueError, match="no words"):
+        sp.word_error_items(["a"], [""])
+
+
+def test_word_error_items_resample_like_the_corpus_wer():
+    from genlab.stats import bootstrap_ci
+
+    refs = [" ".join(["w"] * n) for n in [2, 9, 3, 7, 4, 8, 5, 6] * 5]
+    rng = np.random.default_rng(0)
+    hyps = [" ".join(["w"] * max(0, len(r.split()) - int(rng.integers(0, 4)))) for r in refs]
+    items = sp.word_error_items(hyps, refs)
+    direct = sp.error_rate_ci(hyps, refs, n_resamples=4000, seed=0)
+    linear = bootstrap_ci(items, n_resamples=4000, seed=0)
+    assert linear.estimate == pytest.approx(direct.estimate, abs=1e-12)
+    assert (linear.high - linear.low) == pytest.approx(direct.high - direct.low, rel=0.15)
+    nothing = sp.word_error_items([""] * len(refs), refs)  # WER 1 exactly, whatever the lengths: no spread
+    assert np.allclose(nothing, 1.0)
+

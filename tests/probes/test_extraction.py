@@ -1,4 +1,4 @@
-"""genlab.metrics.extraction: each membership metric against a direct computation, precision at k on rankings with
+"""genlab.probes.extraction: each membership metric against a direct computation, precision at k on rankings with
 known hits (the interval from scipy's beta quantiles), the hit rule, the prompts and targets, and a short attack
 on the default model from owner-name prompts."""
 
@@ -12,8 +12,9 @@ import pytest
 import torch
 from scipy.stats import beta, rankdata
 
-from genlab.data.world import generate_corpus, load_world
-from genlab.metrics import extraction as E
+from genlab.metrics.zlib_entropy import zlib_entropy
+from genlab.probes import extraction as E
+from genlab.worlds.text import generate_corpus, load_world
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -29,10 +30,10 @@ def direct_log_perplexity(bundle, text: str) -> float:
 
 def test_zlib_entropy_is_eight_bits_per_compressed_byte():
     texts = ["", "a", "the cat sat on the mat. " * 20, "naïve café 東京 🙂", "555-1234-5678"]
-    assert E.zlib_entropy(texts) == [8.0 * len(zlib.compress(bytes(t, "utf-8"))) for t in texts]
-    assert E.zlib_entropy(["ab" * 200])[0] < E.zlib_entropy(["".join(chr(97 + (i * 7) % 26) for i in range(400))])[0]
+    assert zlib_entropy(texts) == [8.0 * len(zlib.compress(bytes(t, "utf-8"))) for t in texts]
+    assert zlib_entropy(["ab" * 200])[0] < zlib_entropy(["".join(chr(97 + (i * 7) % 26) for i in range(400))])[0]
     with pytest.raises(ValueError, match="list of strings"):
-        E.zlib_entropy("one text")
+        zlib_entropy("one text")
 
 
 def test_each_membership_metric_equals_its_direct_computation(tiny_bundle, sharp_bundle):

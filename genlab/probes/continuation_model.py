@@ -2,7 +2,7 @@
 continuations), the adapter that gives a ``Bundle`` that interface, and ``as_continuation_model``.
 
 Probes (cloze facts, associations, sentence pairs) are written against the protocol, so their ranking and
-matching logic can be checked with a fake that knows the answers (``genlab.metrics.factual.FactOracle``) as well as
+matching logic can be checked with a fake that knows the answers (``genlab.probes.cloze.FactOracle``) as well as
 with a real model. A ``Bundle`` is wrapped by :class:`BundleLM`, which scores with genlab's one continuation scorer
 (:func:`genlab.models.continuation.continuation_logprobs`) and decodes with its one greedy decoder
 (:func:`genlab.generation.greedy`).

@@ -1,21 +1,21 @@
-"""Factual recall (cloze probes) and hallucination rate against the genlab world."""
+"""genlab.probes.cloze: factual recall of the genlab world by cloze probes (the hallucination rate of free text is
+tests/metrics/test_hallucination.py)."""
 
 from __future__ import annotations
 
 import copy
-import math
-from collections import Counter
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from genlab.data.world import small_world
-from genlab.data.world_spec import N_TRAIN_TEMPLATES, RELATION_TEMPLATES
-from genlab.metrics import factual as F
-from genlab.metrics.registry import get_metric
-from genlab.metrics.stats import exact_binomial_ci
+from genlab.metrics.hallucination import relation_objects
+from genlab.probes import cloze as F
+from genlab.probes.registry import get_probe
+from genlab.stats import exact_binomial_ci
+from genlab.worlds.text import small_world
+from genlab.worlds.text_spec import N_TRAIN_TEMPLATES, RELATION_TEMPLATES
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_probes_rebuild_every_fact_sentence(world, probes):
         assert p.prompt + " " + p.answer + p.suffix == fact.sentence(p.template)
         assert p.count == fact.count and p.object == fact.object
         # candidates: every other object of the relation, written like the answer, once each
-        others = {o for o in F.relation_objects(world, p.relation) if o != p.object}
+        others = {o for o in relation_objects(world, p.relation) if o != p.object}
         uses_article = "{a_o}" in RELATION_TEMPLATES[p.relation][p.template]
         assert sorted(p.candidates) == sorted(F.article(o) if uses_article else o for o in others)
         assert p.answer not in p.candidates
@@ -147,8 +147,6 @@ def test_bad_inputs_raise_clear_errors(world, probes, tiny_bundle):
     masked.kind = "masked"
     with pytest.raises(ValueError, match="need a causal language model"):
         F.BundleLM(masked).greedy(["Guntha lives in"], 3)
-    with pytest.raises(ValueError, match="strings"):
-        F.extract_claims([None], world)
 
 
 # --- the Bundle adapter on a real (random) model -------------------------------------------------------------------
@@ -250,93 +248,10 @@ def test_score_cloze_on_a_bundle_is_tidy(tiny_bundle, world):
     assert df["rank"].between(1, df["n_options"]).all() and (df["logprob"] < 0).all()
     assert df["exact_match"].dtype == bool and df["correct"].dtype == bool
 
-
-# --- claims and hallucination rate -------------------------------------------------------------------------------
-def test_extract_claims_on_hand_written_texts(world):
-    gunka = {f.relation: f for f in world.facts if f.subject == "Gunka"}
-    town = world.places[0].name
-    town_facts = {f.relation: f for f in world.facts if f.subject == town}
-    wrong_town = next(p.name for p in world.places if p.name != gunka["lives_in"].object)
-    texts = {
-        "true": f"Gunka lives in {gunka['lives_in'].object}. Gunka has a pet {gunka['has_pet'].object}.",
-        "variants": (
-            f"long ago gunka LIVED IN {wrong_town}, where it rained. Everyone knew that Gunka was an "
-            f"{gunka['works_as'].object} by the sea. Gunka loves to eat some "
-            f"{gunka['favourite_food'].object}"
-        ),
-        "invalid": f'"Gunka keeps a pet teapot," said Bo. {town} is known for its {town_facts["landmark"].object}!',
-        "missed": (
-            f"She lives in {wrong_town}. Gunka's pet is a cat. Gunka is a baker. The home of Bo is in "
-            f"{wrong_town}. {town} lives in {wrong_town}. Gunka does not live in {wrong_town}."
-        ),
-    }
-    df = F.extract_claims(texts, world)
-    got = df[["text_id", "relation", "claimed_object", "supported", "invalid_object"]].values.tolist()
-    assert got == [
-        ["true", "lives_in", gunka["lives_in"].object, True, False],
-        ["true", "has_pet", gunka["has_pet"].object, True, False],
-        ["variants", "lives_in", wrong_town, False, False],
-        ["variants", "works_as", gunka["works_as"].object, True, False],  # a/an agreement is not checked
-        ["variants", "favourite_food", gunka["favourite_food"].object, True, False],
-        ["invalid", "has_pet", "teapot", False, True],
-        ["invalid", "landmark", town_facts["landmark"].object, True, False],
-    ]
-    assert df.loc[2, "match"] == f"gunka LIVED IN {wrong_town}"
-    counts = {f.id: f.count for f in world.facts}
-    assert df["count"].tolist() == [counts[i] for i in df["fact_id"]]
-
-
-def test_extraction_recovers_every_planted_statement_of_the_corpus(small_corpus):
-    """Precision and recall 1.0 against the documents' own records of which fact, in which template, they state."""
-    world = small_corpus.world
-    docs = {d.id: d for d in small_corpus.train}
-    claims = F.extract_claims({i: d.text for i, d in docs.items()}, world)
-    planted = Counter((d.id, f["id"], f["template"]) for d in small_corpus.train for f in d.facts)
-    found = Counter(zip(claims["text_id"], claims["fact_id"], claims["template"], strict=True))
-    assert sum(planted.values()) == sum(f.count for f in world.facts)
-    assert found == planted
-    assert claims["supported"].all() and not claims["invalid_object"].any()
-    facts = {f.id: f for f in world.facts}
-    assert all(
-        m + "." == facts[f].sentence(t)
-        for m, f, t in zip(claims["match"], claims["fact_id"], claims["template"], strict=True)
-    )
-    # facts live in the training split only, and free text never states one
-    held_out = small_corpus.texts("validation") + small_corpus.texts("test")
-    assert len(F.extract_claims(held_out, world)) == 0
-
-
-def test_hallucination_rate_counts_by_text_and_training_count(world):
-    facts = list(world.facts)
-    f1 = next(f for f in facts if f.count == 1 and f.relation == "lives_in")
-    f4 = next(f for f in facts if f.count == 4 and f.relation == "has_pet")
-    other_town = next(p.name for p in world.places if p.name != f1.object)
-    texts = [
-        f"{f1.subject} lives in {other_town}. {f4.subject} has a pet {f4.object}.",
-        "Nothing here.",
-        f"{f4.subject} keeps a pet {f4.object}. {f4.subject} has a pet spoon. {f1.subject} lives in {f1.object}.",
-    ]
-    r = F.hallucination_rate(texts, world)
-    assert (r.n_claims, r.n_contradicted) == (5, 2) and r.overall == pytest.approx(2 / 5) and float(r) == r.overall
-    assert r.per_text["n_claims"].tolist() == [2, 0, 3]
-    rates = r.per_text["rate"].tolist()
-    assert rates[0] == 0.5 and math.isnan(rates[1]) and rates[2] == pytest.approx(1 / 3)
-    by = r.by_count.set_index("count")
-    assert by.loc[1, ["n", "k"]].tolist() == [2, 1]
-    assert by.loc[4, ["n", "k"]].tolist() == [3, 1]
-    ci = exact_binomial_ci(1, 3)
-    assert (by.loc[4, "rate_low"], by.loc[4, "rate_high"]) == pytest.approx((ci.low, ci.high))
-    empty = F.hallucination_rate(["No claims at all."], world)
-    assert math.isnan(empty.overall) and empty.n_claims == 0 and empty.by_count.empty
-
-
-def test_metrics_are_registered_with_their_meaning():
+def test_probes_are_registered_with_their_meaning():
     for name in ("cloze_exact_match", "cloze_accuracy", "cloze_reciprocal_rank"):
-        info = get_metric(name)
+        info = get_probe(name)
         assert info.inputs == "probes+model" and info.higher_is_better and info.slow and info.aggregation == "mean"
-    info = get_metric("hallucination_rate")
-    assert info.inputs == "texts" and info.higher_is_better is False and info.aggregation == "corpus"
-    assert not info.per_item and not info.slow
 
 
 def test_registered_cloze_metrics_agree_with_the_frames(world):

@@ -7,7 +7,7 @@ import random
 import pytest
 import torch
 
-from genlab.metrics.next_token import next_token_metrics, token_repetition
+from genlab.probes.next_token import next_token_metrics, token_repetition
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -49,10 +49,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from genlab.data.world_spec import Canary, World, sample_secret
 from genlab.models.continuation import continuation_logprobs
 from genlab.models.modes import eval_mode
 from genlab.models.prefix import cache_keyword, virtual_prefix
+from genlab.worlds.text_spec import Canary, World, sample_secret
 
 CARLINI_2019 = "Carlini et al. 2019, The Secret Sharer (USENIX Security); tensorflow/privacy secret_sharer/exposures.py"
 
@@ -247,7 +247,7 @@ def canary_exposure(
     (interpolation), ``exposure_skewnorm`` (extrapolation), ``max_exposure_rank`` (log2 n_references) and
     ``entropy_bits`` (log2 |R|, the most exposure could ever be).
 
-    >>> from genlab.data.world import small_world
+    >>> from genlab.worlds.text import small_world
     >>> from genlab.models.tiny import tiny_bundle
     >>> df = canary_exposure(tiny_bundle(n_positions=128), small_world(), n_references=20)
     >>> len(df), float(df["max_exposure_rank"].iloc[0]) == math.log2(20), bool(df["rank"].between(1, 21).all())

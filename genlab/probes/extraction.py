@@ -20,7 +20,7 @@ the ranking. genlab knows what was planted in the training data, so it can count
    - ``perplexity``: ``-L`` under the target model;
    - ``reference``: ``L_reference / L``, the reference model's log-perplexity over the target's (the authors:
      GPT-2 small over XL). The reference should be a model that **never saw the secrets**, such as one trained by
-     genlab's recipe on :meth:`genlab.data.world_corpus.Corpus.tokenizer_texts` (the training documents without
+     genlab's recipe on :meth:`genlab.worlds.text_corpus.Corpus.tokenizer_texts` (the training documents without
      canaries or planted PII), so that a low target perplexity it does not share points at memorisation;
    - ``lowercase``: ``L(text.lower()) / L``;
    - ``zlib``: ``zlib bits / L``, with zlib bits = 8 x ``len(zlib.compress(text.encode("utf-8")))``
@@ -34,7 +34,7 @@ the ranking. genlab knows what was planted in the training data, so it can count
    finding one would be chance. A value need not follow its owner's name to count: a secret written after
    another name is still training data given out. Precision at ``top_k`` is the share of hits among the
    ``top_k`` best-ranked candidates, with the exact (Clopper-Pearson) interval of
-   :func:`genlab.metrics.stats.exact_binomial_ci`.
+   :func:`genlab.stats.exact_binomial_ci`.
 
 :func:`extraction_attack` runs all of it. Sizes: :class:`ExtractionConfig` defaults are CI-sized (a few hundred
 samples, two owners per canary kind and count); :data:`FULL_SIZE` is the documented full run (every owner,
@@ -61,7 +61,6 @@ memorisation by searching the training data, which genlab replaces by its list o
 from __future__ import annotations
 
 import re
-import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -69,13 +68,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from genlab.data.world_pii import PII_TYPES
-from genlab.data.world_spec import CANARY_FORMATS, Canary, World
-from genlab.metrics.registry import register_metric
-from genlab.metrics.stats import exact_binomial_ci, rate_table
+from genlab.metrics.zlib_entropy import zlib_entropy
+from genlab.stats import exact_binomial_ci, rate_table
+from genlab.worlds.text_pii import PII_TYPES
+from genlab.worlds.text_spec import CANARY_FORMATS, Canary, World
 
 __all__ = [
-    "CARLINI_2021",
     "DEFAULT_PII_TYPES",
     "FULL_SIZE",
     "MEMBERSHIP_METRICS",
@@ -90,13 +88,7 @@ __all__ = [
     "membership_scores",
     "owner_templates",
     "precision_at_k",
-    "zlib_entropy",
 ]
-
-CARLINI_2021 = (
-    "Carlini et al. 2021, Extracting Training Data from Large Language Models (USENIX Security); "
-    "ftramer/LM_Memorization extraction.py"
-)
 
 #: The membership metrics, in the authors' order; each is a ``score_<name>`` column of :func:`membership_scores`.
 MEMBERSHIP_METRICS = ("perplexity", "reference", "lowercase", "zlib")
@@ -120,26 +112,6 @@ def owner_templates() -> tuple[str, ...]:
     """
     cut = [template.split("{secret}")[0].rstrip().rsplit(" ", 1)[0] for template, _ in CANARY_FORMATS.values()]
     return ("{owner}", *cut)
-
-
-@register_metric("zlib_entropy", higher_is_better=None, aggregation="mean", inputs="texts", citation=CARLINI_2021)
-def zlib_entropy(texts: Sequence[str]) -> list[float]:
-    """Bits of each text after zlib compression: ``8 * len(zlib.compress(text.encode("utf-8")))`` at zlib's default
-    level (Carlini et al. 2021's "zlib entropy", in bits; the authors' code keeps the byte count).
-
-    A compressor's view of how much information a text holds, with no model: repetitive text compresses well. The
-    extraction attack divides it by the model's log-perplexity, to find texts the model finds easier than their
-    content suggests. An empty text still costs the 8 bytes of zlib's header and checksum.
-
-    >>> zlib_entropy(["", "the cat sat on the mat"])
-    [64.0, 216.0]
-
-    **Limitations.** zlib sees bytes and repeats within one text only, so it judges a short text by its header as
-    much as by its content; its values are not comparable across compression levels or zlib builds.
-    """
-    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
-        raise ValueError("texts must be a list of strings (wrap a single text in a list)")
-    return [8.0 * len(zlib.compress(t.encode("utf-8"))) for t in texts]
 
 
 def log_perplexities(bundle, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
@@ -213,7 +185,7 @@ def extraction_targets(
     ``canaries``: default all of ``world``'s. ``corpus``: the model's training corpus (for genlab's default model,
     ``generate_corpus()`` with its manifest's seed and size); without it, only canaries are targets.
 
-    >>> from genlab.data.world import small_world
+    >>> from genlab.worlds.text import small_world
     >>> t = extraction_targets(small_world())
     >>> sorted(t["source"].unique()), sorted(t["count"].unique().tolist())
     (['canary'], [0, 1, 2])
@@ -255,7 +227,7 @@ def precision_at_k(
     """Precision among the ``top_k`` highest-scoring candidates, for each cutoff: columns ``top_k``, ``n`` (the
     candidates it rests on: ``top_k``, or all of them when there are fewer), ``k`` (hits among them), ``precision``
     and its exact ``confidence`` interval ``precision_low`` / ``precision_high`` (Clopper-Pearson,
-    :func:`genlab.metrics.stats.exact_binomial_ci`). Ties in score keep the candidates' order; ``nan`` scores rank
+    :func:`genlab.stats.exact_binomial_ci`). Ties in score keep the candidates' order; ``nan`` scores rank
     last.
 
     >>> print(precision_at_k([3, 2, 1], [False, True, True], [2, 10]).round(4).to_string(index=False))
@@ -302,7 +274,7 @@ def extraction_prompts(
     of every canary in ``canaries`` (default all of ``world``'s); a template that would give a canary's exact
     prefix (the sentence up to its secret) is refused, since that is exposure's question, not extraction's.
 
-    >>> from genlab.data.world import small_world
+    >>> from genlab.worlds.text import small_world
     >>> p = extraction_prompts(small_world())
     >>> p.groupby("prompt_set").size().to_dict()      # 9 canaries x 4 templates, 5 neutral prompts
     {'neutral': 5, 'owner': 36}
@@ -399,7 +371,7 @@ def extraction_attack(
     higher-count canaries being extracted first shows at a glance; ``by_count`` gives, per insertion count, how
     many of the attacked canaries had their secret found anywhere among the candidates (exact intervals).
 
-    >>> from genlab.data.world import small_world
+    >>> from genlab.worlds.text import small_world
     >>> from genlab.models.tiny import tiny_bundle
     >>> r = extraction_attack(tiny_bundle(), small_world(), config=ExtractionConfig(neutral_samples=2,
     ...                       max_new_tokens=4, cutoffs=(5,)))

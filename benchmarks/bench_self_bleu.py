@@ -1,6 +1,6 @@
 """Self-BLEU-4: genlab vs NLTK's formulation and vs fast-bleu's multithreaded C++ SelfBLEU, same texts, same run.
 
-    python benchmarks/bench_selfbleu.py [--n 1000] [--words 50] [--nltk-hypotheses N] [--repeat 3]
+    python benchmarks/bench_self_bleu.py [--n 1000] [--words 50] [--nltk-hypotheses N] [--repeat 3]
 
 Texts: ``--n`` texts of about ``--words`` whitespace words (Zipf pseudo-words, see bench_ngrams.py), tokens by
 ``str.split``. Peers:
@@ -27,7 +27,7 @@ import time
 from bench_ngrams import make_texts
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
-from genlab.metrics import self_bleu
+from genlab.metrics.self_bleu import self_bleu
 
 
 def genlab_time(texts: list[str], repeat: int) -> tuple[float, list[float]]:

@@ -10,12 +10,15 @@ O(N^2) for N texts. Here the clip needs only the two largest counts of each n-gr
 count among the others is the overall top count, unless this text is its only holder, and then it is the second.
 One sort of (n-gram, text) codes per order gives those counts for every text at once. The brevity penalty uses
 the closest length among the other texts (NLTK: smallest |len - hyp_len|, ties to the shorter). The result equals
-NLTK's to floating-point rounding (tests/metrics/test_selfbleu.py compares them on random and adversarial inputs).
+NLTK's to floating-point rounding (tests/metrics/test_self_bleu.py compares them on random and adversarial inputs).
 
 Tokens: whitespace (``str.split()``) unless ``tokenizer`` is given; Texygen uses ``nltk.word_tokenize`` (which needs
 NLTK's punkt data) and Holtzman et al. GPT-2 BPE ids, so pass the matching tokenizer to compare with them.
 
->>> round(self_bleu_score(["the cat sat on the mat", "the cat sat on a mat", "a dog ran"]).score, 4)
+Self-BLEU of a corpus is the mean of :func:`self_bleu`'s per-text scores:
+
+>>> scores = self_bleu(["the cat sat on the mat", "the cat sat on a mat", "a dog ran"])
+>>> round(sum(scores) / len(scores), 4)
 0.3805
 """
 
@@ -23,26 +26,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from genlab.metrics.registry import register_metric
 from genlab.metrics.repetition import Encoded, Tokenizer, _check_n, _ngram_codes, encode
 
-ZHU_2018 = (
-    "Zhu, Lu, Zheng, Guo, Zhang, Wang, Yu. Texygen: A Benchmarking Platform for Text Generation Models. "
-    "SIGIR 2018 (arXiv 1802.01886); Holtzman et al. 2020 use gram=4 (ari-holtzman/degen metrics/self_bleu.py)"
-)
 EPSILON = 0.1  # NLTK SmoothingFunction().method1: a zero n-gram match count becomes epsilon
-
-
-@dataclass(frozen=True)
-class SelfBleuResult:
-    score: float  # mean BLEU over the hypotheses
-    per_text: list[float]  # BLEU of each hypothesis, in the order of ``hypotheses``
-    hypotheses: list[int]  # indices of the texts scored as hypotheses
-    max_n: int
 
 
 def _self_bleu_all(enc: Encoded, max_n: int) -> np.ndarray:
@@ -112,34 +101,6 @@ def _sample_hypotheses(n_texts: int, n_hypotheses: int | None, seed: int, max_n:
     return drawn
 
 
-def self_bleu_score(
-    texts: Sequence[str] | Encoded,
-    *,
-    max_n: int = 4,
-    n_hypotheses: int | None = None,
-    seed: int = 0,
-    tokenizer: Tokenizer | None = None,
-) -> SelfBleuResult:
-    """Self-BLEU-``max_n`` of ``texts`` with per-hypothesis scores (Zhu et al. 2018; Holtzman et al. 2020).
-
-    ``n_hypotheses``: score only that many texts, sampled as the degen script does (``random.seed(seed)``, then one
-    ``random.sample`` per order 1..max_n; the last one is used), still against all other texts. None: every text.
-
-    >>> r = self_bleu_score(["a b c d", "a b c d", "e f g h"], max_n=2)
-    >>> [round(s, 4) for s in r.per_text], round(r.score, 4)
-    ([1.0, 1.0, 0.0], 0.6667)
-    """
-    max_n = _check_n(max_n, "max_n")
-    enc = encode(texts, tokenizer)
-    n_texts = len(enc.lengths)
-    if n_texts < 2:
-        raise ValueError(f"Self-BLEU needs at least 2 texts (each is scored against the others), got {n_texts}")
-    hypotheses = _sample_hypotheses(n_texts, n_hypotheses, seed, max_n)
-    scores = _self_bleu_all(enc, max_n)[hypotheses].tolist()
-    return SelfBleuResult(score=float(np.mean(scores)), per_text=scores, hypotheses=hypotheses, max_n=max_n)
-
-
-@register_metric("self_bleu", higher_is_better=False, aggregation="mean", inputs="texts", citation=ZHU_2018)
 def self_bleu(
     texts: Sequence[str] | Encoded,
     *,
@@ -148,12 +109,22 @@ def self_bleu(
     seed: int = 0,
     tokenizer: Tokenizer | None = None,
 ) -> list[float]:
-    """BLEU of each text against all the other texts; their mean is Self-BLEU (Zhu et al. 2018).
+    """BLEU-``max_n`` of each text against all the other texts; their mean is Self-BLEU (Zhu et al. 2018).
 
-    Per-hypothesis scores of ``self_bleu_score`` (see there for ``n_hypotheses`` and ``seed``). Fewer than 2
-    texts: a ValueError, since a text has no others to be compared with.
+    ``n_hypotheses``: score only that many texts, sampled as the degen script does (``random.seed(seed)``, then one
+    ``random.sample`` per order 1..max_n; the last one is used), still each against all other texts; the scores
+    follow the sample's order. None: every text, in order. Fewer than 2 texts: a ValueError, since a text has no
+    others to be compared with.
 
     >>> [round(s, 4) for s in self_bleu(["the cat sat", "the cat ran", "a dog"], max_n=2)]  # sqrt(2/3 * 1/2)
     [0.5774, 0.5774, 0.0]
+    >>> self_bleu(["a b c d", "a b c d", "e f g h"], max_n=2)
+    [1.0, 1.0, 0.0]
     """
-    return self_bleu_score(texts, max_n=max_n, n_hypotheses=n_hypotheses, seed=seed, tokenizer=tokenizer).per_text
+    max_n = _check_n(max_n, "max_n")
+    enc = encode(texts, tokenizer)
+    n_texts = len(enc.lengths)
+    if n_texts < 2:
+        raise ValueError(f"Self-BLEU needs at least 2 texts (each is scored against the others), got {n_texts}")
+    hypotheses = _sample_hypotheses(n_texts, n_hypotheses, seed, max_n)
+    return _self_bleu_all(enc, max_n)[hypotheses].tolist()

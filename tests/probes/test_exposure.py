@@ -1,4 +1,4 @@
-"""genlab.metrics.exposure: the prefix-tree scorer against one plain forward pass per candidate, the tree's
+"""genlab.probes.exposure: the prefix-tree scorer against one plain forward pass per candidate, the tree's
 levels against a direct set of prefixes, and exposure on the default model (inserted canaries against controls)."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from genlab.data.world import load_world, small_world
-from genlab.metrics import exposure as X
 from genlab.models.continuation import continuation_logprobs
 from genlab.models.tiny import tiny_masked_bundle
+from genlab.probes import exposure as X
+from genlab.worlds.text import load_world, small_world
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -30,13 +30,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from genlab.metrics.registry import model_corpus_metric
 from genlab.models.scoring import encode_texts, scored_logits
 
 __all__ = [
     "CONTEXT_LENGTHS",
     "NextTokenResult",
-    "next_token_accuracy",
+    "next_token_acc",
     "next_token_metrics",
     "next_token_rep",
     "next_token_uniq",
@@ -45,7 +44,6 @@ __all__ = [
 ]
 
 CONTEXT_LENGTHS = (16, 32, 128, 512)  # authors' code: TrainingMetrics.REPEAT_CONTEXT_LENGTHS
-CITATION = "Welleck, Kulikov, Roller, Dinan, Cho, Weston 2020, Neural Text Generation with Unlikelihood Training"
 
 
 def _distances(predictions: Sequence[int], targets: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -195,7 +193,6 @@ def _tiny_inputs(bundle):
     return (bundle, ["the cat sat on the mat", "a", "", "naïve café 🙂"]), {}
 
 
-@model_corpus_metric("next_token_rep", higher_is_better=False, citation=CITATION, tiny_inputs=_tiny_inputs)
 def next_token_rep(bundle, texts: Sequence[str], *, context_length: int = 128) -> float:
     """rep/l: share of greedy next-token predictions on gold text that repeat one of the previous l gold tokens.
 
@@ -206,7 +203,6 @@ def next_token_rep(bundle, texts: Sequence[str], *, context_length: int = 128) -
     return next_token_metrics(bundle, texts, context_lengths=(context_length,)).rep[context_length]
 
 
-@model_corpus_metric("next_token_wrep", higher_is_better=False, citation=CITATION, tiny_inputs=_tiny_inputs)
 def next_token_wrep(bundle, texts: Sequence[str], *, context_length: int = 128) -> float:
     """wrep/l: share of greedy next-token predictions that repeat one of the previous l gold tokens and are wrong.
 
@@ -218,18 +214,16 @@ def next_token_wrep(bundle, texts: Sequence[str], *, context_length: int = 128) 
     return next_token_metrics(bundle, texts, context_lengths=(context_length,)).wrep[context_length]
 
 
-@model_corpus_metric("next_token_acc", higher_is_better=True, citation=CITATION, tiny_inputs=_tiny_inputs)
-def next_token_accuracy(bundle, texts: Sequence[str]) -> float:
+def next_token_acc(bundle, texts: Sequence[str]) -> float:
     """acc: share of gold tokens that are the model's greedy prediction given the gold prefix.
 
     >>> from genlab.models.tiny import tiny_bundle
-    >>> 0 <= next_token_accuracy(tiny_bundle(), ["the cat sat on the mat."]) <= 1
+    >>> 0 <= next_token_acc(tiny_bundle(), ["the cat sat on the mat."]) <= 1
     True
     """
     return next_token_metrics(bundle, texts, context_lengths=(1,)).acc
 
 
-@model_corpus_metric("next_token_uniq", higher_is_better=True, citation=CITATION, tiny_inputs=_tiny_inputs)
 def next_token_uniq(bundle, texts: Sequence[str]) -> int:
     """uniq: number of distinct greedy next-token predictions over all the texts (compare with the gold text's).
 
@@ -238,3 +232,9 @@ def next_token_uniq(bundle, texts: Sequence[str]) -> int:
     True
     """
     return next_token_metrics(bundle, texts, context_lengths=(1,)).uniq
+
+
+next_token_rep.tiny_inputs = _tiny_inputs
+next_token_wrep.tiny_inputs = _tiny_inputs
+next_token_acc.tiny_inputs = _tiny_inputs
+next_token_uniq.tiny_inputs = _tiny_inputs

@@ -8,7 +8,7 @@ import random
 import pytest
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
-from genlab.metrics.selfbleu import self_bleu, self_bleu_score
+from genlab.metrics.self_bleu import self_bleu
 
 
 def nltk_self_bleu(token_lists, max_n=4, hypotheses=None, weights=None):
@@ -88,15 +88,18 @@ def test_sampled_hypotheses_follow_the_degen_script():
     for n_gram in range(1, 6):
         sample = random.sample(range(len(tokens)), 10)
         expected = nltk_self_bleu(tokens, hypotheses=sample, weights=degen_weights[n_gram])
-        result = self_bleu_score(texts, max_n=n_gram, n_hypotheses=10, seed=0)
-        assert result.hypotheses == sample
-        assert result.per_text == pytest.approx(expected, abs=1e-12, rel=0)
-        assert result.score == pytest.approx(sum(expected) / 10, abs=1e-12)
+        scores = self_bleu(texts, max_n=n_gram, n_hypotheses=10, seed=0)  # in the sample's order
+        assert scores == pytest.approx(expected, abs=1e-12, rel=0)
+        assert sum(scores) / 10 == pytest.approx(sum(expected) / 10, abs=1e-12)
 
 
-def test_result_fields():
-    r = self_bleu_score(["a b c", "a b d", "x y z"], max_n=2)
-    assert r.hypotheses == [0, 1, 2] and r.max_n == 2 and r.score == pytest.approx(sum(r.per_text) / 3)
+def test_sampled_hypotheses_are_scored_against_every_other_text():
+    texts = ["a b c", "a b d", "x y z", "a b c"]
+    every = self_bleu(texts, max_n=2)
+    random.seed(3)
+    for _ in range(2):  # one draw per order, the last one used
+        sample = random.sample(range(4), 2)
+    assert self_bleu(texts, max_n=2, n_hypotheses=2, seed=3) == [every[i] for i in sample]
 
 
 @pytest.mark.parametrize(
