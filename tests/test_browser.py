@@ -271,10 +271,14 @@ def _report_notebook(path: Path) -> None:
     cells = [
         cell("markdown", "# 08 · Figures in a browser\nTwo plotly figures the report must draw offline."),
         cell("code", "N = 3", ("parameters",)),
-        cell("code", "import plotly.graph_objects as go\n"
-                     "go.Figure(go.Scatter(x=[1, 2, 3], y=[1, N, 2], text=['<script>alert(1)</script>'] * 3))"
-                     ".update_layout(title='Loss <img src=x onerror=alert(2)> by step')"),
-        cell("code", "go.Figure(go.Bar(x=['a', 'b'], y=[2, 1])).update_layout(title={'text': 'Second figure'})"),
+        cell("code", "import plotly.graph_objects as go\nimport pandas as pd\nfrom genlab.report import record\n"
+                     "record('loss', go.Figure(go.Scatter(x=[1, 2, 3], y=[1, N, 2], "
+                     "text=['<script>alert(1)</script>'] * 3))"
+                     ".update_layout(title='Loss <img src=x onerror=alert(2)> by step'))"),
+        cell("code", "record('second', go.Figure(go.Bar(x=['a', 'b'], y=[2, 1]))"
+                     ".update_layout(title={'text': 'Second figure'}))"),
+        cell("markdown", "## A table\nMath stays text offline: $x^2$."),
+        cell("code", "record('table', pd.DataFrame({'x': [1, 2]}, index=pd.Index(['a', 'b'], name='k')))"),
         cell("markdown", "## Limitations\n- A demo."),
     ]
     nb = {"cells": cells, "nbformat": 4, "nbformat_minor": 4,
@@ -312,3 +316,47 @@ def test_report_figures_render_in_a_browser(page, tmp_path, shots):
     assert any("Second figure" in t for t in titles) and any("<img src=x" in t for t in titles)  # shown as text
     assert not dialogs and not errors
     assert all(url.startswith(("file:", "data:", "blob:", "about:")) for url in requests), requests
+
+
+def test_report_and_notebook_pages_render_with_the_network_blocked(page, tmp_path, shots):
+    """``series report`` pages (report.html and a per-notebook page) open in a browser that may not reach any
+    other machine: every request that is not to the file itself is refused, and none is even attempted; the
+    figures are drawn (plotly's SVG is there) and the recorded table is shown."""
+    from genlab.report import series
+
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _report_notebook(nbs / "08_figures.ipynb")
+    assert series.main(["report", "--dir", str(nbs), "--out", str(tmp_path / "out"), "-p", "N=4"]) == 0
+    attempted = []
+
+    def block(route):
+        url = route.request.url
+        if url.startswith(("file:", "data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            attempted.append(url)
+            route.abort()
+
+    # a second context of the module's browser (one Playwright instance per thread), offline and with every
+    # request to another machine refused
+    context = page.context.browser.new_context(offline=True, viewport={"width": 1280, "height": 900})
+    context.route("**/*", block)
+    try:
+        for name in ("report.html", "08_figures.html"):
+            tab = context.new_page()
+            errors = []
+            tab.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+            tab.goto((tmp_path / "out" / name).resolve().as_uri())
+            tab.wait_for_function("document.querySelectorAll('.js-plotly-plot svg.main-svg').length >= 2",
+                                  timeout=30_000)
+            titles = tab.eval_on_selector_all(".js-plotly-plot .gtitle", "els => els.map(e => e.textContent)")
+            assert any("Second figure" in t for t in titles), (name, titles)
+            assert tab.locator("table.dataframe").count() >= 1, name
+            assert not errors, (name, errors)
+            tab.screenshot(path=str(shots / name.replace(".html", ".png")), full_page=True)
+            tab.close()
+    finally:
+        context.close()
+    assert attempted == [], f"requests left the machine: {attempted}"
+

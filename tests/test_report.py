@@ -17,12 +17,12 @@ import re
 
 import pytest
 
-from genlab.data.world import load_world
 from genlab.report import build, extract, series
 from genlab.report.compare import compare_runs
 from genlab.report.mask import CANARY_MASK
 from genlab.report.render import inspect_report
 from genlab.report.results import JSON_SCHEMA, SCHEMA_VERSION, load_results
+from genlab.worlds.text import load_world
 
 SECRET = load_world().canaries[0].secret  # a real canary secret: the report must never show it
 REAL = ["00_index.ipynb", "40_evaluation_report.ipynb"]  # the series' two cheapest notebooks
@@ -49,25 +49,30 @@ DEMO_CELLS = [
     _cell("markdown", "# 07 · Demo <b>report</b>\nEverything the report must handle."),
     _cell("markdown", "<!-- nav -->"),
     _cell("code", f'N = 2  # realistic: 1_000\nSECRET = "{SECRET}"\nSEED = 0', ("parameters",)),
-    _cell("code", "import sys\nimport warnings\n\nimport pandas as pd\nimport plotly.graph_objects as go"),
+    _cell(
+        "code",
+        "import sys\nimport warnings\n\nimport pandas as pd\nimport plotly.graph_objects as go\n\n"
+        "from genlab.report import record",
+    ),
     _cell("markdown", "## A figure"),
     _cell(
         "code",
         'fig = go.Figure(go.Scatter(x=[1, 2], y=[3, N], text=[SECRET, "</script><b>hover</b>"]))\n'
-        'fig.update_layout(title="Loss </script><script>alert(1)</script> by step")\nfig',
+        'fig.update_layout(title="Loss </script><script>alert(1)</script> by step")\nrecord("loss", fig)',
     ),
-    _cell("code", 'go.Figure(go.Bar(x=["a"], y=[1])).update_layout(title={"text": "Second figure"})'),
+    _cell("code", 'record("second", go.Figure(go.Bar(x=["a"], y=[1])).update_layout(title={"text": "Second figure"}))'),
     _cell("markdown", "## Paired results"),
     _cell(
         "code",
-        'pd.DataFrame({"metric": ["coverage", "rep"], "difference": [0.2, -0.01], '
+        'record("paired", pd.DataFrame({"metric": ["coverage", "rep"], "difference": [0.2, -0.01], '
         '"difference_low": [0.1, -0.05], "difference_high": [0.3, 0.02], "p_value": [0.001, 0.6], '
-        '"note": ["<i>model output</i>", SECRET]})',
+        '"note": ["<i>model output</i>", SECRET]}))',
+
     ),
     _cell(
         "code",
-        'pd.Series({"metric": "rate", "difference": -0.05, "difference_low": -0.1, '
-        '"difference_high": 0.01, "p_value": 0.3})',
+        'record("rate", pd.Series({"metric": "rate", "difference": -0.05, "difference_low": -0.1, '
+        '"difference_high": 0.01, "p_value": 0.3}))\nrecord("n_twice", 2 * N)',
     ),
     _cell(
         "code",
@@ -145,7 +150,8 @@ def test_canary_secrets_are_masked_everywhere(run, tmp_path):
     assert [r["note"] for r in demo.tables[0]["records"]] == ["<i>model output</i>", CANARY_MASK]
     # the per-notebook pages that `series report` writes are masked too
     html = series.to_html(build.mask_notebook(run["executed"][0].nb, build.world_masker()))
-    assert SECRET not in html and "[plotly figure: Second figure; drawn in report.html]" in html
+    assert SECRET not in html
+    assert html.count('class="plotly-figure"') == 2 and "Second figure" in html  # drawn on the page itself
 
 
 def test_the_page_has_each_notebooks_sections_and_provenance(run):
@@ -193,8 +199,9 @@ def test_results_hold_what_each_notebook_showed(run):
     assert demo.parameters == {"N": 5, "SECRET": CANARY_MASK, "SEED": 0}  # N injected; the unknown name ignored
     assert demo.checkpoints[0]["text"].endswith("n = 5") and demo.checkpoints[0]["section"] == "Paired results"
     assert [f["title"] for f in demo.figures] == ["Loss </script><script>alert(1)</script> by step", "Second figure"]
+    assert [f["name"] for f in demo.figures] == ["loss", "second"]
     frame, ser = demo.tables
-    assert frame["kind"] == "dataframe" and frame["index_columns"] == ["index"]
+    assert frame["name"] == "paired" and frame["kind"] == "table" and frame["index_columns"] == ["index"]
     assert frame["records"][0] == {
         "index": 0,
         "metric": "coverage",
@@ -204,7 +211,8 @@ def test_results_hold_what_each_notebook_showed(run):
         "p_value": 0.001,
         "note": "<i>model output</i>",
     }
-    assert ser["kind"] == "series" and ser["records"] == [
+    assert demo.numbers == [{"cell": 10, "section": "Paired results", "name": "n_twice", "value": 10}]
+    assert ser["name"] == "rate" and ser["index_columns"] == [] and ser["records"] == [
         {"metric": "rate", "difference": -0.05, "difference_low": -0.1, "difference_high": 0.01, "p_value": 0.3}
     ]
     assert "raw html" in demo.limitations and "Nothing" not in demo.limitations

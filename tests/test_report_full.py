@@ -26,11 +26,13 @@ def _nb(code: str = "result = N * 3", params: str = "N = 2\nSEED = 0\nLABEL = 'c
             code_cell(params, ["parameters"]),
             code_cell(code),
             {"cell_type": "markdown", "metadata": {}, "source": "## Result"},
-            code_cell("import pandas as pd\npd.DataFrame({'n': [N], 'total': [result]}).set_index('n')"),
             code_cell(
-                "from IPython.display import display\n"
-                "display({'application/vnd.plotly.v1+json': {'data': [], 'layout': {'title': {'text': 'Demo'}}}},"
-                " raw=True)"
+                "import pandas as pd\nfrom genlab.report import record\n"
+                "record('result', pd.DataFrame({'n': [N], 'total': [result]}).set_index('n'))"
+            ),
+            code_cell(
+                "import plotly.graph_objects as go\n"
+                "record('demo_figure', go.Figure(layout={'title': {'text': 'Demo'}}))"
             ),
             code_cell("print('sum', sum(range(N)))", ["keep_output", "nbval-check-output"]),
         ],
@@ -118,10 +120,30 @@ def test_hashes_cover_the_effective_parameters_and_the_code_cells():
     # a changed CI default of an overridden parameter changes nothing; of another parameter, it does
     assert full.params_hash(_nb(params="N = 3\nSEED = 0\nLABEL = 'ci'"), {"N": 5}) == expected
     assert full.params_hash(_nb(params="N = 2\nSEED = 1\nLABEL = 'ci'"), {"N": 5}) != expected
-    code = [c["source"] for c in nb["cells"] if c["cell_type"] == "code"][1:]
+    code = [full._unrecorded(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"][1:]
     assert full.code_hash(nb) == hashlib.sha256(json.dumps(code).encode()).hexdigest()
     assert full.code_hash(_nb(intro="Other prose.")) == full.code_hash(nb)  # markdown is not code
     assert full.code_hash(_nb(code="result = N * 4")) != full.code_hash(nb)
+    # naming a result for the report is not a change of the study
+    named = _nb(code="from genlab.report import record\nresult = N * 3\nrecord('result', result)")
+    assert full.code_hash(named) == full.code_hash(_nb(code="result = N * 3\nresult"))
+
+
+def test_committed_tables_are_found_by_the_name_the_notebook_records():
+    """Every committed_table("NN", name) call in the notebooks names a table their committed results hold."""
+    import re
+
+    for path in sorted(full.NOTEBOOK_DIR.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        names = re.findall(r'committed_table\("(\d\d)", "([^"]+)"\)', text) + [
+            (path.name[:2], n) for loop in re.findall(r"for name in \(([^)]*)\):\n\s+display\(committed_table", text)
+            for n in re.findall(r'"([^"]+)"', loop)
+        ]
+        for number, name in names:
+            folder = next(full.RESULTS_DIR.glob(f"{number}_*"))
+            [committed] = json.loads((folder / "results.json").read_text())["notebooks"]
+            recorded = {t.get("name") for t in committed["tables"]}
+            assert name in recorded, f"{path.name}: committed_table({number!r}, {name!r}) but {folder} has {recorded}"
 
 
 # --- running, checkpointing, provenance -------------------------------------------------------------------------------
@@ -144,9 +166,10 @@ def test_a_run_writes_results_and_provenance_and_is_skipped_while_current(demo):
     [res] = results["notebooks"]
     assert res["parameters"] == {"N": 5, "SEED": 0, "LABEL": "ci"} and res["status"] == "ok"
     assert [c["text"] for c in res["checkpoints"]] == ["sum 10"]  # sum(range(5)): the run used N = 5
-    with (folder / "tables" / "00-result.csv").open() as f:
+    assert [(t["name"], t["section"]) for t in res["tables"]] == [("result", "Result")]
+    with (folder / "tables" / "result.csv").open() as f:
         assert list(csv.reader(f)) == [["n", "total"], ["5", "15"]]
-    assert json.loads((folder / "figures" / "00-demo.json").read_text())["layout"]["title"]["text"] == "Demo"
+    assert json.loads((folder / "figures" / "demo_figure.json").read_text())["layout"]["title"]["text"] == "Demo"
     assert (folder / "01_demo.ipynb").is_file()
     assert not list(out.glob(".*"))  # no temporary folder left
     # a second run finds the results current and does not execute the notebook
@@ -210,10 +233,10 @@ def test_committed_results_are_labelled_and_none_when_absent(demo, capsys):
     res = full.committed_results("01", out=out, notebook_dir=nbs)
     assert res["current"] and res["label"].startswith("FULL-SIZE results (committed, not this run): N=5;")
     assert res["settings"]["N"] == 5 and res["checkpoints"][0]["text"] == "sum 10"
-    table = full.committed_table("01", "Result", out=out, notebook_dir=nbs)
+    table = full.committed_table("01", "result", out=out, notebook_dir=nbs)
     assert table.index.name == "n" and table.loc[5, "total"] == 15 and table.attrs["label"] == res["label"]
-    with pytest.raises(KeyError, match="sections with tables: \\['Result'\\]"):
-        full.committed_table("01", "Elsewhere", out=out, notebook_dir=nbs)
+    with pytest.raises(KeyError, match="recorded no table 'Result'; it recorded \\['result'\\]"):
+        full.committed_table("01", "Result", out=out, notebook_dir=nbs)  # by the recorded name, not the heading
     _params(out, {"N": 6})
     stale = full.committed_results("01_demo.ipynb", out=out, notebook_dir=nbs)
     assert not stale["current"] and stale["label"].startswith("STALE (parameters changed since they were made)")
@@ -234,5 +257,15 @@ def test_committed_full_size_results_match_the_current_parameters_and_code():
     `python -m genlab.report.full --only NN`, or delete a folder that params.json no longer lists."""
     statuses = full.check()
     assert statuses, "params.json lists no notebook"
-    wrong = [f"{s.notebook}: {s.state}" for s in statuses if s.state != "current"]
+    pending = full.pending_reruns()
+    wrong = [f"{s.notebook}: {s.state}" for s in statuses if s.state != "current" and s.notebook not in pending]
     assert not wrong, "full-size results missing or stale (rerun `make report-full`):\n" + "\n".join(wrong)
+
+
+def test_every_pending_rerun_is_still_stale_and_says_why():
+    """results/full_size/pending_rerun.json lists stale results that wait for a rerun, with the reason; an entry whose
+    results are current again (rerun done) must leave the ledger, so it cannot hide a later staleness."""
+    states = {s.notebook: s.state for s in full.check()}
+    for name, why in full.pending_reruns().items():
+        assert states.get(name, "").startswith("stale"), f"{name} is {states.get(name)}: remove it from the ledger"
+        assert len(why) > 20, f"{name}: say why its results are stale and what reruns them"

@@ -1,4 +1,4 @@
-"""The report's parts on hand-made inputs (nothing executed): tables read back from pandas' HTML, masking, the
+"""The report's parts on hand-made inputs (nothing executed): what record() stores for a table, masking, the
 readers of a notebook's JSON, run comparison and the HTML it renders."""
 
 from __future__ import annotations
@@ -10,59 +10,64 @@ import pytest
 from genlab.report import extract
 from genlab.report.compare import compare_runs, paired_verdicts, plot_paired, verdict
 from genlab.report.mask import CANARY_MASK, PII_MASK, Masker, world_masker
-from genlab.report.render import inspect_report, render_report, script_json
+from genlab.report.recording import RECORD_MIME, record_data, recorded, records
+from genlab.report.render import inspect_report, render_report, script_json, table_html
 from genlab.report.results import NotebookResult, RunResults
-from genlab.report.tables import parse_html_table, parse_series_text
 
 
-# --- tables ------------------------------------------------------------------------------------------------------
-def test_records_match_the_frame_pandas_rendered():
+# --- recorded tables -------------------------------------------------------------------------------------------
+def _output(rec: dict) -> dict:
+    return {"output_type": "display_data", "metadata": {}, "data": {"text/plain": "...", RECORD_MIME: rec}}
+
+
+def test_a_recorded_table_holds_the_frame_index_first():
     df = pd.DataFrame(
         {
             "system": ["greedy", "nucleus"],
             "rep_2": [12.5, 3.25],
             "rep_2_low": [10.0, np.nan],
-            "n": [16, 16],
+            "n": np.array([16, 16], dtype=np.int64),
             "ok": [True, False],
         }
     ).set_index("system")
-    t = parse_html_table(df._repr_html_())
-    assert t.columns == ["system", "rep_2", "rep_2_low", "n", "ok"] and t.index_levels == 1
-    assert t.records == [
+    rec = record_data("rep", df)
+    assert rec["kind"] == "table" and rec["data"]["index_columns"] == ["system"]
+    assert rec["data"]["columns"] == ["system", "rep_2", "rep_2_low", "n", "ok"]
+    assert rec["data"]["records"] == [
         {"system": "greedy", "rep_2": 12.5, "rep_2_low": 10.0, "n": 16, "ok": True},
         {"system": "nucleus", "rep_2": 3.25, "rep_2_low": None, "n": 16, "ok": False},
     ]
+    back = records({"cells": [{"cell_type": "code", "source": "", "metadata": {}, "outputs": [_output(rec)]}]})
+    pd.testing.assert_frame_equal(back["rep"], df, check_dtype=False)
 
 
-def test_multiindex_rows_and_columns_are_expanded():
+def test_multiindex_rows_and_columns_are_flattened():
     rows = pd.MultiIndex.from_product([["greedy", "beam"], [1, 2]], names=["system", "seed"])
     cols = pd.MultiIndex.from_tuples([("score", "mean"), ("score", "low"), ("claims", "n")])
-    df = pd.DataFrame(np.arange(12).reshape(4, 3), index=rows, columns=cols)
-    t = parse_html_table(df._repr_html_())
-    assert t.index_levels == 2
-    assert t.columns == ["system", "seed", "score / mean", "score / low", "claims / n"]
-    assert t.records[1] == {"system": "greedy", "seed": 2, "score / mean": 3, "score / low": 4, "claims / n": 5}
-    assert [r["system"] for r in t.records] == ["greedy", "greedy", "beam", "beam"]  # rowspan filled in
-    html = t.to_html()
-    assert 'rowspan="2"' in html and 'colspan="2"' in html  # the shape is kept when re-rendered
+    data = record_data("t", pd.DataFrame(np.arange(12).reshape(4, 3), index=rows, columns=cols))["data"]
+    assert data["index_columns"] == ["system", "seed"]
+    assert data["columns"] == ["system", "seed", "score / mean", "score / low", "claims / n"]
+    assert data["records"][1] == {"system": "greedy", "seed": 2, "score / mean": 3, "score / low": 4, "claims / n": 5}
 
 
 def test_cells_are_escaped_and_masked_when_rendered():
     df = pd.DataFrame({"text": ["<img src=x onerror=alert(1)>", "call 555-0497-9980"]})
-    t = parse_html_table(df._repr_html_()).map_text(Masker(["555-0497-9980"]))
-    html = t.to_html()
+    html = table_html(record_data("t", df)["data"], Masker(["555-0497-9980"]))
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "555-0497-9980" not in html and CANARY_MASK in html
 
 
-def test_a_series_from_compare_systems_reads_as_one_row():
+def test_a_series_records_as_one_row_and_other_values_are_refused():
     row = {"metric": "coherence", "a": "greedy", "b": "nucleus0.95", "difference": 0.0123, "difference_low": -0.02,
            "difference_high": 0.05, "p_value": 0.4, "n": 16}
-    t = parse_series_text(repr(pd.Series(row)))
-    assert t.records == [row]
-    assert parse_series_text(repr(pd.Series(range(100)))) is None  # truncated: left as text
-    with pytest.raises(ValueError, match="no <table>"):
-        parse_html_table("<p>no table here</p>")
+    data = record_data("s", pd.Series(row))["data"]
+    assert data["records"] == [row] and data["index_columns"] == []
+    assert record_data("n", np.float64(0.25)) == {"name": "n", "kind": "number", "data": 0.25}
+    assert record_data("fig", __import__("plotly.graph_objects").graph_objects.Figure())["kind"] == "figure"
+    with pytest.raises(TypeError, match="takes a DataFrame"):
+        record_data("d", {"a": 1})
+    with pytest.raises(ValueError, match="record name"):
+        record_data("has space", 1)
 
 
 # --- masking -------------------------------------------------------------------------------------------------------
@@ -110,7 +115,7 @@ def test_parameters_and_limitations_are_read_from_cells():
     assert extract.limitations(nb) == "- one\n\n- two (a second cell)\n\n### Detail\nstill in"
 
 
-def test_checkpoints_tables_and_hashes_from_outputs():
+def test_checkpoints_records_and_hashes_from_outputs():
     digest = "ab" * 32
     nb = {
         "cells": [
@@ -129,11 +134,9 @@ def test_checkpoints_tables_and_hashes_from_outputs():
                 "metadata": {},
                 "source": "",
                 "outputs": [
-                    {
-                        "output_type": "execute_result",
-                        "metadata": {},
-                        "data": {"text/html": pd.DataFrame({"x": [1]})._repr_html_(), "text/plain": "..."},
-                    },
+                    _output(record_data("x", pd.DataFrame({"x": [1]}))),
+                    {"output_type": "execute_result", "metadata": {},  # shown, not recorded: not read
+                     "data": {"text/html": pd.DataFrame({"y": [2]})._repr_html_(), "text/plain": "..."}},
                     {"output_type": "display_data", "metadata": {}, "data": {"text/html": "<b>not a table</b>"}},
                 ],
             },
@@ -142,7 +145,9 @@ def test_checkpoints_tables_and_hashes_from_outputs():
     assert [(c.cell, c.section, c.text) for c in extract.checkpoints(nb)] == [
         (1, "Section one", f"a\ncorpus sha256 {digest}\n42")
     ]
-    assert [(t.cell, t.kind, t.table.records) for t in extract.tables(nb)] == [(2, "dataframe", [{"index": 0, "x": 1}])]
+    assert [(r.cell, r.section, r.name, r.kind, r.data["records"]) for r in recorded(nb)] == [
+        (2, "Section one", "x", "table", [{"index": 0, "x": 1}])
+    ]
     assert extract.data_hashes(nb) == [{"cell": 1, "sha256": digest, "context": f"corpus sha256 {digest}"}]
 
 
@@ -245,7 +250,7 @@ def test_render_embeds_plotly_once_and_keeps_figure_json_inert():
                 "cell_type": "code",
                 "metadata": {},
                 "source": "",
-                "outputs": [{"output_type": "display_data", "metadata": {}, "data": {extract.PLOTLY_MIME: fig}}],
+                "outputs": [_output({"name": "fig", "kind": "figure", "data": fig})],
             }
         ]
     }

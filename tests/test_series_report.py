@@ -60,3 +60,36 @@ def test_navigation_links_neighbours(tmp_path):
     series.update_navigation(tmp_path)
     nav = series.source(series.read(tmp_path / "02_b.ipynb")["cells"][1])
     assert "(01_a.ipynb)" in nav and "(03_c.ipynb)" in nav and "(00_index.ipynb)" in nav
+
+
+def test_pages_need_no_network_and_parameters_go_through_papermill(tmp_path):
+    """``series report -p NAME=VALUE`` injects through papermill (its ``injected-parameters`` cell); the notebook's
+    page loads nothing from another machine (no require.js, MathJax or CDN plotly) and inlines plotly.js once."""
+    from html.parser import HTMLParser
+
+    from genlab.report.results import load_results
+
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs / "01_fig.ipynb", "import plotly.graph_objects as go\nfrom genlab.report import record\n"
+              "record('bars', go.Figure(go.Bar(y=[N, 1])).update_layout(title='Bars'))\nrecord('n', N)")
+    assert series.main(["report", "--dir", str(nbs), "--out", str(tmp_path / "out"), "-p", "N=7", "-p", "X=1"]) == 0
+    nb = load_results(tmp_path / "out").notebook("01")
+    assert nb.parameters == {"N": 7} and nb.numbers[0]["value"] == 7 and nb.figures[0]["name"] == "bars"
+    executed = json.loads((tmp_path / "out" / "executed" / "01_fig.ipynb").read_text())
+    assert [c["metadata"].get("tags") for c in executed["cells"]][2:4] == [["parameters"], ["injected-parameters"]]
+
+    class Links(HTMLParser):
+        found: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag in ("script", "link", "img", "iframe") and (a.get("src") or a.get("href")):
+                self.found.append(f"{tag} {a.get('src') or a.get('href')}")
+
+    for page in ("01_fig.html", "report.html"):
+        text = (tmp_path / "out" / page).read_text()
+        links = Links()
+        links.feed(text)
+        assert links.found == [], (page, links.found)
+        assert text.count("Plotly.newPlot(div") == 1 and text.count("plotly.js v") == 1  # drawn; the library once

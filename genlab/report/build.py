@@ -7,10 +7,12 @@
 
 From Python, the same in three steps::
 
-    executed = run_series([NOTEBOOK_DIR / "20_decoding_and_repetition.ipynb"])   # nbclient, one fresh kernel each
+    executed = run_series([NOTEBOOK_DIR / "20_decoding_and_repetition.ipynb"])   # papermill, one fresh kernel each
     report = build_report(executed, "reports")                                      # report.html + results.json
     report.noise                                                                    # {notebook: unexpected stderr}
 
+What a notebook reports is what it records: its tables, figures and numbers named with ``genlab.report.record``
+(read back by :func:`genlab.report.recording.recorded`), besides its checkpoints, parameters and Limitations section.
 ``report.html`` is self-contained (see ``genlab.report.render``), ``results.json`` is described in
 ``genlab.report.results``. ``series report`` also saves the executed notebooks (masked, with status and wall time)
 to ``DIR/executed/``; ``build_report(sorted(Path("DIR/executed").glob("*.ipynb")), DIR)`` rebuilds the report from
@@ -27,6 +29,7 @@ library can fix it, to silence that one message at the call with a comment that 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import sys
@@ -39,6 +42,7 @@ from typing import Any
 
 from genlab.report import extract
 from genlab.report.mask import mask_deep, world_masker
+from genlab.report.recording import recorded
 from genlab.report.results import NotebookResult, RunResults, provenance, save_results
 
 __all__ = [
@@ -49,7 +53,7 @@ __all__ = [
     "collect",
     "execute_notebook",
     "expected_figure_titles",
-    "inject_parameters",
+    "known_parameters",
     "mask_notebook",
     "run_series",
     "save_executed",
@@ -83,36 +87,35 @@ class ExecutedNotebook:
         return self.path.name
 
 
-def inject_parameters(nb: dict, parameters: Mapping[str, Any]) -> dict:
-    """A copy of ``nb`` with a cell tagged ``injected-parameters`` right after its ``parameters`` cell, assigning
-    those of ``parameters`` that the parameters cell defines (as papermill does). Others are ignored, so one
-    mapping can serve a whole series.
+def known_parameters(nb: dict, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Those of ``parameters`` that the notebook's ``parameters`` cell defines, so one mapping can serve a whole
+    series (papermill would inject the others too, with a warning).
 
-    >>> nb = {"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "N = 2\\nSEED = 0",
-    ...                  "outputs": [], "execution_count": None}]}
-    >>> out = inject_parameters(nb, {"N": 100, "MODEL": "gpt2"})
-    >>> out["cells"][1]["source"], extract.parameters(out)
-    ('# Parameters injected by genlab.report\\nN = 100', {'N': 100, 'SEED': 0})
+    >>> nb = {"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "N = 2\\nSEED = 0"}]}
+    >>> known_parameters(nb, {"N": 100, "MODEL": "gpt2"})
+    {'N': 100}
     """
-    nb = copy.deepcopy(nb)
-    cells = nb.get("cells", [])
-    for i, cell in enumerate(cells):
+    known: dict[str, Any] = {}
+    for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code" and extract.PARAMETERS_TAG in cell.get("metadata", {}).get("tags", []):
             known = extract._assignments(extract._source(cell))
-            lines = [f"{k} = {v!r}" for k, v in parameters.items() if k in known]
-            if lines:
-                cells.insert(
-                    i + 1,
-                    {
-                        "cell_type": "code",
-                        "execution_count": None,
-                        "outputs": [],
-                        "metadata": {"tags": [extract.INJECTED_TAG]},
-                        "source": "\n".join(["# Parameters injected by genlab.report", *lines]),
-                    },
-                )
             break
-    return nb
+    return {k: v for k, v in parameters.items() if k in known}
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]):
+    """``values`` set in ``os.environ`` for the block (the kernel papermill starts inherits them), then restored."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def execute_notebook(
@@ -122,33 +125,46 @@ def execute_notebook(
     timeout: int = 600,
     cwd: str | os.PathLike | None = None,
 ) -> ExecutedNotebook:
-    """Run the notebook at ``path`` top to bottom in a fresh kernel of this Python (nbclient), with
-    ``KERNEL_ENV`` set and ``parameters`` injected. A failing cell does not raise: the result says
-    ``failed: ...`` and keeps the outputs up to and including the error."""
+    """Run the notebook at ``path`` top to bottom with papermill, in a fresh kernel of this Python, with
+    ``KERNEL_ENV`` set and ``parameters`` injected (those the parameters cell defines: :func:`known_parameters`;
+    papermill adds a cell tagged ``injected-parameters`` after the parameters cell). ``timeout``: seconds per cell.
+    A failing cell does not raise: the result says ``failed: ...`` and keeps the outputs up to and including the
+    error (papermill's error banner cells are left out)."""
     import json
+    import tempfile
 
-    import nbformat
-    from nbclient import NotebookClient
+    import papermill
+    from papermill.execute import ERROR_MARKER_TAG
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no notebook at {path}")
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    if parameters:
-        raw = inject_parameters(raw, parameters)
-    nb = nbformat.reads(json.dumps(raw), as_version=4)
-    client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd or path.parent)}}
-    )
-    env = {**os.environ, **KERNEL_ENV}
-    start = time.perf_counter()
+    params = known_parameters(json.loads(path.read_text(encoding="utf-8")), parameters or {})
     status, error = "ok", None
-    try:
-        client.execute(env=env)
-    except Exception as e:  # a failing notebook still gets its section, which shows the error
-        status, error = f"failed: {type(e).__name__}", str(e)
-    seconds = time.perf_counter() - start
-    return ExecutedNotebook(path, json.loads(nbformat.writes(nb)), status, seconds, error)
+    with tempfile.TemporaryDirectory(prefix="genlab-run-") as tmp, _environment(KERNEL_ENV):
+        out = Path(tmp) / path.name
+        start = time.perf_counter()
+        try:
+            papermill.execute_notebook(
+                str(path), str(out), parameters=params or None, kernel_name="python3", cwd=str(cwd or path.parent),
+                execution_timeout=timeout, progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            )
+        except Exception as e:  # a failing notebook still gets its section, which shows the error
+            status, error = f"failed: {_error_name(e)}", str(getattr(e, "evalue", "") or e)
+            if not out.is_file():  # papermill failed before running anything
+                raise
+        seconds = time.perf_counter() - start
+        nb = json.loads(out.read_text(encoding="utf-8"))
+    nb["cells"] = [c for c in nb.get("cells", []) if ERROR_MARKER_TAG not in c.get("metadata", {}).get("tags", [])]
+    return ExecutedNotebook(path, nb, status, seconds, error)
+
+
+def _error_name(e: Exception) -> str:
+    """What failed: nbclient's ``CellExecutionError`` for a cell that raised (as before papermill), a timeout's
+    own name, else the exception's type."""
+    if type(e).__name__ == "PapermillExecutionError":
+        return "CellExecutionError" if getattr(e, "ename", "") != "CellTimeoutError" else "CellTimeoutError"
+    return type(e).__name__
 
 
 def run_series(
@@ -206,16 +222,6 @@ def save_executed(
     return paths
 
 
-def _title(nb: dict, path: Path) -> tuple[str, str, str]:
-    """(number, title, summary) from the first cell's ``# NN · Title`` and the line under it."""
-    from genlab.report.series import TITLE_RE
-
-    first = extract._source(nb["cells"][0]).strip().split("\n") if nb.get("cells") else [""]
-    m = TITLE_RE.match(first[0])
-    summary = next((line.strip() for line in first[1:] if line.strip()), "")
-    return path.name[:2], (m.group(2) if m else path.stem), summary
-
-
 def collect(
     executed: Sequence[ExecutedNotebook],
     *,
@@ -233,8 +239,8 @@ def collect(
     results = []
     for ran in executed:
         nb = ran.nb
-        number, nb_title, summary = _title(nb, ran.path)
-        figs = extract.figures(nb)
+        number, nb_title, summary = extract.title(nb, ran.path.name)
+        recs = recorded(nb)
         results.append(
             NotebookResult(
                 name=ran.name,
@@ -250,23 +256,33 @@ def collect(
                 ],
                 figures=[
                     {
-                        "cell": f.cell,
-                        "section": masker(f.section),
-                        "title": masker(f.title),
-                        "n_traces": len(f.figure.get("data", [])),
+                        "cell": r.cell,
+                        "section": masker(r.section),
+                        "name": r.name,
+                        "title": masker(extract.figure_title(r.data)),
+                        "n_traces": len(r.data.get("data", [])),
                     }
-                    for f in figs
+                    for r in recs
+                    if r.kind == "figure"
                 ],
                 tables=[
                     {
-                        "cell": t.cell,
-                        "section": masker(t.section),
-                        "kind": t.kind,
-                        "columns": [masker(c) for c in t.table.columns],
-                        "index_columns": [masker(c) for c in t.table.columns[: t.table.index_levels]],
-                        "records": deep(t.table.records),
+                        "cell": r.cell,
+                        "section": masker(r.section),
+                        "name": r.name,
+                        "kind": "table",
+                        "columns": [masker(c) for c in r.data["columns"]],
+                        "index_columns": [masker(c) for c in r.data["index_columns"]],
+                        # in column order (a notebook's JSON keeps its keys sorted)
+                        "records": deep([{c: row.get(c) for c in r.data["columns"]} for row in r.data["records"]]),
                     }
-                    for t in extract.tables(nb)
+                    for r in recs
+                    if r.kind == "table"
+                ],
+                numbers=[
+                    {"cell": r.cell, "section": masker(r.section), "name": r.name, "value": r.data}
+                    for r in recs
+                    if r.kind == "number"
                 ],
                 limitations=masker(extract.limitations(nb)),
                 stderr=[masker(line) for line in extract.notebook_noise(nb)],
@@ -338,14 +354,15 @@ def build_report(
 def expected_figure_titles(
     executed: Iterable[ExecutedNotebook | dict | str | os.PathLike] | RunResults | str | os.PathLike,
 ) -> list[tuple[str, str]]:
-    """``(notebook name, figure title)`` for every plotly figure, in report order: what a check of the report
+    """``(notebook name, figure title)`` for every recorded figure, in report order: what a check of the report
     (parsing it, or rendering it in a browser) should find. Titles are masked as in the report.
 
     ``executed``: executed notebooks (see :func:`build_report`), or a run's ``results.json`` (a path, the folder
     that holds it, or :class:`RunResults`), which records every figure's title.
 
+    >>> rec = {"name": "loss", "kind": "figure", "data": {"layout": {"title": "Loss"}}}
     >>> nb = {"cells": [{"cell_type": "code", "source": "", "metadata": {}, "outputs": [{"output_type":
-    ...        "display_data", "data": {"application/vnd.plotly.v1+json": {"layout": {"title": "Loss"}}}}]}]}
+    ...        "display_data", "data": {"application/vnd.genlab.record+json": rec}}]}]}
     >>> expected_figure_titles([nb])
     [('notebook 0', 'Loss')]
     """
@@ -363,7 +380,7 @@ def expected_figure_titles(
         else:
             ran = _as_executed(item)
             name, nb = ran.name, ran.nb
-        out += [(name, masker(f.title)) for f in extract.figures(nb)]
+        out += [(name, masker(extract.figure_title(r.data))) for r in recorded(nb) if r.kind == "figure"]
     return out
 
 

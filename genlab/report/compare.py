@@ -130,11 +130,23 @@ def _row_keys(table: dict) -> list:
     return [f"row {i}" for i in range(len(table["records"]))]
 
 
+def _matched(ta: list[dict], tb: list[dict]) -> list[tuple[dict, dict]]:
+    """The tables of two runs of a notebook in pairs: by the name each was recorded under, else by position.
+
+    >>> [(x["name"], y["name"]) for x, y in _matched([{"name": "a"}, {"name": "b"}], [{"name": "b"}])]
+    [('b', 'b')]
+    """
+    if all(t.get("name") for t in [*ta, *tb]):
+        by_name = {t["name"]: t for t in tb}
+        return [(x, by_name[x["name"]]) for x in ta if x["name"] in by_name]
+    return list(zip(ta, tb, strict=False))
+
+
 def _numbers(a: RunResults, b: RunResults, names: list[str], tol: float) -> pd.DataFrame:
     rows = []
     for name in names:
         ta, tb = a.notebook(name).tables, b.notebook(name).tables
-        for k, (x, y) in enumerate(zip(ta, tb, strict=False)):
+        for k, (x, y) in enumerate(_matched(ta, tb)):
             ya = dict(zip(_row_keys(x), x["records"], strict=True))
             yb = dict(zip(_row_keys(y), y["records"], strict=True))
             for key in [k2 for k2 in ya if k2 in yb]:
@@ -144,7 +156,7 @@ def _numbers(a: RunResults, b: RunResults, names: list[str], tol: float) -> pd.D
                         rows.append(
                             {
                                 "notebook": name,
-                                "table": k,
+                                "table": x.get("name") or k,
                                 "section": x["section"],
                                 "row": key,
                                 "column": col,

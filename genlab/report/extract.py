@@ -1,11 +1,12 @@
-"""What an executed notebook shows, read out of its JSON: figures, tables, checkpoints, parameters, limitations, noise.
+"""What an executed notebook shows besides its records: checkpoints, parameters, limitations, noise, errors, hashes.
 
-Every function takes the notebook as the dict ``json.load`` gives (nbformat 4) and executes nothing:
+Tables, figures and numbers are not read out of rendered outputs: a notebook records them by name with
+``genlab.report.record`` and :func:`genlab.report.recording.recorded` reads them back. Every function here takes the
+notebook as the dict ``json.load`` gives (nbformat 4) and executes nothing:
 
-- :func:`figures`: every plotly figure (``application/vnd.plotly.v1+json`` outputs), with its title;
-- :func:`tables`: every DataFrame shown as HTML, and every Series shown as text (see ``genlab.report.tables``);
 - :func:`checkpoints`: the printed text of the checkpoint cells (tagged ``nbval-check-output``);
-- :func:`parameters`: the values the ``parameters`` cell assigns (and an ``injected-parameters`` cell overrides);
+- :func:`parameters`: the values the ``parameters`` cell assigns (and papermill's ``injected-parameters`` cell
+  overrides);
 - :func:`limitations`: the markdown of the notebook's "Limitations" section;
 - :func:`notebook_noise`: what the notebook wrote on stderr that no allow-list entry explains;
 - :func:`data_hashes`: sha256 digests the notebook printed.
@@ -14,12 +15,12 @@ Each item carries ``cell`` (its cell's index) and ``section`` (the nearest markd
 can show it in context.
 
 >>> nb = {"cells": [{"cell_type": "markdown", "source": "## Loss", "metadata": {}},
-...                 {"cell_type": "code", "source": "fig", "metadata": {}, "outputs": [{"output_type": "display_data",
-...                  "data": {"application/vnd.plotly.v1+json": {"data": [], "layout": {"title": {"text": "Loss"}}}}}]},
+...                 {"cell_type": "code", "source": "print(1)", "metadata": {"tags": ["nbval-check-output"]},
+...                  "outputs": [{"output_type": "stream", "name": "stdout", "text": "1\\n"}]},
 ...                 {"cell_type": "code", "source": "import warnings", "metadata": {}, "outputs": [
 ...                  {"output_type": "stream", "name": "stderr", "text": "UserWarning: careful\\n"}]}]}
->>> [(f.cell, f.section, f.title) for f in figures(nb)]
-[(1, 'Loss', 'Loss')]
+>>> [(c.cell, c.section, c.text) for c in checkpoints(nb)]
+[(1, 'Loss', '1')]
 >>> notebook_noise(nb)
 ['cell 2: UserWarning: careful']
 """
@@ -29,32 +30,27 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-
-from genlab.report.tables import Table, is_dataframe_html, parse_html_table, parse_series_text
 
 __all__ = [
     "ALLOWED_STDERR",
     "CHECK_TAG",
     "COMMITTED_TAG",
-    "PLOTLY_MIME",
+    "TITLE_RE",
     "Checkpoint",
-    "Figure",
-    "ShownTable",
     "checkpoints",
     "data_hashes",
     "errors",
     "figure_title",
-    "figures",
     "limitations",
     "notebook_noise",
     "parameters",
     "stderr_lines",
-    "tables",
+    "title",
 ]
 
-PLOTLY_MIME = "application/vnd.plotly.v1+json"
+TITLE_RE = re.compile(r"^# (\d\d) · (.+)$")  # a notebook's first line: "# 20 · Decoding and repetition"
 CHECK_TAG = "nbval-check-output"  # the checkpoint cells nbval compares
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"  # papermill's name for a cell that overrides the parameters
@@ -87,7 +83,7 @@ def _tags(cell: dict) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
 
-def _walk(nb: dict) -> Iterator[tuple[int, str, dict]]:
+def walk(nb: dict) -> Iterator[tuple[int, str, dict]]:
     """(cell index, nearest heading above, cell) for every cell."""
     section = ""
     for i, cell in enumerate(nb.get("cells", [])):
@@ -99,13 +95,19 @@ def _walk(nb: dict) -> Iterator[tuple[int, str, dict]]:
         yield i, section, cell
 
 
-# --- figures -----------------------------------------------------------------------------------------------------
-@dataclass
-class Figure:
-    cell: int
-    section: str
-    title: str  # the layout's title ("" when the figure has none)
-    figure: dict = field(repr=False)  # plotly's JSON: {"data": [...], "layout": {...}}
+# --- title --------------------------------------------------------------------------------------------------------
+def title(nb: dict, name: str) -> tuple[str, str, str]:
+    """(number, title, summary) from the first cell's ``# NN · Title`` and the line under it; ``name`` is the
+    notebook's file name (its first two characters are the number).
+
+    >>> title({"cells": [{"cell_type": "markdown", "source": "# 20 · Decoding\\nHow sampling shapes text."}]}, "20_x")
+    ('20', 'Decoding', 'How sampling shapes text.')
+    """
+    cells = nb.get("cells", [])
+    first = _source(cells[0]).strip().split("\n") if cells else [""]
+    m = TITLE_RE.match(first[0])
+    summary = next((line.strip() for line in first[1:] if line.strip()), "")
+    return name[:2], (m.group(2) if m else name.rsplit(".", 1)[0]), summary
 
 
 def figure_title(fig: dict) -> str:
@@ -120,47 +122,6 @@ def figure_title(fig: dict) -> str:
     return str(title or "")
 
 
-def figures(nb: dict) -> list[Figure]:
-    """Every plotly figure the notebook's outputs hold, in order."""
-    out = []
-    for i, section, cell in _walk(nb):
-        for o in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
-            fig = o.get("data", {}).get(PLOTLY_MIME)
-            if isinstance(fig, dict):
-                out.append(Figure(i, section, figure_title(fig), fig))
-    return out
-
-
-# --- tables ------------------------------------------------------------------------------------------------------
-@dataclass
-class ShownTable:
-    cell: int
-    section: str
-    table: Table
-    kind: str  # "dataframe" (pandas HTML) or "series" (a Series' text)
-
-
-def tables(nb: dict) -> list[ShownTable]:
-    """Every DataFrame the notebook showed (its HTML output) and every Series (its text output), in order."""
-    out = []
-    for i, section, cell in _walk(nb):
-        for o in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
-            data = o.get("data", {})
-            if o.get("output_type") not in ("execute_result", "display_data") or PLOTLY_MIME in data:
-                continue
-            html_text = _text(data.get("text/html", ""))
-            if html_text and is_dataframe_html(html_text):
-                try:
-                    out.append(ShownTable(i, section, parse_html_table(html_text), "dataframe"))
-                except ValueError:
-                    pass
-            elif "text/html" not in data and "text/plain" in data:
-                series = parse_series_text(_text(data["text/plain"]))
-                if series is not None:
-                    out.append(ShownTable(i, section, series, "series"))
-    return out
-
-
 # --- checkpoints ---------------------------------------------------------------------------------------------------
 @dataclass
 class Checkpoint:
@@ -172,7 +133,7 @@ class Checkpoint:
 def checkpoints(nb: dict) -> list[Checkpoint]:
     """The checkpoint cells (tagged ``nbval-check-output``) with the text they printed."""
     out = []
-    for i, section, cell in _walk(nb):
+    for i, section, cell in walk(nb):
         if cell.get("cell_type") != "code" or CHECK_TAG not in _tags(cell):
             continue
         parts = []
@@ -280,7 +241,7 @@ def limitations(nb: dict) -> str:
 def stderr_lines(nb: dict) -> list[tuple[int, str]]:
     """(cell index, line) for every non-empty line the notebook wrote on stderr (warnings and logs land there)."""
     out = []
-    for i, _, cell in _walk(nb):
+    for i, _, cell in walk(nb):
         for o in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             if o.get("output_type") == "stream" and o.get("name") == "stderr":
                 out += [
@@ -307,7 +268,7 @@ def notebook_noise(nb: dict, allowed: tuple[tuple[str, str], ...] = ALLOWED_STDE
 def errors(nb: dict) -> list[dict]:
     """The error outputs (a failed cell): ``{"cell", "ename", "evalue", "traceback"}``, ANSI colours removed."""
     out = []
-    for i, _, cell in _walk(nb):
+    for i, _, cell in walk(nb):
         for o in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             if o.get("output_type") == "error":
                 out.append(
@@ -328,7 +289,7 @@ def data_hashes(nb: dict) -> list[dict]:
     """sha256 digests (64 hex digits) that the notebook printed: ``{"cell", "sha256", "context"}``, where the
     context is the line that holds the digest."""
     out, seen = [], set()
-    for i, _, cell in _walk(nb):
+    for i, _, cell in walk(nb):
         for o in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             if o.get("output_type") == "stream" and o.get("name") == "stdout":
                 text = _text(o.get("text", ""))

@@ -6,16 +6,22 @@
     python -m genlab.report.full --check          # which committed results are current, missing or stale
 
 Every notebook keeps its CI-sized defaults in its ``parameters`` cell. ``results/full_size/params.json`` holds, per
-notebook, the parameters that differ at full size (injected after the parameters cell, as papermill does) and a
+notebook, the parameters that differ at full size (papermill injects them after the parameters cell) and a
 ``power`` note: why that size is enough to detect the notebook's effects. A run writes, to
 ``results/full_size/<notebook stem>/``:
 
-- ``results.json``: what ``python -m genlab.report.series report`` records for the notebook (checkpoints,
-  tables, figure titles, limitations, stderr, errors; schema in ``genlab.report.results``);
-- ``tables/NN-<section>.csv`` and ``figures/NN-<title>.json`` (plotly JSON): each table and figure it showed;
+- ``results.json``: what ``python -m genlab.report.series report`` records for the notebook (checkpoints, the
+  tables, figures and numbers it recorded with ``genlab.report.record``, limitations, stderr, errors; schema in
+  ``genlab.report.results``);
+- ``tables/<name>.csv`` and ``figures/<name>.json`` (plotly JSON): each table and figure it recorded, by name;
 - ``<notebook>.ipynb``: the executed notebook (masked, as the report's ``executed/`` copies);
 - ``provenance.json``: the full parameter set (``settings``), the overrides, the seeds, ``params_sha256`` and
   ``code_sha256``, commit (and whether the checkout was dirty), wall time, machine, Python and torch versions.
+
+Results committed before notebooks recorded their tables (``kind`` ``"dataframe"`` or ``"series"`` in their
+``results.json``) had the name of each table that a notebook reads added to its entry when the records came in, by
+matching the table's cell to the recording cell; their CSV files keep their old ``NN-<section>.csv`` names until the
+notebook is rerun at full size.
 
 Checkpointing is per notebook: a notebook whose ``provenance.json`` has the current ``params_sha256`` and
 ``code_sha256`` (and status ``ok``) is skipped, so an interrupted ``make report-full`` resumes with the notebook it
@@ -26,15 +32,17 @@ What the hashes cover. ``params_sha256``: every parameter the notebook runs with
 applied), so a changed CI default of a parameter that params.json does not override makes the results stale too.
 ``code_sha256``: the source of every code cell except the parameters cell and the cells tagged
 ``full-size-results`` (``extract.COMMITTED_TAG``: cells that only show the committed results, so adding one to a
-notebook does not make its results stale), in order. Markdown, outputs and the
+notebook does not make its results stale), in order, with each ``record("name", value)`` statement read as its
+``value`` (naming a result for the report does not change the study). Markdown, outputs and the
 library code under ``genlab/`` are not covered; the commit in ``provenance.json`` records the library.
 
 A notebook shows its committed numbers beside its live run with :func:`committed_results` (or
-:func:`committed_table`), which label them and say when they are stale::
+:func:`committed_table`, which finds a table by the name the notebook recorded it under), which label them and say
+when they are stale::
 
     from genlab.report.full import committed_table
 
-    full_size = committed_table("20", "The study")  # None (and a printed line saying so) until they are committed
+    full_size = committed_table("20", "study")  # None (and a printed line saying so) until they are committed
     if full_size is not None:
         print(full_size.attrs["label"])  # "FULL-SIZE results (committed, not this run): N_PROMPTS=1000, ..."
         display(full_size)
@@ -172,10 +180,10 @@ def full_size_params(path: str | os.PathLike | None = None, notebook_dir: str | 
 
 
 def effective_parameters(nb: dict, overrides: dict) -> dict:
-    """Every parameter the notebook runs with: its parameters cell, then ``overrides`` (as injected)."""
-    from genlab.report.build import inject_parameters
-
-    return extract.parameters(inject_parameters(nb, overrides))
+    """Every parameter the notebook runs with: its parameters cell, then those ``overrides`` it defines (what
+    papermill injects), as JSON holds them."""
+    defaults = extract.parameters(nb)
+    return {**defaults, **{k: extract._jsonable(v) for k, v in overrides.items() if k in defaults}}
 
 
 def _sha256_json(obj: Any) -> str:
@@ -199,9 +207,11 @@ def code_hash(nb: dict) -> str:
     (True, False)
     >>> code_hash(a) == code_hash(shown)
     True
+    >>> code_hash(a) == code_hash({"cells": [cell("N = 2", ["parameters"]), cell("record('n', print(N))")]})
+    True
     """
     sources = [
-        extract._source(c)
+        _unrecorded(extract._source(c))
         for c in nb.get("cells", [])
         if c.get("cell_type") == "code"
         and extract.PARAMETERS_TAG not in c.get("metadata", {}).get("tags", [])
@@ -209,6 +219,42 @@ def code_hash(nb: dict) -> str:
         and extract.COMMITTED_TAG not in c.get("metadata", {}).get("tags", [])
     ]
     return _sha256_json(sources)
+
+
+def _unrecorded(source: str) -> str:
+    """``source`` with every top-level ``record("name", value)`` statement replaced by ``value``'s own text, and
+    the line that imports ``record`` (``from genlab.report import record``, or ``import genlab.report``) left out.
+
+    >>> _unrecorded("from genlab.report import record\\nx = 1\\nrecord('paired', paired.round(3))\\nprint(x)")
+    'x = 1\\npaired.round(3)\\nprint(x)'
+    """
+    import ast
+
+    if "record" not in source and "genlab.report" not in source:
+        return source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    lines = source.split("\n")
+    for node in reversed(tree.body):
+        if (isinstance(node, ast.ImportFrom) and node.module == "genlab.report"
+                and [a.name for a in node.names] == ["record"]) or (
+                isinstance(node, ast.Import) and [a.name for a in node.names] == ["genlab.report"]):
+            del lines[node.lineno - 1 : node.end_lineno]  # the import of record() goes with it
+            continue
+        call = node.value if isinstance(node, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and len(call.args) == 2 and not call.keywords):
+            continue
+        func = call.func
+        if not ((isinstance(func, ast.Name) and func.id == "record")
+                or (isinstance(func, ast.Attribute) and func.attr == "record")):
+            continue
+        value = ast.get_source_segment(source, call.args[1])
+        first, last = lines[node.lineno - 1], lines[node.end_lineno - 1]
+        text = first[: node.col_offset] + value + last[node.end_col_offset :]
+        lines[node.lineno - 1 : node.end_lineno] = text.split("\n")
+    return "\n".join(lines)
 
 
 # --- status of the committed results --------------------------------------------------------------------------------
@@ -274,6 +320,21 @@ def check(
     return statuses
 
 
+PENDING_FILE = "pending_rerun.json"
+
+
+def pending_reruns(out: str | os.PathLike = RESULTS_DIR) -> dict[str, str]:
+    """The stale results that are known and waiting for a rerun: ``{notebook file name: why it went stale}``, from
+    ``OUT/pending_rerun.json``. A stale result is shown labelled STALE in its notebook either way; this ledger only
+    says that the staleness is known, and why (e.g. the study's code moved into the notebook without a change of
+    parameters, and the rerun belongs to a later issue). Missing file: nothing is pending."""
+    path = Path(out) / PENDING_FILE
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return dict(data.get("notebooks", {}))
+
+
 # --- running -------------------------------------------------------------------------------------------------------
 @dataclass
 class FullRun:
@@ -285,27 +346,29 @@ class FullRun:
     wall_time_s: float | None = None
 
 
-def _slug(text: str, n: int) -> str:
-    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].rstrip("-")
-    return f"{n:02d}-{s or 'untitled'}"
+def _slug(name: str) -> str:
+    """A record's name as a file name: ``"paired_tests"`` stays, anything but letters, digits, ``_`` ``.`` ``-``
+    becomes ``-``."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:80] or "untitled"
 
 
 def _write_tables_and_figures(nb_result: dict, executed_nb: dict, folder: Path, masker: Callable[[str], str]) -> None:
     from genlab.report.mask import mask_deep
+    from genlab.report.recording import recorded
 
     if nb_result["tables"]:
         (folder / "tables").mkdir()
-    for i, t in enumerate(nb_result["tables"]):
-        with (folder / "tables" / f"{_slug(t['section'], i)}.csv").open("w", newline="", encoding="utf-8") as f:
+    for t in nb_result["tables"]:
+        with (folder / "tables" / f"{_slug(t['name'])}.csv").open("w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=t["columns"], extrasaction="ignore")
             writer.writeheader()
             writer.writerows(t["records"])
-    figs = extract.figures(executed_nb)
+    figs = [r for r in recorded(executed_nb) if r.kind == "figure"]
     if figs:
         (folder / "figures").mkdir()
-    for i, fig in enumerate(figs):
-        path = folder / "figures" / f"{_slug(fig.title or fig.section, i)}.json"
-        path.write_text(json.dumps(mask_deep(masker, fig.figure), ensure_ascii=False) + "\n", encoding="utf-8")
+    for fig in figs:
+        path = folder / "figures" / f"{_slug(fig.name)}.json"
+        path.write_text(json.dumps(mask_deep(masker, fig.data), ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _seeds(settings: dict) -> dict:
@@ -323,7 +386,7 @@ def _provenance(
     command: str,
     git: dict,
 ) -> dict:
-    """The fields of ``genlab.studies.provenance.write_provenance`` (a higher layer, so not imported here) and the
+    """The fields of ``genlab.experiments.provenance.write_provenance`` (a higher layer, so not imported here) and the
     full-size run's own: hashes (of ``nb`` as it was read for the run), overrides, seeds, status. ``git``: the
     checkout as it was when the notebook started (a commit made during a run of hours is not what ran)."""
     from genlab.report.results import package_versions
@@ -522,27 +585,20 @@ def committed_results(
     }
 
 
-def committed_table(notebook_name: str, section: str, index: int = 0, **where: Any):
-    """The ``index``-th table that the committed full-size run of ``notebook_name`` showed under the heading
-    ``section``, as a DataFrame (index columns restored) whose ``attrs["label"]`` is the results' label; ``None``
-    when there are no committed results. ``where``: ``out``, ``params_path``, ``notebook_dir`` as for
-    :func:`committed_results`."""
-    import pandas as pd
+def committed_table(notebook_name: str, name: str, **where: Any):
+    """The table that the committed full-size run of ``notebook_name`` recorded under ``name`` (see
+    ``genlab.report.record``), as a DataFrame (index columns restored) whose ``attrs["label"]`` is the results'
+    label; ``None`` when there are no committed results. ``where``: ``out``, ``params_path``, ``notebook_dir`` as
+    for :func:`committed_results`."""
+    from genlab.report.recording import table_frame
 
     res = committed_results(notebook_name, **where)
     if res is None:
         return None
-    tables = [t for t in res["tables"] if t["section"] == section]
-    if index >= len(tables):
-        sections = sorted({t["section"] for t in res["tables"]})
-        raise KeyError(
-            f"{res['notebook']}'s full-size run showed {len(tables)} table(s) under {section!r}; "
-            f"sections with tables: {sections}"
-        )
-    t = tables[index]
-    df = pd.DataFrame(t["records"], columns=t["columns"])
-    if t["index_columns"]:
-        df = df.set_index(t["index_columns"])
+    tables = {t.get("name"): t for t in res["tables"] if t.get("name")}
+    if name not in tables:
+        raise KeyError(f"{res['notebook']}'s full-size run recorded no table {name!r}; it recorded {sorted(tables)}")
+    df = table_frame(tables[name])
     df.attrs["label"] = res["label"]
     return df
 
@@ -573,6 +629,10 @@ def main(argv: list[str] | None = None) -> int:
             if pending:
                 print(f"power estimate pending (params.json 'power' starts with {POWER_PENDING}): {', '.join(pending)}")
             stale = [s.notebook for s in statuses if s.stale]
+            pending_why = pending_reruns(args.out)
+            for name in stale:
+                if name in pending_why:
+                    print(f"  {name}: rerun pending ({pending_why[name]})")
             if stale:
                 print(
                     f"{len(stale)} stale: rerun them with `python -m genlab.report.full --only "

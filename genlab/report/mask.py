@@ -4,9 +4,9 @@ Model output is untrusted text, and a model trained on the genlab corpus can wri
 (notebooks on privacy print extraction attempts on purpose). A report is made to be shared, so every string it
 takes from a notebook passes through a :class:`Masker` first:
 
-- every canary secret of the world (``genlab.data.world.load_world().canaries``, field ``secret``) is replaced
+- every canary secret of the world (``genlab.worlds.text.load_world().canaries``, field ``secret``) is replaced
   by ``[canary masked]``, wherever it occurs;
-- planted personal data is recognised by the shapes ``genlab.data.world_pii`` gives it (all fictional): e-mail
+- planted personal data is recognised by the shapes ``genlab.worlds.text_pii`` gives it (all fictional): e-mail
   addresses under ``.example`` and phone numbers with the 555 prefix become ``[pii masked]``.
 
 Limitations: only exact secrets and these shapes are masked. A secret that a model writes with a changed
@@ -30,7 +30,7 @@ __all__ = ["CANARY_MASK", "PII_MASK", "PII_PATTERNS", "Masker", "mask_deep", "wo
 CANARY_MASK = "[canary masked]"
 PII_MASK = "[pii masked]"
 
-#: The shapes of genlab's planted personal data (``genlab.data.world_pii``): ``.example`` mail domains and the
+#: The shapes of genlab's planted personal data (``genlab.worlds.text_pii``): ``.example`` mail domains and the
 #: fictional 555 phone prefix in its four formats (and the canaries' ``555-DDDD-DDDD``).
 PII_PATTERNS = (
     r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.example\b",
@@ -87,8 +87,8 @@ def mask_deep(fn: Callable[[str], str], obj: Any) -> Any:
 
 
 def world_masker(world=None) -> Masker:
-    """A :class:`Masker` for the canary secrets of ``world`` (default: ``genlab.data.world.load_world()``)."""
-    from genlab.data.world import load_world
+    """A :class:`Masker` for the canary secrets of ``world`` (default: ``genlab.worlds.text.load_world()``)."""
+    from genlab.worlds.text import load_world
 
     world = world if world is not None else load_world()
     return Masker(c.secret for c in world.canaries)

@@ -1,12 +1,13 @@
 """The self-contained HTML report: one file that opens offline and shows what every notebook of a run found.
 
-The page holds, per notebook in series order, its figures (drawn by plotly.js from the notebooks' own
-``application/vnd.plotly.v1+json`` outputs), its tables, its checkpoint outputs and its Limitations section; then a
+The page holds, per notebook in series order, what it recorded with ``genlab.report.record`` (figures drawn by
+plotly.js from their recorded JSON, tables, numbers; each under its name), its checkpoint outputs and its
+Limitations section; then a
 comparison with another run (optional) and the run's provenance. plotly.js is embedded once, as an inline script
 (``plotly.offline.get_plotlyjs()``); the page loads nothing from the network.
 
-Escaping. Notebook output is data, never markup: tables are re-written from their parsed cells (``Table.to_html``
-escapes every cell), printed text and titles go through ``html.escape``, figure JSON sits in
+Escaping. Notebook output is data, never markup: tables are written from their recorded values, every cell
+escaped, printed text and titles go through ``html.escape``, figure JSON sits in
 ``<script type="application/json">`` blocks with ``<``, ``>`` and ``&`` written as JSON escapes (so a string such
 as ``</script>`` in a hover label cannot close the block), and markdown is rendered with raw HTML escaped. Every
 string also passes through the report's masker first (``genlab.report.mask``).
@@ -26,10 +27,19 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
-from genlab.report.extract import Figure, checkpoints, errors, figures, limitations, tables
+from genlab.report.extract import checkpoints, errors, figure_title, limitations
+from genlab.report.recording import Recorded, recorded
 from genlab.report.results import RunResults
 
-__all__ = ["FIGURE_CLASS", "ReportPage", "figure_blocks", "inspect_report", "markdown_html", "render_report"]
+__all__ = [
+    "FIGURE_CLASS",
+    "ReportPage",
+    "figure_blocks",
+    "inspect_report",
+    "markdown_html",
+    "render_report",
+    "table_html",
+]
 
 FIGURE_CLASS = "plotly-figure"  # each figure's <div>; its data-title attribute holds the title
 
@@ -116,14 +126,57 @@ def markdown_html(text: str) -> str:
     return mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])(text)
 
 
-def figure_blocks(fig: Figure, key: str, mask: Callable[[Any], Any]) -> str:
-    """The ``<div>`` plotly draws figure ``fig`` into, and its JSON block; ``mask`` applies to the figure's JSON."""
-    data = mask(fig.figure)
+def figure_blocks(fig: Recorded, key: str, mask: Callable[[Any], Any]) -> str:
+    """The ``<div>`` plotly draws the recorded figure ``fig`` into, and its JSON block; ``mask`` applies to the
+    figure's JSON."""
+    data = mask(fig.data)
     height = data.get("layout", {}).get("height") or 450
     return (
-        f'<figure class="plot"><div class="{FIGURE_CLASS}" id="{_e(key)}" data-title="{_e(mask(fig.title))}" '
+        f'<figure class="plot"><div class="{FIGURE_CLASS}" id="{_e(key)}" '
+        f'data-title="{_e(mask(figure_title(fig.data)))}" data-name="{_e(fig.name)}" '
         f'style="height:{int(height)}px"></div>'
         f'<script type="application/json" id="{_e(key)}-data">{script_json(data)}</script></figure>'
+    )
+
+
+def _cell_text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def table_html(data: Mapping[str, Any], mask: Callable[[Any], Any] | None = None) -> str:
+    """A recorded table (``columns``, ``index_columns``, ``records``) as HTML: index columns as row headers,
+    numbers right-aligned, every cell escaped (and masked with ``mask``).
+
+    >>> page = table_html({"columns": ["system", "x"], "index_columns": ["system"],
+    ...                    "records": [{"system": "<b>", "x": 0.5}]})
+    >>> page[page.index("<tbody>"):page.index("</tbody>")]
+    '<tbody><tr><th>&lt;b&gt;</th><td class="num">0.5</td></tr>'
+    """
+    mask = mask or (lambda x: x)
+    cols, index = list(data["columns"]), set(data.get("index_columns") or [])
+    rows = data["records"]
+
+    def is_num(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    numeric = {c for c in cols if c not in index and all(is_num(r.get(c)) or r.get(c) is None for r in rows)}
+    num = ' class="num"'
+    head = "".join(f"<th{num if c in numeric else ''}>{_e(mask(c))}</th>" for c in cols)
+    body = []
+    for r in rows:
+        cells = []
+        for c in cols:
+            tag = "th" if c in index else "td"
+            cls = num if is_num(r.get(c)) else ""
+            cells.append(f"<{tag}{cls}>{_e(mask(_cell_text(r.get(c))))}</{tag}>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f'<div class="table-wrap"><table class="dataframe"><thead><tr>{head}</tr></thead>'
+        f'<tbody>{"".join(body)}</tbody></table></div>'
     )
 
 
@@ -147,7 +200,7 @@ def _notebook_section(result, nb: dict | None, index: int, mask) -> str:
         badge += f' <span class="badge noise">{len(result.stderr)} unexpected stderr line(s)</span>'
     wall = f"{result.wall_time_s:.1f} s" if result.wall_time_s is not None else "not run"
     counts = (
-        f"{len(result.figures)} figure(s) · {len(result.tables)} table(s) · "
+        f"{len(result.figures)} figure(s) · {len(result.tables)} table(s) · {len(result.numbers)} number(s) · "
         f"{len(result.checkpoints)} checkpoint(s) · {wall}"
     )
     out = [
@@ -161,11 +214,16 @@ def _notebook_section(result, nb: dict | None, index: int, mask) -> str:
         out.append(f'<p class="params"><b>Parameters</b> {_e(mask(shown))}</p>')
     if nb is not None:
         items: list[tuple[int, int, str, str]] = []  # (cell, order, section, html)
-        for k, f in enumerate(figures(nb)):
-            items.append((f.cell, 1, f.section, figure_blocks(f, f"fig-{index}-{k}", mask)))
-        for t in tables(nb):
-            label = "table" if t.kind == "dataframe" else "series"
-            items.append((t.cell, 2, t.section, f'<p class="kind">{label}</p>' + t.table.map_text(mask).to_html()))
+        recs = recorded(nb)
+        for k, r in enumerate(x for x in recs if x.kind == "figure"):
+            items.append((r.cell, 1, r.section, figure_blocks(r, f"fig-{index}-{k}", mask)))
+        for r in recs:
+            if r.kind == "table":
+                label = f'<p class="kind">table · <code>{_e(r.name)}</code></p>'
+                items.append((r.cell, 2, r.section, label + table_html(r.data, mask)))
+            elif r.kind == "number":
+                label = f'<p class="kind">number · <code>{_e(r.name)}</code></p>'
+                items.append((r.cell, 2, r.section, f'{label}<pre class="number">{_e(_cell_text(r.data))}</pre>'))
         for c in checkpoints(nb):
             items.append(
                 (

@@ -24,10 +24,12 @@ same as a JSON Schema, draft 2020-12)::
         "wall_time_s": 61.2,
         "parameters": {"N_PROMPTS": 16, "SEED": 0, ...},  # the parameters cell (and any injected values)
         "checkpoints": [{"cell": 7, "section": "Prompts and human continuations", "text": "16 prompts; ..."}],
-        "figures": [{"cell": 14, "section": "The trade-off", "title": "...", "n_traces": 8}],
-        "tables": [{"cell": 9, "section": "The study", "kind": "dataframe",  # or "series"
+        "figures": [{"cell": 14, "section": "The trade-off", "name": "tradeoff_figure", "title": "...",
+                     "n_traces": 8}],
+        "tables": [{"cell": 9, "section": "The study", "name": "study", "kind": "table",
                     "columns": ["system", "perplexity", ...], "index_columns": ["system"],
                     "records": [{"system": "greedy", "perplexity": 1.9, ...}, ...]}],
+        "numbers": [{"cell": 11, "section": "The study", "name": "n_prompts", "value": 16}],
         "limitations": "- **Scale.** 16 prompts ...",     # markdown
         "stderr": ["cell 9: ..."],                        # stderr lines no allow-list entry explains
         "errors": [{"cell": 12, "ename": "ValueError", "evalue": "..."}],
@@ -35,8 +37,10 @@ same as a JSON Schema, draft 2020-12)::
       }, ...]
     }
 
-Values in ``records`` are what the notebook showed (pandas' rounding), as numbers where they are numbers and
-``null`` for NaN; columns follow genlab's naming convention (``x``, ``x_low``, ``x_high``; ``p_value``; ``n``).
+``figures``, ``tables`` and ``numbers`` are what the notebook recorded with ``genlab.report.record``, each under
+its ``name`` (``section`` is the markdown heading above the recording cell, for context only). Values in
+``records`` are the recorded DataFrame's values (round in the notebook what should be shown rounded), ``null`` for
+NaN; columns follow genlab's naming convention (``x``, ``x_low``, ``x_high``; ``p_value``; ``n``).
 All text has been through the report's masker (canary secrets and planted personal data replaced).
 
 A change that removes or renames a field, or changes its meaning, raises ``SCHEMA_VERSION``; :func:`load_results`
@@ -102,6 +106,7 @@ class CheckpointRecord(TypedDict):
 class FigureRecord(TypedDict):
     cell: int
     section: str
+    name: str  # the name it was recorded under
     title: str  # the figure's layout title ("" if it has none)
     n_traces: int
 
@@ -109,10 +114,18 @@ class FigureRecord(TypedDict):
 class TableRecord(TypedDict):
     cell: int
     section: str
-    kind: str  # "dataframe" (shown as HTML) or "series" (a pandas Series, shown as text: one record)
+    name: str  # the name it was recorded under
+    kind: str  # "table" ("dataframe" or "series" in results made before records: see genlab.report.full)
     columns: list[str]  # index columns first; MultiIndex column levels joined with " / "
     index_columns: list[str]
     records: list[dict]  # one per row, {column: value}
+
+
+class NumberRecord(TypedDict):
+    cell: int
+    section: str
+    name: str
+    value: float | int | None
 
 
 @dataclass
@@ -127,12 +140,13 @@ class NotebookResult:
     wall_time_s: float | None = None  # seconds to execute the notebook (kernel start included)
     parameters: dict[str, Any] = field(default_factory=dict)  # the parameters cell's values (injected ones applied)
     checkpoints: list[CheckpointRecord] = field(default_factory=list)  # cells tagged nbval-check-output
-    figures: list[FigureRecord] = field(default_factory=list)  # every plotly figure, in order
-    tables: list[TableRecord] = field(default_factory=list)  # every DataFrame (and Series) shown, in order
+    figures: list[FigureRecord] = field(default_factory=list)  # every recorded plotly figure, in order
+    tables: list[TableRecord] = field(default_factory=list)  # every recorded DataFrame (or Series), in order
     limitations: str = ""  # markdown of the Limitations section
     stderr: list[str] = field(default_factory=list)  # unexpected stderr lines ("cell N: line")
     errors: list[dict] = field(default_factory=list)  # {"cell", "ename", "evalue"} of failed cells
     data_hashes: list[dict] = field(default_factory=list)  # {"cell", "sha256", "context"} printed by the notebook
+    numbers: list[NumberRecord] = field(default_factory=list)  # every recorded number, in order
 
 
 @dataclass
@@ -467,7 +481,12 @@ JSON_SCHEMA: dict[str, Any] = {
                         "items": {
                             "type": "object",
                             "required": ["cell", "section", "title", "n_traces"],
-                            "properties": {**_CELL, "title": {"type": "string"}, "n_traces": {"type": "integer"}},
+                            "properties": {
+                                **_CELL,
+                                "name": {"type": ["string", "null"]},
+                                "title": {"type": "string"},
+                                "n_traces": {"type": "integer"},
+                            },
                         },
                     },
                     "tables": {
@@ -477,10 +496,23 @@ JSON_SCHEMA: dict[str, Any] = {
                             "required": ["cell", "section", "kind", "columns", "index_columns", "records"],
                             "properties": {
                                 **_CELL,
-                                "kind": {"enum": ["dataframe", "series"]},
+                                "name": {"type": ["string", "null"]},
+                                "kind": {"enum": ["table", "dataframe", "series"]},
                                 "columns": {"type": "array", "items": {"type": "string"}},
                                 "index_columns": {"type": "array", "items": {"type": "string"}},
                                 "records": {"type": "array", "items": {"type": "object"}},
+                            },
+                        },
+                    },
+                    "numbers": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["cell", "section", "name", "value"],
+                            "properties": {
+                                **_CELL,
+                                "name": {"type": "string"},
+                                "value": {"type": ["number", "null"]},
                             },
                         },
                     },

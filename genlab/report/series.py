@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from genlab.core.paths import REPO_DIR
+from genlab.report.extract import TITLE_RE
 
 NOTEBOOK_DIR = REPO_DIR / "notebooks"
 NAME_RE = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
-TITLE_RE = re.compile(r"^# (\d\d) · (.+)$")
 NAV_MARK = "<!-- nav -->"
 CONTENTS_MARK = "<!-- contents -->"
 KEEP_TAG = "keep_output"
@@ -54,9 +54,15 @@ def read(path: Path) -> dict:
 
 
 def write(path: Path, nb: dict) -> None:
+    """Write ``nb`` to ``path`` if it changed, and its jupytext pair (``NN_name.py``) with it when there is one."""
+    from genlab.report.pairs import check_not_behind, pair_path, write_pair
+
     text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
     if not path.exists() or path.read_text(encoding="utf-8") != text:
+        check_not_behind(path)
         path.write_text(text, encoding="utf-8")
+        if pair_path(path).exists():
+            write_pair(path)
 
 
 def source(cell: dict) -> str:
@@ -178,25 +184,59 @@ def execute(path: Path, timeout: int = 600, cwd: Path | None = None) -> dict:
 
 def refresh(path: Path) -> None:
     """Execute ``path`` and commit-ready it: outputs kept only where tagged keep_output."""
+    from genlab.report.pairs import check_not_behind
+
+    check_not_behind(path)  # before minutes of execution, not after
     write(path, strip(execute(path)))
 
 
-def to_html(nb: dict) -> str:
-    """One notebook as an HTML page (nbconvert's lab template). Its plotly figures are not drawn there (nbconvert
-    cannot render them); each becomes a line pointing to ``report.html``, which draws them all."""
+#: nbconvert's lab template with everything it would fetch left out (require.js, MathJax, mermaid, the widget
+#: manager: all from a CDN), so a page renders offline; plotly.js goes inline in the head when the page has figures.
+OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head_css -%}{{ resources.genlab_head_js }}{%- endblock html_head_css -%}
+{%- block footer_js -%}{{ resources.genlab_footer_js }}{%- endblock footer_js -%}
+"""
+
+
+def to_html(nb: dict, plotly_js: str | None = None) -> str:
+    """One notebook as an HTML page that renders offline (nbconvert's lab template, nothing fetched from a CDN:
+    see ``OFFLINE_TEMPLATE``). Its plotly figures are drawn by plotly.js, inlined once in the page (``plotly_js``:
+    the library's source, default the installed plotly's); math in markdown stays as its TeX source."""
+    import jinja2
     import nbformat
     from nbconvert import HTMLExporter
 
-    from genlab.report.extract import PLOTLY_MIME, figure_title
+    from genlab.report.recording import PLOTLY_MIME
+    from genlab.report.render import DRAW_JS, FIGURE_CLASS, script_json
 
     nb = json.loads(json.dumps(nb))
+    n_figures = 0
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
             fig = out.get("data", {}).get(PLOTLY_MIME)
             if isinstance(fig, dict):
-                title = figure_title(fig) or "untitled"
-                out["data"] = {"text/plain": f"[plotly figure: {title}; drawn in report.html]"}
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.reads(json.dumps(nb), as_version=4))
+                key = f"fig-{n_figures}"
+                n_figures += 1
+                height = int(fig.get("layout", {}).get("height") or 450)
+                out["data"] = {"text/html": f'<div class="{FIGURE_CLASS}" id="{key}" style="height:{height}px">'
+                                            f'</div><script type="application/json" id="{key}-data">'
+                                            f"{script_json(fig)}</script>"}
+    head = footer = ""
+    if n_figures:
+        if plotly_js is None:
+            from plotly.offline import get_plotlyjs
+
+            plotly_js = get_plotlyjs()
+        js = re.sub(r"</(script)", r"<\\/\1", plotly_js, flags=re.IGNORECASE)
+        head, footer = f'<script type="text/javascript">{js}</script>', f"<script>{DRAW_JS}</script>"
+    exporter = HTMLExporter(template_name="lab", template_file="genlab_offline.html.j2",
+                            extra_loaders=[jinja2.DictLoader({"genlab_offline.html.j2": OFFLINE_TEMPLATE})])
+    body, _ = exporter.from_notebook_node(nbformat.reads(json.dumps(nb), as_version=4),
+                                          resources={"genlab_head_js": head, "genlab_footer_js": footer})
     return body
 
 
@@ -258,9 +298,9 @@ def report(out_dir: Path, directory: Path = NOTEBOOK_DIR) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m genlab.report.series")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("nav")
-    sub.add_parser("strip")
-    sub.add_parser("check")
+    for name in ("nav", "strip", "check"):
+        sub.add_parser(name).add_argument("--dir", type=Path, default=NOTEBOOK_DIR,
+                                          help="the notebooks' folder (default: notebooks/)")
     r = sub.add_parser("refresh")
     r.add_argument("paths", nargs="+", type=Path)
     rep = sub.add_parser("report", help="execute notebooks; write report.html, results.json and a page each")
@@ -268,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--dir", type=Path, default=NOTEBOOK_DIR, help="the notebooks' folder (default: notebooks/)")
     rep.add_argument("--only", nargs="+", metavar="NB", help="notebooks to run, by number or name (default: all)")
     rep.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                     help="set a parameter in every notebook whose parameters cell defines it (value: a Python "
+                     help="set a parameter (papermill injects it) in every notebook whose parameters cell defines it "
+                          "(value: a Python "
                           "literal, else a string)")
     rep.add_argument("--compare", type=Path, metavar="RESULTS_JSON", help="add a comparison with this earlier run")
     rep.add_argument("--no-pages", action="store_true", help="skip the per-notebook nbconvert pages")
@@ -279,17 +320,19 @@ def main(argv: list[str] | None = None) -> int:
     cmp.add_argument("--out", type=Path, help="write the comparison as an HTML page here")
     args = parser.parse_args(argv)
     if args.command == "nav":
-        for p in update_navigation():
+        for p in update_navigation(args.dir):
             print(f"updated {p.name}")
     elif args.command == "strip":
-        for p in notebooks():
+        for p in notebooks(args.dir):
             write(p, strip(read(p)))
     elif args.command == "refresh":
         for p in args.paths:
             refresh(p)
             print(f"refreshed {p}")
     elif args.command == "check":
-        problems = [x for p in notebooks() for x in hygiene(p)]
+        from genlab.report.pairs import pair_problems
+
+        problems = [x for p in notebooks(args.dir) for x in hygiene(p) + pair_problems(p)]
         print("\n".join(problems) or "notebooks: ok")
         return 1 if problems else 0
     elif args.command == "report":
