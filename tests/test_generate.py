@@ -241,3 +241,12 @@ def test_virtual_tokens_use_up_context(sharp_bundle):
     bundle = finetuned(sharp_bundle, "prompt_tuning")  # 16 virtual tokens before a 128-position context
     with pytest.raises(ValueError, match="context of 128 after the adapter's 16 virtual tokens"):
         generate(bundle, ["a"], "greedy", max_new_tokens=128 - 16)  # BOS + "a" + 112 > 128 - 16
+
+
+def test_a_speech_bundle_is_told_to_transcribe():
+    from genlab.models.speech import new_speech_model, speech_config
+
+    tiny = dict(conv_channels=16, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+    speech = new_speech_model(speech_config(**tiny, num_conv_pos_embeddings=8, num_conv_pos_embedding_groups=2))
+    with pytest.raises(TypeError, match=r"is a speech model\. Use bundle\.transcribe\(audio\)"):
+        generate(speech, ["the cat"])

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from genlab.data.drawn_world import build_drawn_world
 from genlab.generation.images import generate_grid
+from genlab.models.common import ModelLoadError
 from genlab.models.diffusion import (
     PAD,
     UNK,
@@ -24,8 +24,8 @@ from genlab.models.diffusion import (
     load_image_pipeline,
     model_to_unit,
 )
-from genlab.models.loading import ModelLoadError
 from genlab.training.diffusion import cosine_with_warmup, latest_checkpoint, train_text_to_image
+from genlab.worlds.drawn import build_drawn_world
 
 PROMPTS = [
     "a small red circle at the top left on a dark background",
@@ -110,6 +110,24 @@ def test_pipeline_generates_uint8_reproducibly_per_seed(pipe):
     assert (np.asarray(pil[0]) == a[0]).all()
     with pytest.raises(ValueError, match="one seed per prompt"):
         pipe(PROMPTS, seeds=[0])
+
+
+def test_unknown_words_in_a_prompt_warn_once_and_a_prompt_of_only_unknown_words_raises(pipe):
+    import warnings
+
+    assert pipe.unknown_words(PROMPTS + ["", "A Red HEXAGON; zebra"]) == [[], [], [], [], ["HEXAGON", "zebra"]]
+    some = [PROMPTS[0], "a red hexagon on a dark background", "two zebras, a blue square"]
+    with pytest.warns(UserWarning, match="2 of 3 prompts") as caught:
+        images = pipe(some, seeds=[0, 1, 2], num_inference_steps=2).images
+    assert len(caught) == 1 and caught[0].filename == __file__  # once per call, pointing at the caller
+    message = str(caught[0].message)
+    assert "'hexagon', 'zebras'" in message and f"knows {len(drawn_world_vocabulary())} words" in message
+    assert (images[0] == pipe(PROMPTS[:1], seeds=[0], num_inference_steps=2).images[0]).all()  # still drawn
+    with pytest.raises(ValueError, match=r"prompt 1 \('un gato rojo'\) is made only of .* \(so are prompts 2\)"):
+        pipe([PROMPTS[0], "un gato rojo", "Zebra!"], seeds=[0, 1, 2], num_inference_steps=2)
+    with warnings.catch_warnings():  # known words, and the empty prompt (the unconditional one), draw silently
+        warnings.simplefilter("error")
+        pipe(PROMPTS + [""], seeds=[0, 1, 2, 3], num_inference_steps=2)
 
 
 def test_guidance_one_is_the_conditional_model_alone(pipe):
@@ -296,11 +314,11 @@ def test_grid_drives_any_diffusers_style_pipeline():
 
 
 def test_build_writes_a_loadable_model_with_manifest_and_card(tmp_path, monkeypatch):
-    from genlab.studies import image_model
+    from genlab.recipes import image_model
 
     monkeypatch.setattr(image_model, "WORLD", {"n_train": 40, "n_eval": 12, "seed": 0})
     monkeypatch.setattr(image_model, "image_model_dir", lambda: tmp_path / "model")
-    with pytest.raises(FileNotFoundError, match="python -m genlab.studies.image_model build"):
+    with pytest.raises(FileNotFoundError, match="python -m genlab.recipes.image_model build"):
         image_model.load_default_image_pipeline()
     manifest = image_model.build(tmp_path / "model", steps=2, checkpoints=tmp_path / "ckpt", progress=False,
                                  config=TinyDiffusionConfig.tiny())  # fmt: skip
@@ -319,7 +337,7 @@ def test_build_writes_a_loadable_model_with_manifest_and_card(tmp_path, monkeypa
 def test_shipped_model_matches_its_world_card_and_samples():
     # the committed genlab-tiny-diffusion: built from today's drawn world, safetensors only, and still drawing the
     # very pictures of its samples.png (so a change to the sampler, the UNet wiring or the weights cannot go unseen)
-    from genlab.studies import image_model
+    from genlab.recipes import image_model
 
     if not (image_model.image_model_dir() / "model_index.json").is_file():
         pytest.skip("genlab-tiny-diffusion is not built (make image-model)")
@@ -327,3 +345,21 @@ def test_shipped_model_matches_its_world_card_and_samples():
     manifest = image_model.read_manifest()
     seen = {r["attribute"]: r for r in manifest["faithfulness"] if not r["held_out"]}
     assert seen["background"]["accuracy"] > 0.95 and 0.0 < seen["all"]["accuracy"] < 0.9  # reads captions, no ceiling
+
+
+def test_predict_clean_feeds_coordinates_and_caption_embedding():
+    from dataclasses import replace
+
+    from genlab.models.diffusion import predict_clean
+
+    pipe = build_pipeline(TinyDiffusionConfig.tiny())
+    assert pipe.unet.config.in_channels == pipe.unet.config.out_channels + 2
+    assert pipe.unet.config.class_embed_type == "projection"
+    x, t = torch.zeros(2, 12, 16, 16), torch.tensor([500, 500])
+    text = pipe.encode_prompts(["a red circle at the top on a dark background", "dark background, a blue square "
+                                "at the left"])  # fmt: skip
+    out = predict_clean(pipe.unet, x, t, text)
+    assert out.shape == x.shape
+    plain = build_pipeline(replace(TinyDiffusionConfig.tiny(), coordinate_channels=False, caption_embedding=False))
+    assert plain.unet.config.in_channels == 12 and plain.unet.config.class_embed_type is None
+    assert predict_clean(plain.unet, x, t, plain.encode_prompts(["a", "b"])).shape == x.shape

@@ -82,11 +82,26 @@ def test_training_tokenizes_whole_documents_and_names_its_loss(tiny_tokenizer):
     assert not [m for m in log if "sequence length" in m or "loss_type" in m], log
 
 
+def test_scoring_texts_longer_than_the_tokenizers_maximum_logs_nothing(tiny_bundle):
+    """Perplexity and the other scorers cut long texts into windows of the model's context themselves, so the
+    tokenizer's "sequence length is longer than the specified maximum" warning does not apply (and, printed by a
+    notebook, failed `series report`)."""
+    from genlab.metrics.perplexity import perplexity
+    from genlab.models.scoring import encode_texts
+
+    long_text = " ".join(["the fox ran to the mill"] * 60)  # longer than the tokenizer's 128-token maximum
+    with transformers_log() as log:
+        (ids,) = encode_texts(tiny_bundle.tokenizer, [long_text], add_bos=True)
+        perplexity(tiny_bundle, [long_text])
+    assert len(ids) > tiny_bundle.tokenizer.model_max_length
+    assert not [m for m in log if "sequence length" in m], log
+
+
 @pytest.mark.parametrize("method", ["lora", "prefix_tuning"])
 def test_finetuning_with_peft_is_quiet(tiny_bundle, method):
-    from genlab.data.world import small_world
     from genlab.training.finetuning import finetune
     from genlab.training.tasks import build_task
+    from genlab.worlds.text import small_world
 
     task = build_task("world_qa", small_world(), seed=0, n_train=4, n_eval=2)  # short: fits the tiny context
     with transformers_log() as log, warnings.catch_warnings(record=True) as caught:

@@ -15,8 +15,7 @@ import pytest
 import torch
 from transformers import TrainerCallback
 
-from genlab.data.speech_world import ALPHABET, SAMPLING_RATE, build_spoken_world
-from genlab.models.loading import ModelLoadError
+from genlab.models.common import ModelLoadError
 from genlab.models.speech import (
     ctc_from_pretrained,
     load_speech_model,
@@ -27,6 +26,7 @@ from genlab.models.speech import (
     speech_vocab,
 )
 from genlab.training.speech import pretrain_contrastive, train_ctc
+from genlab.worlds.spoken import ALPHABET, SAMPLING_RATE, build_spoken_world
 
 needs_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None, reason="espeak-ng is not installed: apt-get install -y espeak-ng"
@@ -113,10 +113,60 @@ def test_transcribe_is_in_the_alphabet_and_batch_size_invariant(tones, few_steps
     assert len(texts) == len(audio) and any(texts)  # a model 3 steps in still emits characters
     assert all(set(t) <= set(ALPHABET) for t in texts)
     assert texts == [_greedy_by_hand(bundle, x) for x in audio]
-    with pytest.raises(ValueError, match="16000 Hz"):
-        bundle.transcribe(audio[:1], sampling_rate=22050)
     with pytest.raises(ValueError, match="list of utterances"):
         bundle.transcribe(audio[0])
+
+
+def test_audio_at_another_rate_is_resampled_when_its_rate_is_known(tones, few_steps):
+    from scipy.signal import resample_poly
+
+    _, audio = tones
+    bundle, _ = few_steps
+    x16 = audio[:2]
+    x44 = [resample_poly(x.astype(np.float64), 441, 160).astype(np.float32) for x in x16]  # 16 kHz -> 44.1 kHz
+    heard = [resample_poly(x.astype(np.float64), 160, 441).astype(np.float32) for x in x44]  # what the model hears
+    expected = bundle.logits(heard)
+    # the rate as a keyword, in a datasets-style dict, or in a (rate, samples) / (samples, rate) pair
+    for given, kw in (
+        (x44, {"sampling_rate": 44100}),
+        ([{"array": x, "sampling_rate": 44100, "path": None} for x in x44], {}),
+        ([(44100, x44[0]), (x44[1], np.int64(44100))], {}),
+    ):
+        got = bundle.logits(given, **kw)
+        assert all(torch.equal(a, b) for a, b in zip(got, expected, strict=True))
+    assert [len(lp) for lp in expected] == [len(lp) for lp in bundle.logits(x16)]  # 20 ms frames either way
+    # a bare array, or a dict without a rate, is at the model's rate (the stated one when given), as before
+    same = bundle.transcribe(x16)
+    assert bundle.transcribe([{"array": x} for x in x16]) == same == bundle.transcribe(x16, sampling_rate=SAMPLING_RATE)
+    assert bundle.transcribe([{"array": x, "sampling_rate": SAMPLING_RATE} for x in x16]) == same
+    with pytest.raises(ValueError, match="carries sampling rate 44100 Hz but sampling_rate=16000"):
+        bundle.transcribe([{"array": x44[0], "sampling_rate": 44100}], sampling_rate=16000)
+    with pytest.raises(ValueError, match="without an 'array' key"):
+        bundle.transcribe([{"audio": x16[0], "sampling_rate": 16000}])
+    with pytest.raises(ValueError, match="positive whole number"):
+        bundle.transcribe(x16, sampling_rate=0)
+    with pytest.raises(ValueError, match="at least 400"):
+        bundle.transcribe([x44[0][:1000]], sampling_rate=44100)  # 363 samples once at 16 kHz
+
+
+@needs_espeak
+def test_the_shipped_speech_model_hears_44k_audio_once_told_its_rate():
+    import pandas as pd
+    from scipy.signal import resample_poly
+
+    from genlab.metrics.speech import cer
+    from genlab.models import load_model
+    from genlab.recipes.speech_model import speech_model_dir
+    from genlab.worlds.spoken import synthesize
+
+    bundle = load_model("genlab-tiny-speech", device="cpu")
+    refs = list(pd.read_csv(speech_model_dir() / "transcripts.csv", keep_default_na=False).reference[:3])
+    x16 = synthesize(refs, "en-us+m3")
+    x44 = [resample_poly(x.astype(np.float64), 441, 160).astype(np.float32) for x in x16]
+    at_16k = cer(bundle.transcribe(x16), refs)
+    told = cer(bundle.transcribe([{"array": x, "sampling_rate": 44100} for x in x44]), refs)
+    untold = cer(bundle.transcribe(x44), refs)  # a bare array is taken to be at 16 kHz: slowed down 2.76x
+    assert at_16k < 0.1 and told < 0.1 and untold > 0.5, (at_16k, told, untold)
 
 
 def test_transcribe_drops_unknown_emissions_but_keeps_blank_separated_repeats(few_steps, monkeypatch):
@@ -213,7 +263,7 @@ class StopAt(TrainerCallback):
 
 @needs_espeak
 def test_build_resumes_from_its_checkpoint(tmp_path):
-    from genlab.studies.speech_model import SpeechRecipe, build, check
+    from genlab.recipes.speech_model import SpeechRecipe, build, check
 
     recipe = SpeechRecipe(
         train_per_voice=3, train_voices=("en-us+m3", "en+f3"), eval_per_voice=2, eval_voices=("en-us+m3", "en-029+f3"),
@@ -258,7 +308,7 @@ def test_time_limit_stops_training_early(tones):
 
 
 def test_the_shipped_speech_model_matches_its_recipe_and_meets_its_targets():
-    from genlab.studies import speech_model
+    from genlab.recipes import speech_model
 
     assert speech_model.check() == []
 
@@ -267,10 +317,9 @@ def test_the_shipped_speech_model_matches_its_recipe_and_meets_its_targets():
 def test_the_shipped_speech_model_reproduces_its_recorded_transcripts():
     import pandas as pd
 
-    from genlab.data.speech_world import synthesize
-    from genlab.studies.speech_model import speech_model_dir
-
     from genlab.models import load_model
+    from genlab.recipes.speech_model import speech_model_dir
+    from genlab.worlds.spoken import synthesize
 
     bundle = load_model("genlab-tiny-speech", device="cpu")
     recorded = pd.read_csv(speech_model_dir() / "transcripts.csv", keep_default_na=False)

@@ -117,3 +117,66 @@ def test_an_interrupted_pretraining_resumes_where_it_stopped(small_corpus, tiny_
     assert again.metrics["resumed_from"] == "checkpoint-2"
     for a, b in zip(straight.bundle.model.parameters(), again.bundle.model.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+# --- bad input fails before any training, and nothing the caller had is changed or lost ------------------------------
+TINY_SHAPE = dict(n_positions=32, n_embd=16, n_layer=1, n_head=2)
+ONE_STEP = PretrainConfig(max_steps=1, batch_size=2, eval_steps=1, progress=False)
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Any attempt to train fails the test: the checks below must come first."""
+    import transformers
+
+    def train(*args, **kwargs):
+        raise AssertionError("pretrain started training")
+
+    monkeypatch.setattr(transformers.Trainer, "train", train)
+
+
+def test_pretrain_refuses_validation_shorter_than_a_block_before_training(small_corpus, tiny_tokenizer, no_training):
+    # packed validation: one short document, with its <|endoftext|>s, is less than one block of 32 tokens
+    train = small_corpus.texts("train")[:40]
+    with pytest.raises(ValueError, match=r"validation texts hold \d+ tokens, less than one block of 32.*packing=False"):
+        pretrain(train, ["the fox ran."], tiny_tokenizer, ModelConfig(**TINY_SHAPE), ONE_STEP)
+
+
+@pytest.mark.parametrize("which", ["train_texts", "eval_texts"])
+def test_pretrain_refuses_empty_text_lists_before_training(small_corpus, tiny_tokenizer, no_training, which):
+    texts = {"train_texts": small_corpus.texts("train")[:40], "eval_texts": small_corpus.texts("validation")[:4]}
+    texts[which] = []
+    with pytest.raises(ValueError, match=f"{which} is empty; pass"):
+        pretrain(texts["train_texts"], texts["eval_texts"], tiny_tokenizer, ModelConfig(**TINY_SHAPE), ONE_STEP)
+    with pytest.raises(ValueError, match="list of strings"):
+        pretrain("one document", ["another"], tiny_tokenizer, ModelConfig(**TINY_SHAPE), ONE_STEP)
+
+
+def test_pretrain_refuses_a_vocab_size_other_than_the_tokenizers(small_corpus, tiny_tokenizer, no_training):
+    n = len(tiny_tokenizer)
+    with pytest.raises(ValueError, match=rf"vocab_size=4096\) disagrees with the tokenizer, which has {n} tokens"):
+        pretrain(small_corpus.texts("train")[:40], small_corpus.texts("validation")[:4], tiny_tokenizer,
+                 ModelConfig(vocab_size=4096, **TINY_SHAPE), ONE_STEP)
+
+
+def test_pretrain_leaves_the_callers_tokenizer_and_an_existing_model_alone(small_corpus, tiny_tokenizer, tmp_path):
+    import copy
+
+    tok = copy.deepcopy(tiny_tokenizer)
+    before = (tok.model_max_length, tok.padding_side)
+    texts, val = small_corpus.texts("train")[:40], small_corpus.texts("validation")[:4]
+    first = pretrain(texts, val, tok, ModelConfig(vocab_size=len(tok), **TINY_SHAPE), ONE_STEP, output_dir=tmp_path)
+    assert (tok.model_max_length, tok.padding_side) == before == (128, "right")
+    assert (first.bundle.tokenizer.model_max_length, first.bundle.tokenizer.padding_side) == (32, "left")
+
+    (tmp_path / "manifest.json").write_text("{}")
+    weights = (tmp_path / "model.safetensors").read_bytes()
+    other = PretrainConfig(max_steps=1, batch_size=2, eval_steps=1, seed=1, progress=False)
+    with pytest.raises(FileExistsError, match="already holds a model .*pass overwrite=True"):
+        pretrain(texts, val, tok, ModelConfig(**TINY_SHAPE), other, output_dir=tmp_path)
+    assert (tmp_path / "model.safetensors").read_bytes() == weights
+
+    pretrain(texts, val, tok, ModelConfig(**TINY_SHAPE), other, output_dir=tmp_path, overwrite=True)
+    assert (tmp_path / "model.safetensors").read_bytes() != weights  # replaced: another seed
+    assert (tmp_path / "manifest.json").read_text() == "{}"  # other files stay
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]

@@ -407,6 +407,11 @@ def generate(
     >>> [sorted(set(b["prompt_id"])) for b in blocks]      # shard=: each process keeps its own block of prompts
     [[0, 1], [2]]
     """
+    if hasattr(bundle, "transcribe"):  # a SpeechBundle: audio in, text out
+        raise TypeError(
+            f"generate continues text prompts with a language model; {getattr(bundle, 'name', 'this')} is a speech "
+            "model. Use bundle.transcribe(audio) to turn speech into text, or load a causal language model."
+        )
     model, tok = bundle.model, bundle.tokenizer
     if isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
         raise ValueError("prompts must be a list of strings (wrap a single prompt in a list)")

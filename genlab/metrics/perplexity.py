@@ -27,16 +27,17 @@ True
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
 
 from genlab.core.distributed import map_sharded
-from genlab.metrics.registry import model_corpus_metric
 from genlab.models.scoring import encode_texts, scored_logits
 
 __all__ = ["PerplexityResult", "corpus_perplexity", "perplexity"]
+
 
 @dataclass
 class PerplexityResult:
@@ -46,6 +47,7 @@ class PerplexityResult:
     n_tokens: int  # scored tokens
     per_text_nll: list[float] = field(default_factory=list)  # summed NLL of each text, nats
     per_text_tokens: list[int] = field(default_factory=list)  # scored tokens of each text
+    n_unscored: int = 0  # texts with no token to score (empty, or one token without BOS): nan, left out, warned of
 
 
 def perplexity(
@@ -79,8 +81,11 @@ def perplexity(
             shapes can change the last bits). Every process must pass the same texts. Without a launch it changes
             nothing.
 
-    The model is put in eval mode while scoring (and restored after). Texts with fewer than two tokens
-    have nothing to score: their ``per_text`` entry is nan.
+    The model is put in eval mode while scoring (and restored after). Texts with fewer than two tokens (``""``, or
+    one token with ``add_bos=False``) have nothing to score, as an empty continuation has no log-probability in
+    :func:`genlab.probes.degeneration.continuation_items`: their ``per_text`` entry is nan, they add no token to
+    the corpus value, ``n_unscored`` counts them, and a ``UserWarning`` names their positions. With no token
+    scored at all (``perplexity(bundle, [""])``) the corpus perplexity is nan too.
 
     >>> from genlab.models.tiny import tiny_bundle
     >>> bundle = tiny_bundle()
@@ -111,6 +116,17 @@ def perplexity(
     count = torch.tensor([n for _, n in scores], dtype=torch.long)
     nll_sum, n_tokens = float(nll.sum()), int(count.sum())
     per_text = [math.exp(s / n) if n else float("nan") for s, n in zip(nll.tolist(), count.tolist(), strict=True)]
+    unscored = [i for i, n in enumerate(count.tolist()) if n == 0]
+    if unscored:
+        shown = ", ".join(map(str, unscored[:10])) + (", ..." if len(unscored) > 10 else "")
+        why = "empty" if add_bos else "empty, or one token: with add_bos=False the first token is not scored"
+        warnings.warn(
+            f"{len(unscored)} of {len(texts)} texts have no token to score (positions {shown}; {why}): their "
+            f"per_text perplexity is nan and the corpus perplexity {'leaves them out' if n_tokens else 'is nan'}. "
+            "Drop them before scoring (the result's n_unscored counts them).",
+            UserWarning,
+            stacklevel=2,
+        )
     return PerplexityResult(
         perplexity=math.exp(nll_sum / n_tokens) if n_tokens else float("nan"),
         per_text=per_text,
@@ -118,15 +134,10 @@ def perplexity(
         n_tokens=n_tokens,
         per_text_nll=nll.tolist(),
         per_text_tokens=count.tolist(),
+        n_unscored=len(unscored),
     )
 
 
-@model_corpus_metric(
-    "perplexity",
-    higher_is_better=False,
-    citation="Jelinek et al. 1977; strided evaluation: Hugging Face, 'Perplexity of fixed-length models'",
-    tiny_inputs=lambda bundle: ((bundle, ["the cat sat on the mat", "a", ""]), {}),
-)
 def corpus_perplexity(
     bundle,
     texts: Sequence[str],
@@ -154,3 +165,6 @@ def corpus_perplexity(
     return perplexity(
         bundle, texts, stride=stride, max_length=max_length, add_bos=add_bos, batch_size=batch_size
     ).perplexity
+
+
+corpus_perplexity.tiny_inputs = lambda bundle: ((bundle, ["the cat sat on the mat", "a", ""]), {})

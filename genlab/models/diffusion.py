@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,7 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.pipelines.pipeline_utils import ImagePipelineOutput
 from torch import nn
 
-from genlab.models.loading import ModelLoadError, resolve_device
+from genlab.models.common import ModelLoadError, resolve_device
 
 PAD, UNK = "<pad>", "<unk>"
 IMAGE_SIZE = 32  # pixels per side; the drawn world's size
@@ -64,13 +65,13 @@ def drawn_world_vocabulary() -> list[str]:
     """Every word and punctuation mark any drawn-world caption can hold (both splits, all five templates), sorted.
 
     Read off captions rendered from specs that cover every attribute value, with and without a named colour, so the
-    list follows the templates in ``genlab.data.drawn_world`` without copying them.
+    list follows the templates in ``genlab.worlds.drawn`` without copying them.
 
     >>> vocab = drawn_world_vocabulary()
     >>> {"circle", "circles", "canvas", "left", ";", ","} <= set(vocab), len(vocab)
     (True, 44)
     """
-    from genlab.data import drawn_world as dw
+    from genlab.worlds import drawn as dw
 
     specs = []
     colours, shapes = list(dw.COLOURS), list(dw.SHAPES)
@@ -344,6 +345,50 @@ class TinyTextToImagePipeline(DiffusionPipeline):
         ids = encode_captions(self.tokenizer, prompts).to(self.text_encoder.device)
         return _in_blocks(self.text_encoder, compute_batch, ids)
 
+    def unknown_words(self, prompts: Sequence[str]) -> list[list[str]]:
+        """For each prompt, the words (and marks) the caption tokenizer does not know, in order, as written.
+
+        >>> pipe = build_pipeline(TinyDiffusionConfig.tiny(), seed=0)
+        >>> pipe.unknown_words(["a red circle", "a Purple HEXAGON", ""])
+        [[], ['HEXAGON'], []]
+        """
+        if isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
+            raise TypeError("prompts must be a list of strings")
+        tok = self.tokenizer
+        enc = tok(list(prompts), add_special_tokens=False, return_offsets_mapping=True)
+        return [
+            [p[a:b] for i, (a, b) in zip(ids, offsets, strict=True) if i == tok.unk_token_id]
+            for p, ids, offsets in zip(prompts, enc["input_ids"], enc["offset_mapping"], strict=True)
+        ]
+
+    def _check_prompts(self, prompts: list[str]) -> None:
+        """Raise on a prompt made only of unknown words (its picture would not depend on it); warn once, listing
+        them, when some prompts hold unknown words, which the model reads as ``<unk>``."""
+        unknown = self.unknown_words(prompts)
+        if not any(unknown):
+            return
+        tok = self.tokenizer
+        n_known = len(set(tok.get_vocab()) - set(tok.all_special_tokens))
+        known = f"the caption tokenizer knows {n_known} words and marks (pipe.tokenizer.get_vocab())"
+        lengths = [len(ids) for ids in tok(prompts, add_special_tokens=False)["input_ids"]]
+        blind = [i for i, (words, n) in enumerate(zip(unknown, lengths, strict=True)) if words and len(words) == n]
+        if blind:
+            i, others = blind[0], ", ".join(map(str, blind[1:]))
+            raise ValueError(
+                f"prompt {i} ({prompts[i]!r}) is made only of words the model does not know "
+                f"({', '.join(map(repr, dict.fromkeys(unknown[i])))}), so its picture would not depend on it"
+                + (f" (so are prompts {others})" if others else "")
+                + f"; {known}. Rephrase it with those words."
+            )
+        words = list(dict.fromkeys(w.lower() for ws in unknown for w in ws))
+        n = sum(bool(ws) for ws in unknown)
+        warnings.warn(
+            f"{n} of {len(prompts)} prompts hold words the model does not know, read as {tok.unk_token} and so "
+            f"ignored by the picture: {', '.join(map(repr, words))}; {known}. Rephrase them with those words.",
+            UserWarning,
+            stacklevel=4,  # the caller of pipe(...): past __call__ and torch.no_grad's wrapper
+        )
+
     def _noise(self, n: int, generator, seeds) -> torch.Tensor:
         shape = (self.unet.config.out_channels, self.unet.config.sample_size, self.unet.config.sample_size)
         if seeds is not None:
@@ -369,10 +414,15 @@ class TinyTextToImagePipeline(DiffusionPipeline):
         ``compute_batch``: the models run on blocks of exactly this many rows (the last one padded), because a CPU
         matrix product's rounding can depend on how many rows it multiplies (measured: differences of 1e-6 between
         batches of 3 and 16). Fixed blocks make every picture bit-identical whatever else is in the call; ``None``
-        runs the whole call at once (faster on a GPU, identical only up to rounding)."""
+        runs the whole call at once (faster on a GPU, identical only up to rounding).
+
+        Words the caption tokenizer does not know are read as ``<unk>``, which the picture cannot follow: a prompt
+        holding some of them draws with a ``UserWarning`` that lists them (once per call, see :meth:`unknown_words`),
+        and a prompt made only of them raises a ``ValueError`` (its picture would not depend on it)."""
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
         if not prompts:
             raise ValueError("no prompts given")
+        self._check_prompts(prompts)
         if output_type not in OUTPUT_TYPES:
             raise ValueError(f"output_type must be one of {OUTPUT_TYPES}, got {output_type!r}")
         if int(num_inference_steps) < 1:
@@ -498,7 +548,7 @@ def load_image_pipeline(path_or_hub_id: str | os.PathLike, *, trust_remote_code:
     >>> load_image_pipeline("/nonexistent/pipeline")
     Traceback (most recent call last):
     ...
-    genlab.models.loading.ModelLoadError: pipeline path '/nonexistent/pipeline' does not exist; ...
+    genlab.models.common.ModelLoadError: pipeline path '/nonexistent/pipeline' does not exist; ...
     """
     from genlab.core.offline import is_offline
 

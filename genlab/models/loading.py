@@ -21,21 +21,18 @@ from typing import Any, Literal
 import torch
 
 from genlab.core.paths import data_dir, default_model_dir
+from genlab.models.common import ModelLoadError, hub_offline, resolve_device, resolve_dtype
 
 DEFAULT_MODEL = "genlab-tiny-world"
 #: genlab's other shipped models, loadable by name: name -> (folder under data/models, the command that builds it)
 SHIPPED_MODELS = {
-    "genlab-tiny-speech": ("genlab-tiny-speech", "python -m genlab.studies.speech_model build"),
-    "genlab-tiny-diffusion": ("genlab-tiny-diffusion", "python -m genlab.studies.image_model build"),
+    "genlab-tiny-speech": ("genlab-tiny-speech", "python -m genlab.recipes.speech_model build"),
+    "genlab-tiny-diffusion": ("genlab-tiny-diffusion", "python -m genlab.recipes.image_model build"),
 }
 ModelKind = Literal["causal", "masked", "speech", "text-to-image"]
 PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json", "tf_model.h5", "flax_model.msgpack",
                   "model.ckpt.index")
 SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
-
-
-class ModelLoadError(RuntimeError):
-    """A model could not be loaded; the message says why and what to do."""
 
 
 @dataclass
@@ -61,37 +58,6 @@ class Bundle:
         return {k: v.to(self.device) for k, v in enc.items()}
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    return torch.device(device)
-
-
-def resolve_dtype(dtype: str | torch.dtype, device: torch.device) -> torch.dtype:
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    if dtype == "auto":
-        if device.type == "cuda" and torch.cuda.is_bf16_supported():
-            return torch.bfloat16
-        return torch.float32
-    try:
-        return {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16, "fp16": torch.float16,
-                "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}[dtype]
-    except KeyError:
-        raise ValueError(f"unknown dtype {dtype!r}; use 'auto', 'float32', 'float16' or 'bfloat16'") from None
-
-
-def _offline() -> bool:
-    return any(os.environ.get(v, "").lower() in ("1", "true", "yes")
-               for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
-
-
 def _looks_like_hub_id(name: str) -> bool:
     parts = name.split("/")
     return len(parts) <= 2 and all(parts) and not name.startswith((".", "~")) and "\\" not in name
@@ -114,22 +80,63 @@ def _check_local_dir(path: Path, allow_pickle: bool) -> None:
         raise ModelLoadError(f"{path} has a config.json but no model.safetensors; the weights are missing.")
 
 
-def _model_class(config, kind: ModelKind | None):
+#: what a checkpoint's head is for, by the end of its class name: the hint of the "cannot use this head" error
+_OTHER_HEADS = {
+    "ForSequenceClassification": "a text classifier",
+    "ForTokenClassification": "a token classifier",
+    "ForQuestionAnswering": "a question-answering model",
+    "ForMultipleChoice": "a multiple-choice model",
+    "ForNextSentencePrediction": "a next-sentence classifier",
+    "ForCTC": "a speech model (load it with kind='speech', or leave kind out)",
+}
+
+
+def _is_lm_head(arch: str, kind: str) -> bool:
+    """Whether a checkpoint class named ``arch`` carries the head of a ``kind`` language model."""
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+        MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+    )
+
+    if kind == "causal":
+        return arch in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.values() or arch.endswith(("ForCausalLM", "LMHeadModel"))
+    return arch in MODEL_FOR_MASKED_LM_MAPPING_NAMES.values() or arch.endswith(("ForMaskedLM", "ForPreTraining"))
+
+
+def _model_class(config, kind: ModelKind | None, source: str = "the checkpoint"):
+    """The kind and the ``AutoModel`` class to load ``config``'s checkpoint with. Its ``architectures`` (the class
+    that saved it) must carry that kind's language-model head: loading e.g. a ``BertForSequenceClassification`` as a
+    causal LM would give a randomly initialised head, so it is refused."""
     from transformers import AutoModelForCausalLM, AutoModelForMaskedLM
     from transformers.models.auto.modeling_auto import (
         MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
         MODEL_FOR_MASKED_LM_MAPPING_NAMES,
     )
 
+    archs = list(config.architectures or [])  # empty in some old configs: nothing to check then
     if kind is None:
-        archs = " ".join(config.architectures or [])
-        kind = "masked" if ("MaskedLM" in archs or "ForPreTraining" in archs) and "CausalLM" not in archs else "causal"
+        joined = " ".join(archs)
+        masked = ("MaskedLM" in joined or "ForPreTraining" in joined) and "CausalLM" not in joined
+        kind = "masked" if masked else "causal"
+    unusable = [a for a in archs if not _is_lm_head(a, kind)]
+    if unusable:
+        arch, other = unusable[0], "masked" if kind == "causal" else "causal"
+        if _is_lm_head(arch, other):
+            raise ModelLoadError(f"{source} is a {arch}, a {other} language model, not a {kind} one: load it with "
+                                 f"kind={other!r} (or leave kind out).")
+        base = arch.endswith("Model") and "Head" not in arch
+        what = next((w for end, w in _OTHER_HEADS.items() if arch.endswith(end)),
+                    "a base model without a language-model head" if base else "a model of another task")
+        raise ModelLoadError(
+            f"{source} is a {arch}, {what}, not a {kind} language model: loading it as one would give a "
+            "language-model head that was never trained with it (randomly initialised). genlab generates and scores "
+            "with causal LMs (...ForCausalLM, ...LMHeadModel) and masked LMs (...ForMaskedLM, kind='masked'): point "
+            f"to such a checkpoint, or load this one with its own transformers class ({arch}).")
     names = MODEL_FOR_CAUSAL_LM_MAPPING_NAMES if kind == "causal" else MODEL_FOR_MASKED_LM_MAPPING_NAMES
     if config.model_type not in names:
         supported = ", ".join(sorted(names)[:12])
         raise ModelLoadError(
-            f"architecture {config.model_type!r} ({', '.join(config.architectures or ['unknown'])}) is not supported "
-            f"as a "
+            f"architecture {config.model_type!r} ({', '.join(archs or ['unknown'])}) is not supported as a "
             f"{kind} language model. genlab loads causal LMs (e.g. {supported}, ...) and masked LMs (kind='masked').")
     return kind, (AutoModelForCausalLM if kind == "causal" else AutoModelForMaskedLM)
 
@@ -162,7 +169,10 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, *, kind: ModelKi
         name_or_path: a folder written by ``save_pretrained``, a hub id such as ``"gpt2"``, the default's name, or
             the name of another model genlab ships (``SHIPPED_MODELS``: ``"genlab-tiny-speech"``,
             ``"genlab-tiny-diffusion"``).
-        kind: ``"causal"``, ``"masked"``, ``"speech"`` or ``"text-to-image"``; inferred when omitted.
+        kind: ``"causal"``, ``"masked"``, ``"speech"`` or ``"text-to-image"``; inferred when omitted. A folder of
+            another kind (a pipeline or a speech model asked for as ``"causal"``), or a checkpoint whose
+            ``architectures`` name no head of that kind (e.g. ``BertForSequenceClassification``: its language-model
+            head would be random) is refused with a ``ModelLoadError`` that says what it holds.
         device: ``"auto"`` picks CUDA, then MPS, then CPU.
         dtype: ``"auto"`` is bfloat16 on CUDA with bf16 support, else float32.
         adapter: a folder (or hub id) of a ``peft`` adapter to apply on top of the base model.
@@ -180,7 +190,12 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, *, kind: ModelKi
         path = data_dir() / "models" / folder
         if not path.is_dir():
             raise ModelLoadError(f"{source} is not built yet (no folder {path}). Build it with `{command}`.")
-    if kind == "text-to-image" or (path.is_dir() and (path / "model_index.json").is_file()):
+    is_pipeline = path.is_dir() and (path / "model_index.json").is_file()
+    if is_pipeline and kind not in (None, "text-to-image"):
+        raise ModelLoadError(
+            f"{path} holds a diffusers text-to-image pipeline (it has model_index.json), not a {kind} model. Load it "
+            f"with kind='text-to-image' (or leave kind out), or point to a folder that holds a {kind} model.")
+    if kind == "text-to-image" or is_pipeline:
         from genlab.models.diffusion import load_image_pipeline
 
         return load_image_pipeline(str(path) if path.exists() else source, trust_remote_code=trust_remote_code,
@@ -192,11 +207,11 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, *, kind: ModelKi
         target, local = str(path), True
     elif source == DEFAULT_MODEL:
         raise ModelLoadError(f"the default model is missing from {path}. Rebuild it with `make default-model` "
-                             "(or `python -m genlab.studies.default_model build`).")
+                             "(or `python -m genlab.recipes.default_model build`).")
     elif not _looks_like_hub_id(source) or source.startswith(("/", "./", "../")):
         raise ModelLoadError(f"model path {source!r} does not exist. Check the path, or pass a hub id like 'gpt2'.")
     else:
-        if _offline():
+        if hub_offline():
             raise ModelLoadError(
                 f"{source!r} is not a local folder, and the hub is offline (HF_HUB_OFFLINE=1), as genlab sets by "
                 f"default. "
@@ -216,12 +231,12 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, *, kind: ModelKi
         raise ModelLoadError(f"could not read the config of {source!r}: {e}") from e
     except OSError as e:
         raise ModelLoadError(f"could not find a model called {source!r}: {e}") from e
-    if kind == "speech" or any(a.endswith("ForCTC") for a in (config.architectures or [])):
+    if kind == "speech" or (kind is None and any(a.endswith("ForCTC") for a in (config.architectures or []))):
         from genlab.models.speech import load_speech_model
 
         return load_speech_model(target, device=resolve_device(device), revision=revision,
                                  trust_remote_code=trust_remote_code)
-    kind, auto_cls = _model_class(config, kind)
+    kind, auto_cls = _model_class(config, kind, repr(source))
     model = auto_cls.from_pretrained(target, revision=revision, dtype=torch_dtype, use_safetensors=not allow_pickle,
                                      trust_remote_code=trust_remote_code)
     tokenizer = AutoTokenizer.from_pretrained(target, revision=revision, trust_remote_code=trust_remote_code)
@@ -244,18 +259,3 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, *, kind: ModelKi
         provenance["adapter"] = str(adapter)
     model.to(dev).eval()
     return Bundle(model=model, tokenizer=tokenizer, device=dev, kind=kind, provenance=provenance)
-
-
-def load_built_model(path: str | os.PathLike, build_command: str, *, device: str | torch.device = "auto") -> Bundle:
-    """A model genlab builds itself (the bias control, the extraction reference) from its folder under ``data/``;
-    when it is not built yet, a ``FileNotFoundError`` names the command that builds it.
-
-    >>> load_built_model("/nonexistent/model", "python -m genlab.studies.x build")
-    Traceback (most recent call last):
-    ...
-    FileNotFoundError: no model at /nonexistent/model: build it with `python -m genlab.studies.x build`
-    """
-    path = Path(path)
-    if not (path / "model.safetensors").is_file():
-        raise FileNotFoundError(f"no model at {path}: build it with `{build_command}`")
-    return load_model(str(path), device=device)

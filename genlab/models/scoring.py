@@ -106,7 +106,7 @@ def scored_logits(
     Yields ``(text_index, position, target, logits)``: (N,), (N,), (N,) long tensors on the CPU and (N, V) float32
     logits on the model's device, where ``logits[n]`` predicts ``token_ids[text_index[n]][position[n]]`` from the
     tokens before it (within its window). ``score_from[i]``: positions of sequence i before it are context only
-    (e.g. a prompt). Used by :func:`perplexity`, :mod:`genlab.metrics.next_token` and
+    (e.g. a prompt). Used by :func:`perplexity`, :mod:`genlab.probes.next_token` and
     :mod:`genlab.metrics.coherence`.
 
     PEFT: LoRA and IA3 adapters score like their merged weights. Prompt- and prefix-tuned models score the tokens
@@ -194,5 +194,7 @@ def encode_texts(tok, texts: Sequence[str], add_bos: bool) -> list[list[int]]:
         raise ValueError("texts must be a list of strings (wrap a single text in a list)")
     if add_bos and tok.bos_token_id is None:
         raise ValueError("add_bos=True but the tokenizer has no BOS token; pass add_bos=False")
-    ids = tok(list(texts), add_special_tokens=False)["input_ids"] if texts else []
+    # verbose=False: no "longer than the specified maximum sequence length" warning; the callers cut long texts into
+    # windows of the model's context themselves (see windows)
+    ids = tok(list(texts), add_special_tokens=False, verbose=False)["input_ids"] if texts else []
     return [([tok.bos_token_id] if add_bos else []) + list(x) for x in ids]

@@ -6,7 +6,7 @@ transcribes.
   width 144; about 0.8M parameters), every size a keyword. It also sets small quantiser sizes so the same config
   serves self-supervised pretraining (``Wav2Vec2ForPreTraining``, Baevski et al. 2020).
 - :func:`make_processor`: a ``Wav2Vec2Processor`` whose ``Wav2Vec2CTCTokenizer`` reads a ``vocab.json`` genlab
-  writes from the spoken world's :data:`~genlab.data.speech_world.ALPHABET` (``<pad>`` = 0 is the CTC blank, ``|``
+  writes from the spoken world's :data:`~genlab.worlds.spoken.ALPHABET` (``<pad>`` = 0 is the CTC blank, ``|``
   the word delimiter), with a feature extractor that normalises each utterance to zero mean and unit variance.
 - :class:`SpeechBundle`: model + processor + provenance; :meth:`SpeechBundle.transcribe` decodes greedily.
 - :func:`save_speech_model` / :func:`load_speech_model`: safetensors only; a local folder or a hub id (offline by
@@ -24,16 +24,18 @@ dropped, ``|`` read as a space.
 
 **Limitations.** Greedy decoding uses no language model or lexicon, so one wrong character makes a wrong word (WER
 is several times CER). A tiny model trained on espeak-ng voices transcribes those voices, not human speech. Audio
-must be mono at 16 kHz; :meth:`SpeechBundle.transcribe` raises on anything else rather than resampling.
+must be mono; :meth:`SpeechBundle.transcribe` resamples audio whose rate it is told (a keyword, a ``datasets``
+Audio dict, a ``(rate, samples)`` pair) to 16 kHz, and takes a bare array to be at 16 kHz.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,8 +43,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from genlab.data.speech_world import ALPHABET, SAMPLING_RATE
-from genlab.models.loading import ModelLoadError, resolve_device
+from genlab.models.common import ModelLoadError, hub_offline, resolve_device
+from genlab.worlds.spoken import ALPHABET, SAMPLING_RATE
 
 __all__ = [
     "BLANK",
@@ -207,10 +209,11 @@ class SpeechBundle:
         return sum(p.numel() for p in self.model.parameters() if p.requires_grad or not trainable_only)
 
     def logits(
-        self, audio: Sequence[np.ndarray], *, batch_size: int = 16, sampling_rate: int = SAMPLING_RATE
+        self, audio: Sequence[Any], *, batch_size: int = 16, sampling_rate: int | None = None
     ) -> list[torch.Tensor]:
         """Per-utterance CTC log-probabilities ``(frames, vocab)`` (float32, CPU), in the order of ``audio``.
 
+        ``audio`` and ``sampling_rate`` are read as in :meth:`transcribe` (audio at another rate is resampled first).
         For Wav2Vec 2 models the feature encoder runs on each utterance alone and only the transformer runs on
         padded batches (with an attention mask): the group norm of the first convolution would otherwise average
         over the padding, and a transcript would depend on its batch. Other CTC models run fully batched.
@@ -263,10 +266,23 @@ class SpeechBundle:
         log_probs = torch.log_softmax(logits.float(), dim=-1)
         return [lp[: int(n)].cpu() for lp, n in zip(log_probs, lengths, strict=True)]
 
-    def transcribe(
-        self, audio: Sequence[np.ndarray], batch_size: int = 16, *, sampling_rate: int = SAMPLING_RATE
-    ) -> list[str]:
-        """Greedy CTC transcripts of ``audio`` (1-D float arrays at 16 kHz), one string per utterance.
+    def transcribe(self, audio: Sequence[Any], batch_size: int = 16, *, sampling_rate: int | None = None) -> list[str]:
+        """Greedy CTC transcripts of ``audio``, one string per utterance.
+
+        Each utterance is mono audio in one of three forms, which may be mixed:
+
+        - a 1-D array of samples, at ``sampling_rate`` Hz when it is given, else at the model's own rate
+          (``processor.feature_extractor.sampling_rate``: 16 kHz for genlab's models);
+        - a dict with ``"array"`` and ``"sampling_rate"``, as ``datasets``' ``Audio`` feature gives;
+        - a ``(rate, samples)`` or ``(samples, rate)`` pair, as ``scipy.io.wavfile.read``, ``librosa.load`` and
+          ``torchaudio.load`` return.
+
+        Audio at another rate than the model's is resampled to it (``scipy.signal.resample_poly``, a polyphase
+        filter that removes what the lower rate cannot hold), so 44.1 kHz audio transcribes as well as 16 kHz audio
+        does once its rate is known. **A bare array carries no rate**, and none can be read off its samples: it is
+        taken to be at ``sampling_rate``, or at the model's rate. Audio at another rate passed that way is heard
+        slowed down or sped up and transcribes as garbage, so pass its rate. A rate an utterance carries that
+        disagrees with ``sampling_rate`` raises a ``ValueError``.
 
         Each utterance is normalised on its own (zero mean, unit variance), as in training; batches are padded and
         masked, and the result does not depend on ``batch_size`` or on which utterances share a batch.
@@ -280,25 +296,63 @@ class SpeechBundle:
         return [" ".join(tokenizer.decode(seq).replace(UNKNOWN, "").split()) for seq in ids]
 
 
-def _check_audio(audio: Sequence[np.ndarray], sampling_rate: int, expected: int) -> list[np.ndarray]:
-    if isinstance(audio, np.ndarray) and audio.ndim == 1:
+def _check_audio(audio: Sequence[Any], sampling_rate: int | None, expected: int) -> list[np.ndarray]:
+    """Each utterance as float32 samples at ``expected`` Hz (resampled if it is at another rate), after checks."""
+    if isinstance(audio, Mapping) or (isinstance(audio, np.ndarray | torch.Tensor) and audio.ndim == 1):
         raise ValueError("audio must be a list of utterances (1-D arrays); wrap a single utterance in a list")
-    if sampling_rate != expected:
-        raise ValueError(
-            f"the model reads audio at {expected} Hz, got sampling_rate={sampling_rate}; resample first "
-            "(e.g. scipy.signal.resample_poly)"
-        )
+    if sampling_rate is not None:
+        sampling_rate = _rate(sampling_rate, "sampling_rate")
     arrays = []
     for i, a in enumerate(audio):
-        x = np.asarray(a["array"] if isinstance(a, dict) else a, dtype=np.float32)
+        samples, rate = _samples_and_rate(a, i)
+        if rate is None:
+            rate = expected if sampling_rate is None else sampling_rate
+        elif sampling_rate is not None and rate != sampling_rate:
+            raise ValueError(
+                f"utterance {i} carries sampling rate {rate} Hz but sampling_rate={sampling_rate} was passed; "
+                "drop the keyword to use each utterance's own rate, or correct the one that is wrong"
+            )
+        x = np.asarray(samples.detach().cpu() if isinstance(samples, torch.Tensor) else samples, dtype=np.float32)
         if x.ndim != 1:
             raise ValueError(f"utterance {i} has shape {x.shape}; pass mono audio as a 1-D array of samples")
-        if len(x) < MIN_SAMPLES:
-            raise ValueError(f"utterance {i} has {len(x)} samples; at least {MIN_SAMPLES} (25 ms) are needed")
         if not np.all(np.isfinite(x)):
             raise ValueError(f"utterance {i} holds NaN or infinite samples")
+        if rate != expected:
+            from scipy.signal import resample_poly
+
+            g = math.gcd(rate, expected)
+            x = resample_poly(x.astype(np.float64), expected // g, rate // g).astype(np.float32)
+        if len(x) < MIN_SAMPLES:
+            raise ValueError(
+                f"utterance {i} has {len(x)} samples at {expected} Hz; at least {MIN_SAMPLES} (25 ms) are needed"
+            )
         arrays.append(x)
     return arrays
+
+
+def _rate(value: Any, what: str) -> int:
+    number = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+    if number and value > 0 and float(value).is_integer():
+        return int(value)
+    raise ValueError(f"{what} must be a positive whole number of samples per second, such as 16000; got {value!r}")
+
+
+def _samples_and_rate(a: Any, i: int) -> tuple[Any, int | None]:
+    """An utterance's samples and the rate it carries (None for a bare array)."""
+    if isinstance(a, Mapping):
+        if "array" not in a:
+            raise ValueError(
+                f"utterance {i} is a dict without an 'array' key (keys: {', '.join(map(str, a))}); pass "
+                "{'array': samples, 'sampling_rate': rate}, as datasets' Audio feature gives, or the bare samples"
+            )
+        rate = a.get("sampling_rate")
+        return a["array"], None if rate is None else _rate(rate, f"utterance {i}'s 'sampling_rate'")
+    if isinstance(a, tuple) and len(a) == 2:
+        scalar = [k for k, v in enumerate(a) if np.ndim(v) == 0]
+        if len(scalar) == 1:  # (rate, samples) or (samples, rate)
+            k = scalar[0]
+            return a[1 - k], _rate(a[k], f"utterance {i}'s sampling rate")
+    return a, None
 
 
 def new_speech_model(config=None, processor=None, *, seed: int = 0, name: str = "speech-model") -> SpeechBundle:
@@ -370,12 +424,6 @@ def save_speech_model(bundle: SpeechBundle, directory: str | os.PathLike, *, ove
     return directory
 
 
-def _offline() -> bool:
-    return any(
-        os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-    )
-
-
 def load_speech_model(
     path_or_hub_id: str | os.PathLike,
     *,
@@ -393,7 +441,7 @@ def load_speech_model(
     >>> load_speech_model("/nonexistent/speech-model")
     Traceback (most recent call last):
     ...
-    genlab.models.loading.ModelLoadError: model path '/nonexistent/speech-model' does not exist. ...
+    genlab.models.common.ModelLoadError: model path '/nonexistent/speech-model' does not exist. ...
     """
     from transformers import AutoConfig, AutoModelForCTC, AutoProcessor
 
@@ -419,7 +467,7 @@ def load_speech_model(
     elif source.startswith(("/", "./", "../", "~")) or len(source.split("/")) > 2:
         raise ModelLoadError(f"model path {source!r} does not exist. Check the path, or pass a hub id.")
     else:
-        if _offline():
+        if hub_offline():
             raise ModelLoadError(
                 f"{source!r} is not a local folder, and the hub is offline (HF_HUB_OFFLINE=1), as genlab sets by "
                 f"default. Pass a local folder, or go online for this session with `genlab.set_offline(False)` and "

@@ -14,11 +14,14 @@ The same function runs in a notebook, in a script, and under ``accelerate launch
 
 from __future__ import annotations
 
+import copy
 import math
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,13 @@ import torch
 
 from genlab.core.progress import progress_enabled
 from genlab.models import Bundle
-from genlab.models.gpt2 import CAUSAL_LM_LOSS, ModelConfig, build_model
+from genlab.models.gpt2 import CAUSAL_LM_LOSS, ModelConfig, build_model, check_vocab_size
+from genlab.models.loading import PICKLE_WEIGHTS, SAFE_WEIGHTS
+
+#: the files of a saved model and tokenizer: ``pretrain`` leaves a folder holding any of them alone unless
+#: ``overwrite=True``, which replaces them (other files, e.g. a manifest, stay)
+MODEL_FILES = ("config.json", "generation_config.json", *SAFE_WEIGHTS, *PICKLE_WEIGHTS, "tokenizer.json",
+               "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "vocab.json", "merges.txt")
 
 
 @dataclass
@@ -97,35 +106,52 @@ def tokenize_documents(tokenizer, texts: Sequence[str], max_length: int, packing
 
 def pretrain(train_texts: Sequence[str], eval_texts: Sequence[str], tokenizer, model_config: ModelConfig | None = None,
              config: PretrainConfig | None = None, output_dir: str | os.PathLike | None = None,
-             callbacks: Sequence[Any] = (), checkpoint_dir: str | os.PathLike | None = None) -> PretrainResult:
+             callbacks: Sequence[Any] = (), checkpoint_dir: str | os.PathLike | None = None, *,
+             overwrite: bool = False) -> PretrainResult:
     """Train a fresh GPT-2 on ``train_texts``; report validation loss and perplexity on ``eval_texts``.
 
+    Bad input fails before any training: empty text lists, validation texts shorter than one block (with packing),
+    a ``model_config.vocab_size`` other than ``len(tokenizer)``, an ``output_dir`` that already holds a model.
+    The caller's ``tokenizer`` is left as it was; the returned bundle holds a copy (its ``model_max_length`` set
+    to the context length, padded on the left for generation), and that copy is what ``output_dir`` receives.
+
     ``output_dir``: where the final model and tokenizer are saved (safetensors); ``None`` keeps them in memory.
+    A folder that already holds a model is refused (``FileExistsError``) unless ``overwrite=True``, which replaces
+    the model's files (written to a temporary folder first, then moved in; other files stay).
     ``callbacks``: extra ``TrainerCallback`` objects, e.g. :class:`genlab.training.live_loss.LiveLossPlot`.
     ``checkpoint_dir``: Trainer checkpoints (model, optimizer, scheduler, random state) go here every
     ``config.save_steps`` steps, and a run started again with the same folder resumes from the newest one.
     The metrics report ``train_tokens_per_epoch`` (tokens in the examples) and ``tokens_dropped`` (what packing
     or truncation left out).
     """
-    import tempfile
-
     from transformers import DataCollatorForLanguageModeling, Trainer, TrainingArguments, set_seed
 
     model_config = model_config or ModelConfig()
     config = config or PretrainConfig()
+    train_texts, eval_texts = _text_list(train_texts, "train_texts"), _text_list(eval_texts, "eval_texts")
     if tokenizer.pad_token_id is None or tokenizer.pad_token_id == tokenizer.eos_token_id:
         raise ValueError("the tokenizer needs a pad token distinct from EOS, or the model never learns to stop "
                          "(the collator masks pad labels). Use genlab.data.tokenizer.train_tokenizer, which adds "
                          "<pad>.")
+    check_vocab_size(tokenizer, model_config)
+    model_config = replace(model_config, vocab_size=len(tokenizer))  # recorded in the provenance
+    if output_dir is not None:
+        _model_files_in(Path(output_dir), overwrite)  # refuse now, not after training
+    tokenizer = copy.deepcopy(tokenizer)  # the caller's stays as it was
     set_seed(config.seed)
     tokenizer.model_max_length = model_config.n_positions
+    block = model_config.n_positions
+    train_ds, usage = tokenize_documents(tokenizer, train_texts, block, packing=config.packing)
+    eval_ds, eval_usage = tokenize_documents(tokenizer, eval_texts, block, packing=config.packing)
+    for name, ds, used in (("training", train_ds, usage), ("validation", eval_ds, eval_usage)):
+        if len(ds) == 0:  # only with packing: without it, every document is an example
+            raise ValueError(
+                f"the {name} texts hold {used['tokens']} tokens, less than one block of {block} (with "
+                f"PretrainConfig(packing=True) only whole blocks are used), so there would be no {name} example. "
+                f"Give at least {block} tokens of {name} text (more or longer documents), lower "
+                "ModelConfig(n_positions=...), or set PretrainConfig(packing=False).")
     model = build_model(tokenizer, model_config)
     model.loss_type = CAUSAL_LM_LOSS  # see CAUSAL_LM_LOSS
-    train_ds, usage = tokenize_documents(tokenizer, train_texts, model_config.n_positions, packing=config.packing)
-    eval_ds, _ = tokenize_documents(tokenizer, eval_texts, model_config.n_positions, packing=config.packing)
-    if len(train_ds) == 0:
-        raise ValueError(f"the training texts hold {usage['tokens']} tokens, less than one block of "
-                         f"{model_config.n_positions}; give more text or set PretrainConfig(packing=False)")
     saving = {"save_strategy": "no"}
     if checkpoint_dir is not None:
         saving = {"save_strategy": "steps", "save_steps": config.save_steps or config.eval_steps,
@@ -176,10 +202,46 @@ def pretrain(train_texts: Sequence[str], eval_texts: Sequence[str], tokenizer, m
                   "model_config": asdict(model_config), "pretrain_config": asdict(config)}
     if output_dir is not None:
         out = Path(output_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        model.save_pretrained(out, safe_serialization=True)
-        tokenizer.save_pretrained(out)
+        _save(model, tokenizer, out, _model_files_in(out, overwrite))
         provenance["path"] = str(out)
     tokenizer.padding_side = "left"
     bundle = Bundle(model=model, tokenizer=tokenizer, device=model.device, kind="causal", provenance=provenance)
     return PretrainResult(bundle=bundle, metrics=metrics, history=list(trainer.state.log_history))
+
+
+def _text_list(texts: Sequence[str], name: str) -> list[str]:
+    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+        raise ValueError(f"{name} must be a list of strings (wrap a single document in a list)")
+    texts = list(texts)
+    if not texts:
+        what = "the documents to train on" if name == "train_texts" else (
+            "held-out documents for the validation loss (a few percent of the corpus, kept out of train_texts)")
+        raise ValueError(f"{name} is empty; pass {what}")
+    return texts
+
+
+def _model_files_in(out: Path, overwrite: bool) -> list[str]:
+    """The model files ``out`` already holds; a ``FileExistsError`` if there are any and ``overwrite`` is off."""
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"output_dir {out} is a file; pass a folder to save the model in")
+    present = sorted(n for n in MODEL_FILES if (out / n).exists())
+    if present and not overwrite:
+        raise FileExistsError(f"{out} already holds a model ({', '.join(present)}); pass overwrite=True to replace "
+                              "it, or choose another output_dir")
+    return present
+
+
+def _save(model, tokenizer, out: Path, present: list[str]) -> None:
+    """Write model and tokenizer to ``out``, replacing the model files ``present`` there (as
+    :func:`genlab.models.speech.save_speech_model` does)."""
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".tmp-pretrain-", dir=out))
+    try:
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        for name in present:
+            (out / name).unlink()
+        for path in staging.iterdir():
+            os.replace(path, out / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -105,6 +105,7 @@ def test_each_short_text_matches_a_plain_forward_pass(tiny_bundle, small_corpus)
     assert corpus_perplexity(tiny_bundle, texts) == pytest.approx(r.perplexity, rel=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:1 of 14 texts have no token to score")
 def test_batched_equals_unbatched(tiny_bundle, small_corpus):
     texts = small_corpus.texts("validation")[:12] + ["", "a"]
     one = perplexity(tiny_bundle, texts, max_length=64, stride=32, batch_size=1)
@@ -114,6 +115,26 @@ def test_batched_equals_unbatched(tiny_bundle, small_corpus):
     assert many.perplexity == pytest.approx(one.perplexity, rel=1e-5)
     assert math.isnan(many.per_text[-2])  # "" is BOS alone: nothing to score
     assert many.per_text_tokens[-1] == 1
+
+
+def test_texts_with_no_token_to_score_are_warned_of_counted_and_left_out(tiny_bundle, small_corpus):
+    import warnings
+
+    texts = small_corpus.texts("validation")[:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing to warn of
+        base = perplexity(tiny_bundle, texts)
+    assert base.n_unscored == 0
+    with pytest.warns(UserWarning, match=r"1 of 1 texts have no token to score \(positions 0; empty\).* is nan"):
+        alone = perplexity(tiny_bundle, [""])
+    assert math.isnan(alone.perplexity) and alone.n_tokens == 0 and alone.n_unscored == 1
+    with pytest.warns(UserWarning, match=r"2 of 5 texts .*\(positions 0, 2; empty\).*leaves them out") as caught:
+        mixed = perplexity(tiny_bundle, ["", texts[0], "", texts[1], texts[2]])
+    assert len(caught) == 1 and mixed.n_unscored == 2 and mixed.n_tokens == base.n_tokens
+    assert mixed.perplexity == pytest.approx(base.perplexity, rel=1e-6)
+    assert mixed.per_text[1::2] + mixed.per_text[4:] == pytest.approx(base.per_text, rel=1e-6)
+    with pytest.warns(UserWarning, match=r"positions 1; empty, or one token: with add_bos=False"):
+        assert perplexity(tiny_bundle, [texts[0], "a"], add_bos=False).n_unscored == 1
 
 
 def test_full_forward_path_equals_the_scored_positions_head(tiny_bundle, small_corpus, monkeypatch):
