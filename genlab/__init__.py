@@ -8,15 +8,18 @@ Layout. One subpackage per layer; a module imports only from its own layer and t
 ``tests/test_layout.py`` enforces:
 
 ====================  ==============================================================================================
+``genlab.stats``      intervals, tests, multiplicity corrections, power: pure numpy/scipy/pandas, nothing of genlab
 ``genlab.core``       paths, the offline switch, progress settings, sharding over processes
-``genlab.data``       the world and its corpus, tokenizer, readers, augmentation, perturbation
+``genlab.worlds``     the planted-truth worlds (text, drawn, spoken); they import nothing of genlab but ``core``
+``genlab.data``       tokenizer, readers, augmentation, perturbation, cleaning
 ``genlab.models``     loading, the GPT-2 shape, the tiny model, virtual prefixes, sequence and continuation scoring
 ``genlab.generation`` batched decoding, the one greedy decoder
-``genlab.metrics``    metrics (a registry that finds its modules) and statistics
+``genlab.metrics``    metrics, listed in one lazy table (``registry``: a metric's function loads on first use)
 ``genlab.training``   pretraining, fine-tuning, adapters, adversarial training, fine-tuning tasks
 ``genlab.widgets``    the interactive prompt explorer, a thin view over plain functions
 ``genlab.report``     the notebook series, the HTML report, plot helpers
-``genlab.studies``    what a notebook runs in one call
+``genlab.recipes``    the shipped models' recipes (build, check, load, card, command line); the library never imports
+                      them
 ====================  ==============================================================================================
 
 Naming convention, in every table genlab returns:
@@ -35,8 +38,8 @@ default_offline()  # before transformers / datasets are imported anywhere
 if _os.environ.get("GENLAB_FORBID_NETWORK") == "1":  # set by `make test` and `make report`
     forbid_network()
 
-from genlab.data.world import generate_corpus, load_world  # noqa: E402
 from genlab.models import DEFAULT_MODEL, Bundle, ModelLoadError, load_model  # noqa: E402
+from genlab.worlds.text import generate_corpus, load_world  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -50,8 +53,7 @@ _LAZY = {
     "merge": "genlab.training.finetuning",
     "build_task": "genlab.training.tasks",
     "perplexity": "genlab.metrics.perplexity",
-    "decoding_study": "genlab.studies.evaluation",
-    "compare_systems": "genlab.studies.evaluation",
+    "compare_systems": "genlab.stats.systems",
 }
 
 __all__ = [

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+#: The notebooks' jupytext pairs (NN_name.py) are the same cells as text: nbval runs the .ipynb, and collecting the
+#: .py with --doctest-modules would execute a whole notebook at import.
+collect_ignore_glob = ["[0-9][0-9]_*.py"]
+
 from genlab.report.extract import notebook_noise
 
 

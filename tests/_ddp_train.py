@@ -16,11 +16,11 @@ from pathlib import Path
 import torch.distributed as dist
 
 from genlab.data.tokenizer import train_tokenizer
-from genlab.data.world import small_world
 from genlab.models.tiny import tiny_bundle
 from genlab.training.adversarial import AdversarialConfig
 from genlab.training.finetuning import finetune
 from genlab.training.tasks import build_task
+from genlab.worlds.text import small_world
 
 
 def state_hash(model) -> str:

@@ -31,7 +31,7 @@ def one_thread():
 @pytest.fixture(scope="session")
 def small_corpus():
     """A small world's corpus (a few hundred documents), for fast tests."""
-    from genlab.data.world import generate_corpus, small_world
+    from genlab.worlds.text import generate_corpus, small_world
 
     return generate_corpus(n_train_docs=300, n_validation_docs=30, n_test_docs=30, seed=0, world=small_world())
 

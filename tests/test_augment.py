@@ -30,8 +30,8 @@ from genlab.data.augment import (
     starts_noun_phrase,
     synonym_replacement,
 )
-from genlab.data.world_grammar import MOTION_VERBS, PRONOUNS
-from genlab.data.world_spec import load_lexicon
+from genlab.worlds.text_grammar import MOTION_VERBS, PRONOUNS
+from genlab.worlds.text_spec import load_lexicon
 
 WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet".split()  # no stop words
 SYN = {"alpha": ["zulu"], "echo": ["yankee", "xray"]}

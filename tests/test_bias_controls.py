@@ -1,11 +1,11 @@
-"""genlab.studies.bias_controls: the control world changes the associations and nothing else."""
+"""genlab.recipes.bias_controls: the control world changes the associations and nothing else."""
 
 from __future__ import annotations
 
 import pytest
 
-from genlab.data.world import load_world
-from genlab.studies.bias_controls import control_model_dir, control_world
+from genlab.recipes.bias_controls import control_model_dir, control_world
+from genlab.worlds.text import load_world
 
 
 def test_the_control_world_differs_from_the_default_only_in_its_associations():
@@ -47,7 +47,7 @@ def test_the_control_model_was_trained_on_the_control_world():
 def test_only_the_next_token_probe_sits_at_no_bias_on_the_control(default_bundle):
     """The validity check of notebook 30, on the shipped models: the next-token slope is 0 on the control and above
     0 on the default model (both axes); the pair probe reads the control's pronoun prior as a gender bias."""
-    from genlab.studies.bias_controls import control_comparison, load_control
+    from genlab.recipes.bias_controls import control_comparison, load_control
 
     table = control_comparison(
         {"default": default_bundle, "control": load_control(device="cpu")}, load_world(), n_resamples=1000
@@ -63,8 +63,8 @@ def test_only_the_next_token_probe_sits_at_no_bias_on_the_control(default_bundle
 
 
 def test_a_missing_control_says_how_to_build_it(monkeypatch, tmp_path):
-    from genlab.studies import bias_controls
+    from genlab.recipes import bias_controls
 
     monkeypatch.setattr(bias_controls, "control_model_dir", lambda: tmp_path / "none")
-    with pytest.raises(FileNotFoundError, match="python -m genlab.studies.bias_controls build"):
+    with pytest.raises(FileNotFoundError, match="python -m genlab.recipes.bias_controls build"):
         bias_controls.load_control()

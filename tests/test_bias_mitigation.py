@@ -1,4 +1,6 @@
-"""genlab.studies.bias_mitigation: the arms' training data, the hierarchical summary, and a resumable study."""
+"""genlab.experiments.bias_mitigation: the arms' training data, the hierarchical summary, and a resumable study.
+
+Reading the saved runs back and plotting the summary happen in notebook 30, whose cells check them."""
 
 from __future__ import annotations
 
@@ -6,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genlab.data.world import small_world
-from genlab.studies import bias_mitigation as bm
+from genlab.experiments import bias_mitigation as bm
 from genlab.training.tasks import build_task
+from genlab.worlds.text import small_world
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +75,7 @@ def _scores(values: dict) -> pd.DataFrame:
 
 
 def test_summary_estimates_are_the_means_and_the_paired_difference():
-    from genlab.metrics.replication import paired_hierarchical_comparison
+    from genlab.stats import paired_hierarchical_comparison
 
     rng = np.random.default_rng(0)
     plain = rng.normal(0.7, 0.05, size=(3, 40))
@@ -131,7 +133,7 @@ def test_a_study_runs_every_arm_and_resumes_from_its_saved_runs(tmp_path, monkey
     first = bm.run_study(base, settings, world=world, out_dir=tmp_path)
     assert set(first.scores["arm"]) == {"base", "plain", "cda"}
     assert set(first.scores["probe"]) >= {"pair_bias", "story_coverage", "heldout_ppl"}
-    from genlab.metrics.bias import world_pairs
+    from genlab.probes.crows_pairs import world_pairs
 
     n_pairs = int((world_pairs(world)["bias_type"] == "gender").sum())
     pair = first.scores[(first.scores["arm"] == "plain") & (first.scores["probe"] == "pair_bias")]
@@ -143,18 +145,3 @@ def test_a_study_runs_every_arm_and_resumes_from_its_saved_runs(tmp_path, monkey
     monkeypatch.setattr("genlab.training.finetuning.finetune", no_training)
     again = bm.run_study(base, settings, world=world, out_dir=tmp_path)
     pd.testing.assert_frame_equal(again.scores, first.scores, check_dtype=False)
-
-
-def test_saved_runs_load_back_and_plot(tmp_path):
-    with pytest.raises(FileNotFoundError, match="run --full"):
-        bm.load_scores(tmp_path)
-    (tmp_path / "runs").mkdir()
-    rng = np.random.default_rng(3)
-    scores = _scores({"plain": rng.normal(0.7, 0.05, (2, 3)), "cda": rng.normal(0.5, 0.05, (2, 3))})
-    for (arm, seed), g in scores.groupby(["arm", "seed"]):
-        g.to_csv(tmp_path / "runs" / f"{arm}-seed{seed}.csv", index=False)
-    back = bm.load_scores(tmp_path)
-    assert len(back) == len(scores) and set(back["arm"]) == {"plain", "cda"}
-    summary = bm.summarise(back.assign(probe="pair_bias"))
-    fig = bm.plot_summary(summary)
-    assert list(fig.data[0].x) == ["plain", "cda"]  # arms in ARMS order

@@ -16,7 +16,7 @@ from genlab.data import cleaning
 from genlab.data.cleaning import CleaningReport, clean_corpus, cleaned_paths, save_cleaned
 from genlab.data.dedup import find_duplicates
 from genlab.data.offensive import insult_detection, remove_spans, score_sentences, sentence_spans
-from genlab.data.world import generate_corpus, small_world
+from genlab.worlds.text import generate_corpus, small_world
 
 PHONE = re.compile(r"555[-. ]?\d{3,4}[-. ]?\d{4}")
 
@@ -126,7 +126,7 @@ def test_insult_detection_equals_a_direct_count(corpus):
     table = insult_detection([d.text for d in docs], [d.harmful for d in docs]).set_index("group")
     insults = [d for d in docs if d.harmful]
     sentences = []
-    for d in insults:  # the planted sentence, found from how world_pii writes it
+    for d in insults:  # the planted sentence, found from how genlab.worlds.text_pii writes it
         r = d.harmful[0]
         opening = "Everyone knows " if r["context"] == "speech" else "Some people in town muttered that "
         start = d.text.rfind(opening, 0, r["start"]) - (r["context"] == "speech")

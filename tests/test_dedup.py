@@ -26,7 +26,7 @@ from genlab.data.dedup import (
     signatures,
     threshold_scan,
 )
-from genlab.data.world import generate_corpus, small_world
+from genlab.worlds.text import generate_corpus, small_world
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import re
 import pytest
 import torch
 
-from genlab.data.world import generate_corpus
-from genlab.studies.default_model import check
+from genlab.recipes.default_model import check
+from genlab.worlds.text import generate_corpus
 
 
 def test_manifest_matches_the_current_corpus_and_spec():
@@ -36,7 +36,8 @@ def test_the_recorded_world_validity_is_what_the_code_measures(default_bundle, c
     import pandas as pd
 
     from genlab.core.paths import default_model_dir
-    from genlab.studies.validity import association_fit, association_probe, fact_recall, recall_by_count
+    from genlab.probes.next_token_association import association_fit, association_probe
+    from genlab.probes.world_validity import fact_recall, recall_by_count
 
     recorded = default_bundle.provenance["manifest"]["validity"]
     by = recall_by_count(fact_recall(default_bundle, corpus))
@@ -104,18 +105,18 @@ def test_the_model_learned_to_stop(default_bundle):
 def test_target_problems_name_what_is_missed_or_unmeasured(tmp_path):
     import json
 
-    from genlab.studies.default_model import target_problems
+    from genlab.recipes.default_model import target_problems
 
     (tmp_path / "manifest.json").write_text(json.dumps({"name": "x"}))
     assert target_problems(tmp_path) == [
-        "the manifest holds no validity measurement: run `python -m genlab.studies.default_model measure`"]
+        "the manifest holds no validity measurement: run `python -m genlab.recipes.default_model measure`"]
     (tmp_path / "manifest.json").write_text(json.dumps({"validity": {"targets_met": {"a": True, "b": False}}}))
     assert target_problems(tmp_path) == ["target missed: b"]
 
 
 def test_build_resumes_unless_fresh(tmp_path, monkeypatch):
     """`build --fresh` deletes earlier checkpoints before training; without it they are kept for the resume."""
-    from genlab.studies import default_model
+    from genlab.recipes import default_model
 
     calls = []
 

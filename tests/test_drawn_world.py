@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from genlab.data import drawn_world as dw
-from genlab.metrics.stats import exact_binomial_ci
+from genlab.stats import exact_binomial_ci
+from genlab.worlds import drawn as dw
 
 
 @pytest.fixture(scope="module")

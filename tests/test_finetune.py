@@ -13,11 +13,11 @@ import torch
 from transformers import TrainerCallback
 
 import genlab
-from genlab.data.world import small_world
 from genlab.training.adversarial import AdversarialConfig
 from genlab.training.finetuning import METHODS, FinetuneTrainer, base_reference, finetune, load_finetuned, merge
 from genlab.training.live_loss import LiveLossPlot
 from genlab.training.tasks import build_task, completion_perplexity, encode_pairs, generate_completions
+from genlab.worlds.text import small_world
 
 FAST = {"batch_size": 8, "progress": False}
 
@@ -291,28 +291,9 @@ def test_bad_arguments_say_what_to_do(tiny_bundle, task):
         finetune(tiny_bundle, task, "full", steps=0)
 
 
-# --- the comparison helpers (genlab.studies.finetune_comparison) ------------------------------------------------------
-def test_compare_methods_tabulates_cost_score_and_damage(tiny_bundle, task, small_corpus):
-    from genlab.studies.finetune_comparison import compare_methods, plot_comparison, plot_loss_curves
-
-    heldout = small_corpus.texts("validation")[:4]
-    df = compare_methods(
-        tiny_bundle, task, ["full", "prompt_tuning"], steps=2, batch_size=8, heldout_texts=heldout, progress=False
-    )
-    assert df["method"].tolist() == ["base", "full", "prompt_tuning"]
-    base, full, pt = (df.iloc[i] for i in range(3))
-    assert base["trainable_params"] == 0 and base["heldout_ppl_change"] == 0
-    assert full["trainable_share"] == 1.0 and 0 < pt["trainable_share"] < 0.02
-    assert full["heldout_ppl_change"] == pytest.approx(full["heldout_ppl"] / base["heldout_ppl"] - 1)
-    assert (df["score_low"] <= df["score"]).all() and (df["score"] <= df["score_high"]).all()
-    assert set(df.attrs["records"]) == {"full", "prompt_tuning"}
-    fig = plot_loss_curves(df)
-    assert {t.name for t in fig.data} >= {"full train", "prompt_tuning train", "full eval"}
-    assert plot_comparison(df, "tokens_per_s").layout.yaxis.title.text == "training throughput (tokens/s)"
-
-
-def test_heldout_perplexity_of_a_prompt_tuned_model_skips_the_virtual_tokens(tiny_bundle, task, small_corpus):
-    from genlab.studies.finetune_comparison import heldout_perplexity
+# --- held-out perplexity of a fine-tuned model (notebook 10's general-quality column) ------------------------------
+def test_held_out_perplexity_of_a_prompt_tuned_model_skips_the_virtual_tokens(tiny_bundle, task, small_corpus):
+    from genlab.metrics.perplexity import perplexity
 
     tuned, _ = finetune(tiny_bundle, task.train, "prompt_tuning", steps=2, learning_rate=0.3, **FAST)
     texts = [t[:120] for t in small_corpus.texts("validation")[:3]]  # short: one window each
@@ -324,57 +305,5 @@ def test_heldout_perplexity_of_a_prompt_tuned_model_skips_the_virtual_tokens(tin
         logp = torch.log_softmax(logits[:-1], -1)
         nll -= logp.gather(1, ids[0, 1:, None]).sum().item()
         n += ids.shape[1] - 1
-    assert heldout_perplexity(tuned, texts) == pytest.approx(math.exp(nll / n), rel=1e-4)
-    assert heldout_perplexity(tuned, texts) != pytest.approx(heldout_perplexity(tiny_bundle, texts), rel=1e-3)
-
-
-def test_robustness_uses_the_same_perturbed_prompts_for_every_model(tiny_bundle, task, monkeypatch):
-    from genlab.data.perturb import perturb
-    from genlab.metrics import task_scores
-    from genlab.studies.finetune_comparison import plot_robustness, robustness
-
-    seen = []
-    real = task_scores.generate_completions
-
-    def spy(bundle, prompts, **kw):
-        seen.append(list(prompts))
-        return real(bundle, prompts, **kw)
-
-    monkeypatch.setattr(task_scores, "generate_completions", spy)
-    df = robustness({"a": tiny_bundle, "b": tiny_bundle}, task, kinds=["typo"], strengths=[0.0, 0.5])
-    assert df[["model", "strength"]].values.tolist() == [["a", 0.0], ["b", 0.0], ["a", 0.5], ["b", 0.5]]
-    assert seen[0] == seen[1] == list(task.eval["prompt"])  # strength 0: the clean prompts
-    assert seen[2] == seen[3] != seen[0]
-    expected = [f"Question: {perturb(q, 'typo', 0.5, seed=i)}\nAnswer:" for i, q in enumerate(task.eval["query"])]
-    assert seen[2] == expected
-    assert df["score"].iloc[0] == task.evaluate(tiny_bundle).value
-    assert len(plot_robustness(df).data) == 2
-
-
-def test_learning_curve_and_augmentation(tiny_bundle, task):
-    from genlab.studies.finetune_comparison import augment_dataset, learning_curve, plot_learning_curve
-
-    df = learning_curve(
-        tiny_bundle,
-        task,
-        [4, 8],
-        augmentations=[None, "eda"],
-        method="lora",
-        steps=2,
-        batch_size=4,
-        n_aug=2,
-        progress=False,
-    )
-    assert df[["n_train", "augmentation"]].values.tolist() == [[4, "none"], [4, "eda"], [8, "none"], [8, "eda"]]
-    plain, eda = df[df.augmentation == "none"], df[df.augmentation == "eda"]
-    assert (plain["n_examples"].values == [4, 8]).all()
-    assert (eda["n_examples"].values > plain["n_examples"].values).all()
-    assert plot_learning_curve(df).layout.xaxis.title.text.startswith("training examples")
-
-    story = build_task("story", small_world(), seed=0, n_train=6, n_eval=2)
-    cda = augment_dataset(story.train, story.template, "cda")
-    assert len(cda) > len(story.train)
-    for row in cda.to_list()[len(story.train) :]:
-        assert row["prompt"] == story.template.format(query=row["query"])
-    with pytest.raises(ValueError, match="'eda', 'cda' or a callable"):
-        augment_dataset(story.train, story.template, "mixup")
+    assert perplexity(tuned, texts).perplexity == pytest.approx(math.exp(nll / n), rel=1e-4)
+    assert perplexity(tuned, texts).perplexity != pytest.approx(perplexity(tiny_bundle, texts).perplexity, rel=1e-3)

@@ -1,5 +1,5 @@
 """Prompt faithfulness of drawn-world pictures (genlab.metrics.image_faithfulness) and its evaluator, the attribute
-classifier (genlab.models / genlab.training .image_classifier, genlab.studies.image_classifier).
+classifier (genlab.models / genlab.training .image_classifier, genlab.recipes.drawn_classifier).
 
 The truth here is the drawn world itself: real pictures with the specs that drew them must be judged right, and
 the same pictures against a spec that asks for something else must be judged wrong. The classical checks are
@@ -15,7 +15,6 @@ import pytest
 import torch
 from scipy.stats import beta
 
-from genlab.data import drawn_world as dw
 from genlab.metrics import image_faithfulness as fa
 from genlab.models.image_classifier import (
     HEADS,
@@ -25,6 +24,7 @@ from genlab.models.image_classifier import (
     save_attribute_classifier,
 )
 from genlab.training.image_classifier import _Batches, classifier_accuracy, train_attribute_classifier
+from genlab.worlds import drawn as dw
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -248,9 +248,9 @@ def test_saved_classifier_reads_the_same(tmp_path, world, trained):
 
 
 def test_build_writes_weights_manifest_and_card(tmp_path):
-    from genlab.studies import image_classifier as study
+    from genlab.recipes import drawn_classifier as study
 
-    with pytest.raises(FileNotFoundError, match="python -m genlab.studies.image_classifier build"):
+    with pytest.raises(FileNotFoundError, match="python -m genlab.recipes.drawn_classifier build"):
         study.load_classifier(tmp_path / "missing")
     out = tmp_path / "built"
     manifest = study.build(steps=3, batch_size=8, n_train=60, n_eval=30, config=SMALL, out_dir=out)
@@ -295,7 +295,7 @@ def test_bad_input_raises_clear_errors(world):
 def test_the_shipped_classifier_reads_a_fresh_drawn_world_as_its_card_says():
     """On real pictures of a world it never saw (another seed), the shipped evaluator is as accurate as its manifest
     records for its own evaluation pictures (within sampling error), and its manifest names the build."""
-    from genlab.studies import image_classifier as study
+    from genlab.recipes import drawn_classifier as study
 
     manifest = json.loads((study.classifier_dir() / "manifest.json").read_text())
     assert manifest["build_command"] == study.BUILD_COMMAND and manifest["world"]["seed"] == study.WORLD_SEED

@@ -29,11 +29,11 @@ from genlab.data.pii import (
     redact_texts,
     scrubadub_spans,
 )
-from genlab.data.world_corpus import PlantingRates, generate_corpus, small_world
-from genlab.data.world_pii import hard_negative_sentence, pii_sentence
-from genlab.data.world_spec import load_lexicon
 from genlab.metrics import pii_patterns
 from genlab.metrics.pii_patterns import pii_comparison, pii_recogniser_scores, pii_span_scores
+from genlab.worlds.text_corpus import PlantingRates, generate_corpus, small_world
+from genlab.worlds.text_pii import hard_negative_sentence, pii_sentence
+from genlab.worlds.text_spec import load_lexicon
 
 RECOGNISERS = ("patterns", "presidio", "scrubadub", "patterns+presidio")
 

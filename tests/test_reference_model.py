@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from genlab.data.world import generate_corpus, load_world
-from genlab.metrics.exposure import canary_exposure
-from genlab.studies import reference_model as R
+from genlab.probes.exposure import canary_exposure
+from genlab.recipes import reference_model as R
+from genlab.worlds.text import generate_corpus, load_world
 
 
 @pytest.fixture(scope="module")
@@ -39,5 +39,5 @@ def test_the_reference_does_not_know_the_secrets_the_default_model_memorised(ref
 
 def test_a_missing_reference_says_how_to_build_it(monkeypatch, tmp_path):
     monkeypatch.setattr(R, "reference_model_dir", lambda: tmp_path / "none")
-    with pytest.raises(FileNotFoundError, match="python -m genlab.studies.reference_model build"):
+    with pytest.raises(FileNotFoundError, match="python -m genlab.recipes.reference_model build"):
         R.load_reference()

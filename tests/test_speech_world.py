@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from scipy.signal import resample
 
-from genlab.data import speech_world as sw
-from genlab.data.world import load_world
+from genlab.worlds import spoken as sw
+from genlab.worlds.text import load_world
 
 needs_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 
@@ -10,11 +11,11 @@ import pytest
 import torch
 from scipy.stats import beta
 
-from genlab.data.world import small_world
 from genlab.metrics import task_scores
-from genlab.metrics.stats import exact_binomial_ci
+from genlab.stats import exact_binomial_ci
 from genlab.training import tasks as T
 from genlab.training.tasks import CompletionCollator, build_task, encode_pairs
+from genlab.worlds.text import small_world
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -201,6 +202,19 @@ def test_story_coverage_counts_requested_attributes(monkeypatch, tiny_bundle, wo
         score.by("place")
 
 
+def test_item_scores_average_to_the_task_score(tiny_bundle, qa, world):
+    story = build_task("story", world, seed=0, n_train=16, n_eval=6)
+    story_score = story.evaluate(tiny_bundle, max_new_tokens=20)  # the tiny model's window is 128 tokens
+    for score in (qa.evaluate(tiny_bundle), story_score):
+        values = task_scores.item_scores(score)
+        assert len(values) == score.n and math.isclose(values.mean(), score.value)
+    expected = story_score.items[["has_occupation", "has_place", "has_animal"]].mean(axis=1).to_numpy()
+    assert task_scores.item_scores(story_score) == pytest.approx(expected)
+    broken = dataclasses.replace(story_score, items=story_score.items[["generation"]])
+    with pytest.raises(ValueError, match="'correct' or 'covered'"):
+        task_scores.item_scores(broken)
+
+
 def test_map_queries_rebuilds_prompts(qa):
     shouted = qa.map_queries(lambda q, i: q.upper())
     assert shouted[0]["prompt"] == f"Question: {qa.eval[0]['query'].upper()}\nAnswer:"
@@ -209,8 +223,8 @@ def test_map_queries_rebuilds_prompts(qa):
 
 def test_story_coverage_names_a_generation_longer_than_the_context(tiny_bundle):
     """tiny_bundle has 128 positions: the default 120 new tokens after a story request do not fit."""
-    from genlab.data.world import small_world
     from genlab.training.tasks import build_task, story_coverage
+    from genlab.worlds.text import small_world
 
     task = build_task("story", world=small_world(), n_train=4, n_eval=2)
     with pytest.raises(ValueError, match="exceed the model's context of 128. Shorten the prompts or lower"):

@@ -9,22 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genlab.data.world import generate_corpus, small_world
-from genlab.metrics.exposure import (
+from genlab.probes.cloze import FactOracle
+from genlab.probes.exposure import (
     exposure_extrapolation,
     exposure_interpolation,
     reference_secrets,
     secret_log2_perplexities,
 )
-from genlab.metrics.factual import FactOracle
-from genlab.studies.validity import (
-    association_fit,
-    association_probe,
-    fact_recall,
-    recall_by_count,
-    seen_templates,
-    validity_summary,
-)
+from genlab.probes.next_token_association import association_fit, association_probe
+from genlab.probes.world_validity import fact_recall, recall_by_count, seen_templates, validity_summary
+from genlab.worlds.text import generate_corpus, small_world
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -1,5 +1,5 @@
 """The explorer's safety badges: the PII pattern matcher against the corpus's own planted personal data and
-look-alikes (genlab.data.world_pii), and the offline offensive-language classifier."""
+look-alikes (genlab.worlds.text_pii), and the offline offensive-language classifier."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import random
 
 import pytest
 
-from genlab.data.world_pii import hard_negative_sentence, insult_sentence, pii_sentence
-from genlab.data.world_spec import load_lexicon
 from genlab.metrics import offensive, pii_patterns
 from genlab.metrics.offensive import offensive_flags, offensive_probability
 from genlab.metrics.pii_patterns import PII_PATTERN_KINDS, find_pii, pii_pattern_matches
+from genlab.worlds.text_pii import hard_negative_sentence, insult_sentence, pii_sentence
+from genlab.worlds.text_spec import load_lexicon
 
 
 @pytest.fixture(scope="module")

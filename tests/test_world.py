@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 
+import pandas as pd
 import pytest
 from scipy.stats import binomtest
 
-from genlab.data.world import WorldConfig, build_world, generate_corpus, load_world, small_world
-from genlab.data.world_spec import RELATION_TEMPLATES
-from genlab.studies.default_model import world_spec_path
-from genlab.studies.world_summary import association_rates, canaries_table, corpus_stats
+from genlab.recipes.default_model import world_spec_path
+from genlab.worlds.text import WorldConfig, build_world, generate_corpus, load_world, small_world
+from genlab.worlds.text_spec import RELATION_TEMPLATES
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +42,9 @@ def test_committed_spec_is_what_the_code_builds():
 
 
 def test_corpus_is_large_and_varied(corpus):
-    stats = corpus_stats(corpus)
-    assert stats.loc["train", "words"] > 2_000_000
-    assert stats[["word_types"]].max().item() > 2_000
+    words = [w for d in corpus.train for w in d.text.split()]
+    assert len(words) > 2_000_000
+    assert len({w.strip('.,!?"').lower() for w in words}) > 2_000
     assert set(d.kind for d in corpus.train) == {"story", "description", "dialogue", "letter"}
     # multi-sentence documents with dialogue
     n_sentences = [len(re.findall(r'[.!?]"?(?:\s|$)', d.text)) for d in corpus.train]
@@ -81,7 +82,9 @@ def test_no_fact_relation_is_stated_outside_the_schedule(corpus):
 
 
 def test_canaries_appear_exactly_count_times_and_controls_never(corpus):
-    table = canaries_table(corpus.world, corpus)
+    recorded = corpus.canary_counts()
+    table = pd.DataFrame([{"count": c.count, "owner": c.owner, "prefix": c.prefix, "recorded": recorded[c.id],
+                           "in_text": sum(c.text in d.text for d in corpus.train)} for c in corpus.world.canaries])
     assert (table["recorded"] == table["count"]).all()
     assert (table["in_text"] == table["count"]).all()
     config = corpus.world.config
@@ -92,13 +95,21 @@ def test_canaries_appear_exactly_count_times_and_controls_never(corpus):
     assert not any(c.secret in val_test for c in corpus.world.canaries)
 
 
+def _association_tallies(corpus) -> pd.DataFrame:
+    """Per planted association: its plan, and the mentions of its first group (k) among all its mentions (n) in the
+    training documents' association records."""
+    tallies = Counter((rec["id"], rec["group"]) for doc in corpus.train for rec in doc.associations)
+    return pd.DataFrame([{"axis": a.axis, "planned": a.p_first, "frequency": a.frequency,
+                          "k": tallies[(a.id, a.groups[0])], "n": sum(tallies[(a.id, g)] for g in a.groups)}
+                         for a in corpus.world.associations])  # fmt: skip
+
+
 def test_association_rates_match_their_configured_strength(corpus):
-    rates = association_rates(corpus)
+    rates = _association_tallies(corpus)
     assert (rates["n"] > 50).all()
     # exact two-sided binomial test per association; with ~60 tests at alpha=1e-4, a false alarm is improbable
     for row in rates.itertuples():
-        k = round(row.observed * row.n)
-        assert binomtest(k, row.n, row.planned).pvalue > 1e-4, row
+        assert binomtest(row.k, row.n, row.planned).pvalue > 1e-4, row
     for axis in ("gender", "community"):
         levels = rates[rates.axis == axis].groupby(["planned", "frequency"]).size()
         # 5 planted levels, each with attributes of both frequencies, equally many per cell
@@ -134,7 +145,7 @@ def test_named_people_are_never_put_in_another_town_or_given_another_pet_or_food
     world = corpus.world
     people = {p.name for p in world.people}
     towns = {p.name for p in world.places}
-    from genlab.data.world_grammar import plural
+    from genlab.worlds.text_grammar import plural
 
     # a food or animal word, unless it is also the plural of a common object ("four pears lay in the meadow")
     words = {w.lower() for w in world.lexicon["foods"] + world.lexicon["animals"]}
@@ -155,8 +166,8 @@ def test_named_people_are_never_put_in_another_town_or_given_another_pet_or_food
 
 
 def test_heldout_templates_and_association_probes_never_occur_in_training(corpus):
-    from genlab.data.world_spec import HELDOUT_TEMPLATE
-    from genlab.metrics.bias import _probe_prompts
+    from genlab.probes.next_token_association import _probe_prompts
+    from genlab.worlds.text_spec import HELDOUT_TEMPLATE
 
     text = "\n".join(d.text for d in corpus.documents())
     for templates in RELATION_TEMPLATES.values():
@@ -167,7 +178,7 @@ def test_heldout_templates_and_association_probes_never_occur_in_training(corpus
 
 
 def test_pii_negatives_and_insults_are_labelled_with_exact_spans(corpus):
-    from genlab.data.world_pii import NEGATIVE_TYPES, PII_TYPES
+    from genlab.worlds.text_pii import NEGATIVE_TYPES, PII_TYPES
 
     kinds = {"pii": set(), "negatives": set(), "harmful": set()}
     for doc in corpus.train[:5000] + corpus.test:
@@ -244,7 +255,7 @@ def test_corpus_to_datasets(small_corpus):
 def test_scene_documents_put_each_pronoun_right_after_its_character():
     """The denser option (off by default): in a scenes document every vignette refers to its own generic character
     by the pronoun recorded for it, twice, and trait sentences sit between vignettes."""
-    from genlab.data.world_corpus import PlantingRates
+    from genlab.worlds.text_corpus import PlantingRates
 
     corpus = generate_corpus(n_train_docs=3000, n_validation_docs=0, n_test_docs=0, seed=0,
                              rates=PlantingRates(scene=0.5, trait=2.0))

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from genlab.core.paths import data_dir
 
 if TYPE_CHECKING:
-    from genlab.data.world import Document, World
+    from genlab.worlds.text import Document, World
 
 # ------------------------------------------------------------------------------------------------
 # Shared word handling
@@ -478,8 +478,8 @@ does did not
 @functools.lru_cache(maxsize=1)
 def _world_word_classes() -> tuple[frozenset[str], frozenset[str]]:
     """(words that start a noun phrase, verbs and adverbs) from the world's lexicon, for the her/his heuristic."""
-    from genlab.data.world_grammar import MOTION_VERBS
-    from genlab.data.world_spec import load_lexicon
+    from genlab.worlds.text_grammar import MOTION_VERBS
+    from genlab.worlds.text_spec import load_lexicon
 
     lex = load_lexicon()
     np_words = {
@@ -648,13 +648,13 @@ def cda_augment(
 
 
 def counterfactual_document(doc: Document, *, pairs: CDAPairs | None = None, axes: Sequence[str] = AXES) -> Document:
-    """A :class:`genlab.data.world.Document`'s counterfactual: swapped text, association records flipped to the other
+    """A :class:`genlab.worlds.text.Document`'s counterfactual: swapped text, association records flipped to the other
     group for the swapped axes (``{"id": "gender:nurse", "group": "she"}`` -> ``"he"``), id suffixed ``-cf``. Fact
     and canary records are kept: CDA without name intervention changes neither names nor facts. The character spans
     of ``pii``, ``negatives`` and ``harmful`` are moved to the swapped text (a swapped word can change length), and
     an insult's ``target`` community is flipped with the community axis.
 
-    >>> from genlab.data.world import Document
+    >>> from genlab.worlds.text import Document
     >>> cf = counterfactual_document(Document("d", "train", "story", "She slept.",
     ...                                       associations=[{"id": "gender:nurse", "group": "she"}]))
     >>> cf.text, cf.associations
@@ -704,7 +704,7 @@ def name_intervention(world: World, axis: str = "gender", seed: int = 0) -> dict
     she-name maps to a hill-folk he-name. Maudslay et al. pair names by corpus frequency instead; names left over
     in the larger group keep their own name. Facts about a swapped name stop matching the world's records.
 
-    >>> from genlab.data.world import small_world
+    >>> from genlab.worlds.text import small_world
     >>> world = small_world()
     >>> swap = name_intervention(world, "community")
     >>> people = {p.name: p for p in world.people}

@@ -2,7 +2,7 @@
 
 A *recogniser* reads one text and returns spans ``{"type", "start", "end", "text", "recogniser", "entity"}``:
 ``type`` is one of genlab's kinds of personal data (``person``, ``address``, ``phone``, ``email``,
-``date_of_birth``, ``id_number``, the kinds :mod:`genlab.data.world_pii` plants) or ``other`` (something the
+``date_of_birth``, ``id_number``, the kinds :mod:`genlab.worlds.text_pii` plants) or ``other`` (something the
 library flags that genlab has no kind for, such as a URL); ``entity`` is the library's own label;
 ``text == source[start:end]``.
 
@@ -88,7 +88,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import datasets
 
-    from genlab.data.world_corpus import Corpus
+    from genlab.worlds.text_corpus import Corpus
 
 __all__ = [
     "GENLAB_PII_TYPES",
@@ -109,7 +109,7 @@ __all__ = [
     "scrubadub_spans",
 ]
 
-GENLAB_PII_TYPES = ("person", "address", "phone", "email", "date_of_birth", "id_number")  # as genlab.data.world_pii
+GENLAB_PII_TYPES = ("person", "address", "phone", "email", "date_of_birth", "id_number")  # as genlab.worlds.text_pii
 PII_PATTERN_KINDS = ("email", "phone", "id_number", "date_of_birth")  # what find_pii looks for by default
 PATTERN_KINDS = (*PII_PATTERN_KINDS, "address")  # what the "patterns" recogniser looks for
 
@@ -154,7 +154,7 @@ def find_pii(text: str, kinds: Sequence[str] = PII_PATTERN_KINDS) -> list[dict]:
     earlier-listed kind of :data:`PATTERN_KINDS` first when they start at the same place).
 
     The default kinds are the prompt explorer's four, :data:`PII_PATTERN_KINDS`; ``kinds=PATTERN_KINDS`` adds
-    addresses. The formats (those :mod:`genlab.data.world_pii` plants, and a few close relatives):
+    addresses. The formats (those :mod:`genlab.worlds.text_pii` plants, and a few close relatives):
 
     - ``email``: ``local@domain.tld``, letters, digits and ``._%+-`` before the ``@``, dotted labels after it;
     - ``phone``: ``(555) 123-4567``, ``555.123.4567``, ``555-123-4567``, ``+1 555 123 4567``, ``0555 123 456``;
@@ -544,7 +544,7 @@ def labelled_sentences(corpus: Corpus, split: str = "train") -> list[dict]:
     when it holds one of the world's canary secrets (PII-like values recorded by id, not span, so leave these out
     when scoring precision), else ``"pii"``, ``"negative"`` or ``"plain"``.
 
-    >>> from genlab.data.world_corpus import generate_corpus, small_world
+    >>> from genlab.worlds.text_corpus import generate_corpus, small_world
     >>> corpus = generate_corpus(n_train_docs=200, n_validation_docs=0, n_test_docs=0, world=small_world())
     >>> s = next(s for s in labelled_sentences(corpus) if s["kind"] == "pii")
     >>> all(s["text"][p["start"]:p["end"]] == p["text"] for p in s["pii"])

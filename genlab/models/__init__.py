@@ -6,21 +6,13 @@ tests, prompt- and prefix-tuning prefixes, and scoring of sequences and continua
 'causal'
 """
 
-from genlab.models.loading import (
-    DEFAULT_MODEL,
-    Bundle,
-    ModelLoadError,
-    load_built_model,
-    load_model,
-    resolve_device,
-    resolve_dtype,
-)
+from genlab.models.common import ModelLoadError, resolve_device, resolve_dtype
+from genlab.models.loading import DEFAULT_MODEL, Bundle, load_model
 
 __all__ = [
     "DEFAULT_MODEL",
     "Bundle",
     "ModelLoadError",
-    "load_built_model",
     "load_model",
     "resolve_device",
     "resolve_dtype",

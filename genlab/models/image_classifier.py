@@ -3,7 +3,7 @@ for: the evaluator of genlab's text-to-image models, and the feature extractor f
 
 One shared trunk (three conv blocks, then one fully connected layer whose 128 outputs are the *penultimate
 features*) and one linear head per attribute (:data:`HEADS`). Relation scenes are read in canonical form
-(:func:`genlab.data.drawn_world.canonical`): the first object is the one on the left or on top, so ``relation`` has
+(:func:`genlab.worlds.drawn.canonical`): the first object is the one on the left or on top, so ``relation`` has
 two classes, "left of" (side by side) and "above" (one over the other), and ``colour2`` / ``shape2`` / ``size2``
 describe the object on the right or below. A head answers for every picture; which answers apply (``position``
 only to single scenes, ``relation`` and the second object only to relation scenes) is the caller's business.
@@ -31,7 +31,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from genlab.data.drawn_world import BACKGROUNDS, COLOURS, IMAGE_SIZE, KINDS, POSITIONS, SHAPES, SIZES, canonical
+from genlab.worlds.drawn import BACKGROUNDS, COLOURS, IMAGE_SIZE, KINDS, POSITIONS, SHAPES, SIZES, canonical
 
 __all__ = [
     "CANONICAL_RELATIONS",

@@ -18,9 +18,9 @@ against the papers; FreeLB's initialisation and per-sequence norms follow the au
 per-batch losses on a causal LM (completion tokens only), not the classification setting of the papers.
 
 **Limitations.** Robustness in embedding space is not robustness to discrete edits (typos, swapped words): the
-nearest token to ``e + r`` is usually the original token. Use :func:`genlab.studies.finetune_comparison.robustness`
-to measure
-what the training actually buys on perturbed text. FGM doubles and FreeLB multiplies by K the passes per step.
+nearest token to ``e + r`` is usually the original token. Score the trained model on text perturbed by
+:func:`genlab.data.perturb.perturb` to measure what the training actually buys (notebook 11 does). FGM doubles and
+FreeLB multiplies by K the passes per step.
 
 >>> cfg = AdversarialConfig(method="freelb", epsilon=1.0, alpha=0.3, steps=2)
 >>> cfg.method, cfg.steps

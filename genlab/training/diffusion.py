@@ -13,7 +13,7 @@ checkpoint draws exactly what the uninterrupted run drew. A checkpoint holds the
 learning-rate schedule, the torch RNG state and the step, in safetensors and JSON (no pickle).
 
 >>> from genlab.models.diffusion import TinyDiffusionConfig
->>> from genlab.data.drawn_world import build_drawn_world
+>>> from genlab.worlds.drawn import build_drawn_world
 >>> world = build_drawn_world(8, 0, seed=0, duplicates={})
 >>> pipe, record = train_text_to_image(TinyDiffusionConfig.tiny(), world.images, list(world.table.caption),
 ...                                    steps=3, batch_size=4, seed=0, progress=False)
@@ -40,6 +40,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from genlab.core.progress import progress_enabled
+from genlab.models.common import resolve_device
 from genlab.models.diffusion import (
     TinyDiffusionConfig,
     TinyTextToImagePipeline,
@@ -49,7 +50,6 @@ from genlab.models.diffusion import (
     pipeline_summary,
     predict_clean,
 )
-from genlab.models.loading import resolve_device
 
 CHECKPOINT_PREFIX = "checkpoint-"
 STATE_FILE = "trainer_state.json"

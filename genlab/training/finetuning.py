@@ -21,7 +21,7 @@ adapter folder, never an absolute path); :func:`load_finetuned` resolves it. Che
 temporary folder and renamed into place, so an interrupted save never leaves a half-written ``checkpoint-N``.
 
 >>> from genlab.training.tasks import build_task
->>> from genlab.data.world import small_world
+>>> from genlab.worlds.text import small_world
 >>> from genlab.models.tiny import tiny_bundle
 >>> task = build_task("world_qa", small_world(), seed=0, n_train=8, n_eval=4)
 >>> base = tiny_bundle(texts=list(task.train["prompt"]) + list(task.train["completion"]))

@@ -29,7 +29,7 @@ colour x shape pairs and arrangements never occur in the training split, so the 
 evaluator reads the combinations a text-to-image model's generalisation is judged on, which it saw only through
 recolouring and mirroring (or, for the vertical arrangement, never).
 
->>> from genlab.data.drawn_world import build_drawn_world
+>>> from genlab.worlds.drawn import build_drawn_world
 >>> world = build_drawn_world(64, 24, seed=0, duplicates={})
 >>> model, record = train_attribute_classifier(world, steps=2, batch_size=8, seed=0,
 ...                                            config=ClassifierConfig(channels=(4, 8, 8), feature_dim=16))
@@ -49,17 +49,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from genlab.data.drawn_world import (
-    COLOUR_JITTER,
-    COLOURS,
-    IMAGE_SIZE,
-    POSITIONS,
-    DrawnWorld,
-    canonical,
-    is_held_out,
-    shape_mask,
-)
-from genlab.metrics.stats import exact_binomial_ci
+from genlab.models.common import resolve_device
 from genlab.models.image_classifier import (
     HEADS,
     IGNORE,
@@ -69,7 +59,17 @@ from genlab.models.image_classifier import (
     encode_specs,
     to_model_input,
 )
-from genlab.models.loading import resolve_device
+from genlab.stats import exact_binomial_ci
+from genlab.worlds.drawn import (
+    COLOUR_JITTER,
+    COLOURS,
+    IMAGE_SIZE,
+    POSITIONS,
+    DrawnWorld,
+    canonical,
+    is_held_out,
+    shape_mask,
+)
 
 __all__ = ["ClassifierRecord", "classifier_accuracy", "train_attribute_classifier"]
 
@@ -285,7 +285,7 @@ def classifier_accuracy(
     held-out combination), ``attribute``, ``n``, ``k`` (right), ``accuracy``, ``accuracy_low``, ``accuracy_high``
     (Clopper-Pearson at ``confidence``).
 
-    >>> from genlab.data.drawn_world import build_drawn_world
+    >>> from genlab.worlds.drawn import build_drawn_world
     >>> w = build_drawn_world(0, 12, seed=0, duplicates={})
     >>> clf = AttributeClassifier(ClassifierConfig(channels=(4, 8, 8), feature_dim=16))
     >>> t = classifier_accuracy(clf, w.images, w.table)

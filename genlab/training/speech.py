@@ -42,7 +42,6 @@ import torch
 from transformers import PrinterCallback, Trainer, TrainerCallback
 
 from genlab.core.progress import progress_enabled
-from genlab.data.speech_world import normalize_text
 from genlab.models.speech import (
     MIN_SAMPLES,
     SpeechBundle,
@@ -53,6 +52,7 @@ from genlab.models.speech import (
     speech_config,
 )
 from genlab.training.finetuning import _AtomicCheckpoints, _curves, _quiet_transformers
+from genlab.worlds.spoken import normalize_text
 
 __all__ = [
     "CTCCollator",
@@ -133,7 +133,7 @@ def _audio_lengths(dataset) -> list[int]:
 
 def prepare_speech_dataset(dataset, processor, *, name: str = "dataset"):
     """``dataset`` (a ``datasets.Dataset`` with ``audio``: 1-D samples at 16 kHz, and ``text``) reduced to ``audio``,
-    normalised ``text`` (:func:`genlab.data.speech_world.normalize_text`) and ``length`` (samples), formatted to give
+    normalised ``text`` (:func:`genlab.worlds.spoken.normalize_text`) and ``length`` (samples), formatted to give
     numpy audio. Raises when a transcript holds characters outside the tokenizer's vocabulary, or is longer than
     the audio has 20 ms frames (CTC needs a frame per character)."""
     import datasets
@@ -141,7 +141,7 @@ def prepare_speech_dataset(dataset, processor, *, name: str = "dataset"):
     if not isinstance(dataset, datasets.Dataset):
         raise ValueError(
             f"{name} must be a datasets.Dataset with 'audio' and 'text' columns; got "
-            f"{type(dataset).__name__} (genlab.data.speech_world.build_spoken_world makes one)"
+            f"{type(dataset).__name__} (genlab.worlds.spoken.build_spoken_world makes one)"
         )
     missing = [c for c in ("audio", "text") if c not in dataset.column_names]
     if missing:

@@ -14,7 +14,7 @@ Two tasks, both as prompt/completion pairs:
 Training sequences follow genlab pretraining: ``<|endoftext|> prompt completion <|endoftext|>``, with the loss on
 the completion (and the closing EOS) only; padding uses ``<pad>``, never EOS.
 
->>> from genlab.data.world import small_world
+>>> from genlab.worlds.text import small_world
 >>> task = build_task("world_qa", small_world(), seed=0, n_train=40, n_eval=20)
 >>> task.eval[0]["prompt"].startswith("Question: "), task.eval[0]["completion"].startswith(" ")
 (True, True)
@@ -38,22 +38,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from genlab.data.pairs import CompletionCollator, encode_pairs, quiet_datasets
-from genlab.data.world_grammar import Character, Grammar, cap
-from genlab.data.world_spec import World, article
 from genlab.metrics.task_scores import (
     TaskScore,
     completion_perplexity,
     generate_completions,
+    item_scores,
     mentions,
     normalize_answer,
     qa_exact_match,
     story_coverage,
 )
+from genlab.worlds.text_grammar import Character, Grammar, cap
+from genlab.worlds.text_spec import World, article
 
 __all__ = [
     "QUESTIONS", "TASKS", "CompletionCollator", "Task", "TaskScore", "build_task", "completion_perplexity",
-    "encode_pairs", "generate_completions", "mentions", "normalize_answer", "qa_exact_match", "story_coverage",
-    "write_story",
+    "encode_pairs", "generate_completions", "item_scores", "mentions", "normalize_answer", "qa_exact_match",
+    "story_coverage", "write_story",
 ]
 
 TASKS = ("world_qa", "story")
@@ -162,7 +163,7 @@ def write_story(world: World, occupation: str, place: str, animal: str, rng: ran
 
     The pronoun is drawn from the occupation's association in the world, as in the pretraining corpus.
 
-    >>> from genlab.data.world import small_world
+    >>> from genlab.worlds.text import small_world
     >>> w = small_world()
     >>> s = write_story(w, "baker", w.places[0].name, "goat", random.Random(0))
     >>> all(mentions(s, a) for a in ("baker", w.places[0].name, "goat"))
@@ -247,12 +248,12 @@ def build_task(
     ``n_train``/``n_eval`` count facts for ``world_qa`` (default: two thirds / one third of all facts) and
     attribute combinations for ``story`` (default 400 / 100).
 
-    >>> from genlab.data.world import small_world
+    >>> from genlab.worlds.text import small_world
     >>> t = build_task("story", small_world(), seed=0, n_train=8, n_eval=4)
     >>> len(t.train), len(t.eval), t.eval[0]["prompt"].startswith("Write a story about")
     (8, 4, True)
     """
-    from genlab.data.world import load_world
+    from genlab.worlds.text import load_world
 
     if name not in TASKS:
         raise ValueError(f"unknown task {name!r}; choose one of {TASKS}")

@@ -11,13 +11,15 @@ the cure can be tested on planted truth. Arms, each trained from scratch with th
   recognisers of ``PrivacySettings.recognisers``).
 
 Each model is measured on the same items: the exposure of each scored canary (Carlini et al. 2019,
-:func:`genlab.metrics.exposure.canary_exposure`), with the canary's actual dose in the arm's training texts (how
+:func:`genlab.probes.exposure.canary_exposure`), with the canary's actual dose in the arm's training texts (how
 many training texts still contain it after cleaning), and the token-weighted perplexity of held-out documents (the
 cost). Arms are compared canary by canary (items) over seeds (runs) with
-:func:`genlab.metrics.replication.paired_hierarchical_comparison`.
+:func:`genlab.stats.paired_hierarchical_comparison`.
 
-``python -m genlab.studies.privacy_mitigation run [--full]`` runs every arm and seed, saving each run under
-``results/privacy_mitigation/runs/`` as it finishes (an interrupted run resumes).
+``python -m genlab.experiments.privacy_mitigation run [--full]`` runs every arm and seed, saving each run under
+``results/privacy_mitigation/runs/`` as it finishes (an interrupted run resumes), and the tables beside them
+(``scores.csv``; ``summary.csv`` and ``summary_extracted.csv`` from :func:`summarise`; ``provenance.json``).
+Notebook 31 reads the runs, summarises them with :func:`summarise` and tabulates and plots them in its own cells.
 
 >>> arm_texts(["Call 555-123-4567 now.", "Call 555-123-4567 now.", "A quiet day."], "deduplicated",
 ...           PrivacySettings())
@@ -43,7 +45,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from genlab.data.world_spec import World
+from genlab.worlds.text_spec import World
 
 __all__ = [
     "ARMS",
@@ -51,12 +53,7 @@ __all__ = [
     "FULL_SETTINGS",
     "PrivacySettings",
     "arm_texts",
-    "by_count",
     "canary_doses",
-    "load_extraction",
-    "load_scores",
-    "plot_exposure_by_count",
-    "results_dir",
     "run_study",
     "summarise",
 ]
@@ -140,7 +137,7 @@ def _scored_canaries(world: World, per_count: int):
 def _train(texts: list[str], validation: list[str], settings: PrivacySettings, seed: int):
     from genlab.core.paths import default_model_dir
     from genlab.models import load_model
-    from genlab.studies.default_model import recipe
+    from genlab.recipes.default_model import recipe
     from genlab.training.pretraining import pretrain
 
     tokenizer = load_model(str(default_model_dir())).tokenizer  # the default model's: no secret in its vocabulary
@@ -171,13 +168,13 @@ def run_study(
     ``extracted`` (1 when the extraction attack's samples hold the canary's secret; the attack prompts with the
     owner's name, never the canary's exact prefix), plus the run's ``pii_extracted`` (planted PII values of the
     raw corpus found in the samples) and held-out ``perplexity``. ``reference``: the extraction attack's reference
-    model (:func:`genlab.studies.reference_model.load_reference`; None leaves that ranking out). Saved per run
+    model (:func:`genlab.recipes.reference_model.load_reference`; None leaves that ranking out). Saved per run
     under ``out_dir/runs`` (with the attack's precision at k in ``<arm>-seed<seed>-extraction.csv``) and read
     back when present."""
-    from genlab.data.world import generate_corpus, load_world
-    from genlab.metrics.exposure import canary_exposure
-    from genlab.metrics.extraction import ExtractionConfig, extraction_attack
     from genlab.metrics.perplexity import perplexity
+    from genlab.probes.exposure import canary_exposure
+    from genlab.probes.extraction import ExtractionConfig, extraction_attack
+    from genlab.worlds.text import generate_corpus, load_world
 
     world = world or load_world()
     unknown = [a for a in settings.arms if a not in ARMS]
@@ -258,8 +255,7 @@ def summarise(
     over the scored canaries with insertions (count > 0) and seeds, its mixed-model interval (one run: no
     interval), the mean dose, PII values extracted per run, the mean perplexity, and the paired difference in
     ``measure`` to ``reference`` (canaries paired, runs independent), Holm-adjusted over the arms compared."""
-    from genlab.metrics.multiplicity import holm
-    from genlab.metrics.replication import mixed_model_ci, paired_hierarchical_comparison
+    from genlab.stats import holm, mixed_model_ci, paired_hierarchical_comparison
 
     if measure not in scores:
         raise ValueError(f"no column {measure!r} in the scores; choose 'exposure' or 'extracted'")
@@ -295,72 +291,9 @@ def summarise(
     return out
 
 
-def load_extraction(out_dir: str | Path) -> pd.DataFrame:
-    """The extraction attack's precision at k of every saved run (``runs/*-extraction.csv``), one row per arm,
-    seed, ranking metric and cutoff."""
-    paths = sorted((Path(out_dir) / "runs").glob("*-extraction.csv"))
-    if not paths:
-        raise FileNotFoundError(f"no extraction results under {Path(out_dir) / 'runs'}; run the study first")
-    return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
-
-
-def results_dir() -> Path:
-    """``results/privacy_mitigation`` in the repository: where ``python -m genlab.studies.privacy_mitigation run``
-    writes."""
-    from genlab.core.paths import REPO_DIR
-
-    return REPO_DIR / "results" / "privacy_mitigation"
-
-
-def load_scores(path: str | Path | None = None) -> pd.DataFrame:
-    """Every saved run's scores (``runs/<arm>-seed<seed>.csv`` under ``path``, default :func:`results_dir`)."""
-    root = Path(path) if path is not None else results_dir()
-    runs = sorted(f for f in root.glob("runs/*.csv") if not f.name.endswith("-extraction.csv"))
-    if not runs:
-        raise FileNotFoundError(
-            f"no saved runs under {root}/runs; run `python -m genlab.studies.privacy_mitigation run --full` first"
-        )
-    return pd.concat([pd.read_csv(f) for f in runs], ignore_index=True)
-
-
-def by_count(scores: pd.DataFrame) -> pd.DataFrame:
-    """Per arm and planted insertion count: the mean dose (training texts of the arm that still hold the secret),
-    the mean exposure (rank-based and skew-normal) and the share of secrets the extraction attack found, over the
-    scored canaries and seeds.
-
-    >>> s = pd.DataFrame({"arm": ["raw", "raw"], "count": [4, 4], "dose": [4, 6], "exposure": [2.0, 4.0],
-    ...                   "exposure_skewnorm": [2.0, 5.0], "extracted": [0, 1]})
-    >>> by_count(s).to_dict("records")
-    [{'arm': 'raw', 'count': 4, 'n': 2, 'dose': 5.0, 'exposure': 3.0, 'exposure_skewnorm': 3.5, 'extracted': 0.5}]
-    """
-    columns = [c for c in ("dose", "exposure", "exposure_skewnorm", "extracted") if c in scores]
-    grouped = scores.groupby(["arm", "count"], sort=False)
-    out = grouped[columns].mean()
-    out.insert(0, "n", grouped.size())
-    return out.reset_index()
-
-
-def plot_exposure_by_count(scores: pd.DataFrame, title: str = "Exposure by planted insertion count, per arm"):
-    """Mean exposure (rank-based) against the planted insertion count, one line per arm (seeds and canaries
-    pooled), with the exposure a never-inserted secret has on average (1 / ln 2 bits)."""
-    import math
-
-    import plotly.graph_objects as go
-
-    table = by_count(scores)
-    fig = go.Figure()
-    for arm, part in table.groupby("arm", sort=False):
-        fig.add_scatter(x=part["count"], y=part["exposure"], mode="lines+markers", name=arm)
-    fig.add_hline(y=1 / math.log(2), line_dash="dot", annotation_text="chance (1/ln 2 bits)")
-    fig.update_layout(
-        title=title, xaxis={"title": "planted insertions", "type": "category"}, yaxis={"title": "exposure (bits)"}
-    )
-    return fig
-
-
 def main(argv: list[str] | None = None) -> None:
     from genlab.core.paths import REPO_DIR
-    from genlab.studies.provenance import write_provenance
+    from genlab.experiments.provenance import write_provenance
 
     parser = argparse.ArgumentParser(description="The privacy mitigation study (raw, deduplicated, redacted).")
     parser.add_argument("command", choices=["run"])
@@ -369,7 +302,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = FULL_SETTINGS if args.full else CI_SETTINGS
     start = time.time()
-    from genlab.studies.reference_model import load_reference
+    from genlab.recipes.reference_model import load_reference
 
     scores = run_study(settings, out_dir=args.out, reference=load_reference())
     scores.to_csv(args.out / "scores.csv", index=False)

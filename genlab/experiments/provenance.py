@@ -1,4 +1,4 @@
-"""What a study's committed results need beside them: the settings, the commit, wall time and machine.
+"""What an experiment's committed results need beside them: the settings, the commit, wall time and machine.
 
 >>> import json, tempfile, time
 >>> from pathlib import Path

@@ -1,15 +1,15 @@
 """The training-data extraction attack on the default model at full size, written to ``results/extraction/``.
 
 Notebook 31 runs the attack at CI size (about 250 samples). A claim about a ranking's precision needs the full
-run (:data:`genlab.metrics.extraction.FULL_SIZE`: every canary owner, 8 samples per owner prompt and 2,000 per
+run (:data:`genlab.probes.extraction.FULL_SIZE`: every canary owner, 8 samples per owner prompt and 2,000 per
 neutral prompt, 64 new tokens each), which takes about 15 CPU-minutes, so it is run once and committed:
 
-    python -m genlab.studies.extraction_study run        # writes results/extraction/
+    python -m genlab.experiments.extraction_study run        # writes results/extraction/
 
 It writes ``precision.csv`` (precision at k per ranking, with exact intervals), ``by_count.csv`` (attacked canaries
 whose secret was found, by insertion count), ``extracted.csv`` (each target value found: its source, kind, count and
 best rank per ranking, **without the value itself**: the report never shows a secret or a personal-data value) and
-``provenance.json``. :func:`load_results` reads them back.
+``provenance.json``. Notebook 31 reads the tables back.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["load_results", "results_dir", "run"]
+__all__ = ["results_dir", "run"]
 
 
 def results_dir() -> Path:
@@ -34,11 +34,11 @@ def results_dir() -> Path:
 def run(config=None, out_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
     """Run the attack on the default model with the reference model and the default corpus's planted PII as
     targets; write the tables (values left out) and provenance to ``out_dir``; return the tables."""
-    from genlab.data.world import generate_corpus
-    from genlab.metrics.extraction import FULL_SIZE, extraction_attack
+    from genlab.experiments.provenance import write_provenance
     from genlab.models import load_model
-    from genlab.studies.provenance import write_provenance
-    from genlab.studies.reference_model import load_reference
+    from genlab.probes.extraction import FULL_SIZE, extraction_attack
+    from genlab.recipes.reference_model import load_reference
+    from genlab.worlds.text import generate_corpus
 
     config = config or FULL_SIZE
     out = Path(out_dir) if out_dir is not None else results_dir()
@@ -63,19 +63,6 @@ def run(config=None, out_dir: str | Path | None = None) -> dict[str, pd.DataFram
         n_hits=int(result.candidates["hit"].sum()),
     )
     return tables
-
-
-def load_results(path: str | Path | None = None) -> dict[str, pd.DataFrame]:
-    """The committed tables (``precision``, ``by_count``, ``extracted``) of :func:`run`."""
-    root = Path(path) if path is not None else results_dir()
-    names = ("precision", "by_count", "extracted")
-    missing = [n for n in names if not (root / f"{n}.csv").is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"no extraction results ({', '.join(missing)}) under {root}; run "
-            "`python -m genlab.studies.extraction_study run` first (about 15 CPU-minutes)"
-        )
-    return {n: pd.read_csv(root / f"{n}.csv") for n in names}
 
 
 def main(argv: list[str] | None = None) -> None:

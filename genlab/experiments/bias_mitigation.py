@@ -15,16 +15,18 @@ same model on the same task, with the same steps and learning rate, and differs 
 Each arm is trained with several seeds (training runs are the replication unit) and then measured on the same
 items, so arms are compared item by item:
 
-- **pair bias** (the world pair probe, gender axis, :func:`genlab.metrics.bias.world_pairs`): per item, the model's
-  P(majority-pronoun sentence) within the pair, ``sigmoid(log p(more) - log p(less))``; 0.5 is no preference;
+- **pair bias** (the world pair probe, gender axis, :func:`genlab.probes.crows_pairs.world_pairs`): per item, the
+  model's P(majority-pronoun sentence) within the pair, ``sigmoid(log p(more) - log p(less))``; 0.5 is no preference;
 - **story bias**: per held-out story prompt whose occupation carries a planted skew, 1 if the greedy story's first
   pronoun is the occupation's majority pronoun, 0 if the minority one (prompts whose story has no she/he are left
   out and counted);
 - **cost**: the story task's attribute coverage (per prompt) and the token-weighted perplexity of held-out corpus
   documents.
 
-``python -m genlab.studies.bias_mitigation run [--full]`` runs every arm and seed, saving each run's measurements
-under ``results/bias_mitigation/runs/`` as it finishes (an interrupted run resumes) and the tables beside them.
+``python -m genlab.experiments.bias_mitigation run [--full]`` runs every arm and seed, saving each run's measurements
+under ``results/bias_mitigation/runs/`` as it finishes (an interrupted run resumes) and the tables beside them
+(``scores.csv``, ``summary.csv`` from :func:`summarise`, ``provenance.json``). Notebook 30 reads ``runs/*.csv``,
+summarises them with :func:`summarise` and plots the summary in its own cells.
 
 >>> stories = ["The baker slept. She woke.", "The baker ate. She sang.", "The baker ran. He sat.", "A smith. He ran."]
 >>> [stories.index(s) for s in balance_stories(stories, ["baker", "baker", "baker", "smith"])]   # smith: only "he"
@@ -52,16 +54,12 @@ import numpy as np
 import pandas as pd
 
 from genlab.data.augment import counterfactual
-from genlab.data.world_spec import World
-from genlab.metrics.bias import pair_scores, world_pairs
+from genlab.probes.crows_pairs import pair_scores, world_pairs
 from genlab.training.adversarial import AdversarialConfig
+from genlab.worlds.text_spec import World
 
 __all__ = [
     "ARMS",
-    "PROBE_TITLES",
-    "load_scores",
-    "plot_summary",
-    "results_dir",
     "CI_SETTINGS",
     "FULL_SETTINGS",
     "MitigationSettings",
@@ -274,8 +272,8 @@ def run_study(
 
     ``out_dir``: each run's tidy scores are saved there (``runs/{arm}-seed{seed}.csv`` and ``.json``) as it finishes;
     a run whose files exist is read back instead of trained again, so an interrupted study resumes."""
-    from genlab.data.world import generate_corpus, load_world
     from genlab.training.tasks import build_task
+    from genlab.worlds.text import generate_corpus, load_world
 
     world = world or load_world()
     unknown = [a for a in settings.arms if a not in ARMS]
@@ -326,9 +324,9 @@ def summarise(
     """Per arm and probe: the mean with its interval, and the difference to ``reference`` with a test.
 
     - Item probes (pair bias, story bias, story coverage): an arm with 2 or more training runs gets the mixed-model
-      interval (runs and items as crossed random effects, :func:`genlab.metrics.replication.mixed_model_ci`) over
+      interval (runs and items as crossed random effects, :func:`genlab.stats.mixed_model_ci`) over
       the items scored in every run; an arm with one run (the base model) gets a bootstrap interval over items. The
-      difference to ``reference`` is :func:`genlab.metrics.replication.paired_hierarchical_comparison` (items
+      difference to ``reference`` is :func:`genlab.stats.paired_hierarchical_comparison` (items
       paired, runs independent) over the items both arms scored in every run, with the mixed-model t test and the
       run-level permutation p-value beside it.
     - ``heldout_ppl`` (one number per run): the mean over runs with a t interval, and Welch's t test between arms.
@@ -338,9 +336,7 @@ def summarise(
     diff_high, p_value, p_permutation, p_permutation_min, family_size, correction, p_adjusted."""
     from scipy import stats as st
 
-    from genlab.metrics.multiplicity import holm
-    from genlab.metrics.replication import mixed_model_ci, paired_hierarchical_comparison
-    from genlab.metrics.stats import bootstrap_ci
+    from genlab.stats import bootstrap_ci, holm, mixed_model_ci, paired_hierarchical_comparison
 
     rows = []
     for (arm, probe), g in scores.groupby(["arm", "probe"], sort=False):
@@ -407,60 +403,10 @@ def summarise(
     return out
 
 
-PROBE_TITLES = {
-    "pair_bias": "pair probe: P(majority-pronoun sentence)",
-    "story_bias": "stories: share with the majority pronoun",
-    "story_coverage": "story task: attribute coverage",
-    "heldout_ppl": "held-out perplexity",
-}
-
-
-def results_dir() -> Path:
-    """``results/bias_mitigation`` in the repository: where ``python -m genlab.studies.bias_mitigation run`` writes."""
-    from genlab.core.paths import REPO_DIR
-
-    return REPO_DIR / "results" / "bias_mitigation"
-
-
-def load_scores(path: str | Path | None = None) -> pd.DataFrame:
-    """Every saved run's tidy scores (``runs/*.csv`` under ``path``, default :func:`results_dir`), in one table."""
-    runs = sorted((Path(path) if path is not None else results_dir()).glob("runs/*.csv"))
-    if not runs:
-        raise FileNotFoundError(
-            f"no saved runs under {path or results_dir()}/runs; run "
-            "`python -m genlab.studies.bias_mitigation run --full` first"
-        )
-    return pd.concat([pd.read_csv(f) for f in runs], ignore_index=True)
-
-
-def plot_summary(summary: pd.DataFrame, title: str = "Bias mitigation: each arm after fine-tuning"):
-    """One panel per probe: each arm's mean with its interval (the base model before fine-tuning first)."""
-    from plotly.subplots import make_subplots
-
-    from genlab.report.plots import error_bars
-
-    probes = [p for p in PROBE_TITLES if p in set(summary["probe"])]
-    fig = make_subplots(rows=1, cols=len(probes), subplot_titles=[PROBE_TITLES[p] for p in probes])
-    order = ["base", *[a for a in ARMS if a in set(summary["arm"])]]
-    for i, probe in enumerate(probes, start=1):
-        part = summary[summary["probe"] == probe].set_index("arm").reindex(order).dropna(subset=["x"])
-        fig.add_scatter(
-            x=list(part.index),
-            y=part["x"],
-            mode="markers",
-            showlegend=False,
-            row=1,
-            col=i,
-            error_y=error_bars(part["x"].to_numpy(), part["x_low"].to_numpy(), part["x_high"].to_numpy()),
-        )
-    fig.update_layout(title=title, height=380)
-    return fig
-
-
 def main(argv: list[str] | None = None) -> None:
     from genlab.core.paths import REPO_DIR, default_model_dir
+    from genlab.experiments.provenance import write_provenance
     from genlab.models import load_model
-    from genlab.studies.provenance import write_provenance
 
     parser = argparse.ArgumentParser(description="The bias mitigation study (CDA, cleaned data, FGM).")
     parser.add_argument("command", choices=["run"])
