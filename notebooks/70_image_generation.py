@@ -56,6 +56,7 @@ from genlab.metrics.image_generation import (
     frechet_distance_ci,
     nearest_training,
 )
+from genlab.metrics.prompted_extraction import own_picture_copies, prompted_extraction
 from genlab.models.diffusion import TinyDiffusionConfig
 from genlab.probes.image_judging import generate_and_judge
 from genlab.recipes.drawn_classifier import load_classifier
@@ -334,33 +335,21 @@ memo_prompts = pd.concat(chosen)
 memo_prompts.duplicate_count.value_counts().sort_index()
 
 # %% [markdown]
-# Each caption sampled `len(MEMO_SEEDS)` times; each sample's nearest training picture, in pixels and in the judge's features (`nearest_training`: the distance, the ratio to the nearest *other* distinct picture, and `near_copy` when that ratio is below 1/3). A training picture is extracted when a sample of its own caption is a near-copy of that very picture:
+# Each caption sampled `len(MEMO_SEEDS)` times; each sample's nearest training picture, in pixels and in the judge's features (`nearest_training`: the distance, the ratio to the nearest *other* distinct picture, and `near_copy` when that ratio is below 1/3). A training picture is extracted when a sample of its own caption is a near-copy of that very picture (`own_picture_copies`; its tests catch a pipeline that memorises every picture and find nothing in one that draws noise):
 
 # %%
 memo_images, grid = generate_grid(pipe, list(memo_prompts.caption), MEMO_SEEDS, steps=(STEPS,), guidance=(GUIDANCE,))
 asked = memo_prompts.iloc[grid.prompt_index.to_numpy()]
 nearest = {"pixels": nearest_training(memo_images, train.images),
            "features": nearest_training(judge.features(memo_images), judge.features(train.images))}
-ids = table.image_id.to_numpy()
-for near in nearest.values():
-    near.insert(0, "prompt_image_id", asked.image_id.to_numpy())
-    near.insert(1, "prompt_duplicate_count", asked.duplicate_count.to_numpy())
-    own = ids[near.nearest.to_numpy()] == near.prompt_image_id.to_numpy()
-    near.insert(2, "copies_own_picture", near.near_copy.to_numpy() & own)
+nearest = {space: own_picture_copies(near, asked.image_id, asked.duplicate_count, table.image_id)
+           for space, near in nearest.items()}  # copies_own_picture: a near-copy of the prompting picture itself
 
 # %% [markdown]
 # Per duplication count, the share of prompted training pictures extracted, with exact intervals (the denominator is the prompted pictures, as in Carlini et al.: is this picture's caption enough to get the picture back?), and how many samples were near-copies of anything:
 
 # %%
-parts = []
-for space, near in nearest.items():
-    per_picture = near.groupby(["prompt_duplicate_count", "prompt_image_id"]).copies_own_picture.any().reset_index()
-    rates = rate_table(per_picture, "copies_own_picture", "prompt_duplicate_count", name="extracted")
-    samples = near.groupby("prompt_duplicate_count").near_copy.agg(["size", "sum"])
-    parts.append(rates.rename(columns={"prompt_duplicate_count": "duplicate_count"})
-                 .assign(space=space, n_samples=samples["size"].to_numpy(), n_near_copies=samples["sum"].to_numpy()))
-extraction = pd.concat(parts, ignore_index=True)[["space", "duplicate_count", "n", "k", "extracted", "extracted_low",
-                                                  "extracted_high", "n_samples", "n_near_copies"]]
+extraction = prompted_extraction(nearest)  # per picture: did any sample of its caption copy it? then k of n
 genlab.report.record("memorisation", extraction.round(3))
 
 # %%
