@@ -78,3 +78,22 @@ def sharp_bundle(tiny_bundle):
 def default_bundle():
     """The embedded default model (data/models/genlab-tiny-world)."""
     return genlab.load_model()
+
+
+@pytest.fixture(scope="session")
+def lookup_pipeline():
+    """The class of a "diffusers" pipeline that draws, for each caption, a fixed picture (or noise for captions it
+    does not know): a perfectly memorising model when the lookup holds training pictures, a model that learnt
+    nothing when the lookup is empty. ``lookup_pipeline(lookup)`` builds one."""
+    import numpy as np
+
+    class LookupPipeline:
+        def __init__(self, lookup, noise_seed: int = 0):
+            self.lookup, self.rng = lookup, np.random.default_rng(noise_seed)
+
+        def __call__(self, *, prompt, output_type, num_inference_steps, guidance_scale, generator):
+            assert output_type == "np" and len(generator) == len(prompt)
+            out = [self.lookup[p] / 255.0 if p in self.lookup else self.rng.random((32, 32, 3)) for p in prompt]
+            return type("Output", (), {"images": np.stack(out)})()
+
+    return LookupPipeline

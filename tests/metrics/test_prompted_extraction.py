@@ -13,19 +13,6 @@ from genlab.metrics.prompted_extraction import own_picture_copies, prompted_extr
 from genlab.worlds.drawn import build_drawn_world
 
 
-class LookupPipeline:
-    """A "diffusers" pipeline that draws, for each caption, a fixed picture (or noise for captions it does not
-    know): a perfectly memorising model when the lookup holds training pictures."""
-
-    def __init__(self, lookup: dict[str, np.ndarray], noise_seed: int = 0):
-        self.lookup, self.rng = lookup, np.random.default_rng(noise_seed)
-
-    def __call__(self, *, prompt, output_type, num_inference_steps, guidance_scale, generator):
-        assert output_type == "np" and len(generator) == len(prompt)
-        out = [self.lookup[p] / 255.0 if p in self.lookup else self.rng.random((32, 32, 3)) for p in prompt]
-        return type("Output", (), {"images": np.stack(out)})()
-
-
 @pytest.fixture(scope="module")
 def train():
     return build_drawn_world(300, 60, seed=4, duplicates={2: 4, 8: 2}).split("train")
@@ -41,10 +28,10 @@ def _study(pipeline, train, seeds):
     return prompts, near, prompted_extraction({"pixels": near}).set_index("duplicate_count")
 
 
-def test_a_memorising_pipeline_is_caught_picture_by_picture(train):
+def test_a_memorising_pipeline_is_caught_picture_by_picture(train, lookup_pipeline):
     order = np.argsort(train.table.duplicate_count.to_numpy(), kind="stable")  # duplicated pictures win ties
     lookup = {train.table.caption.iloc[i]: train.images[i] for i in order}
-    prompts, near, ext = _study(LookupPipeline(lookup), train, seeds=[0, 1])
+    prompts, near, ext = _study(lookup_pipeline(lookup), train, seeds=[0, 1])
     assert set(ext.index) == {1, 2, 8} and ext.loc[8, "n"] == 2 and ext.loc[2, "n"] == 4
     for row in prompts.itertuples():  # a picture comes back exactly when the lookup draws that very picture
         first = train.table.index[train.table.image_id == row.image_id][0]
@@ -54,8 +41,8 @@ def test_a_memorising_pipeline_is_caught_picture_by_picture(train):
     assert (ext.extracted_low <= ext.extracted).all() and (ext.extracted <= ext.extracted_high).all()
 
 
-def test_a_pipeline_that_learnt_nothing_extracts_nothing(train):
-    _, near, ext = _study(LookupPipeline({}), train, seeds=[0])
+def test_a_pipeline_that_learnt_nothing_extracts_nothing(train, lookup_pipeline):
+    _, near, ext = _study(lookup_pipeline({}), train, seeds=[0])
     assert ext.k.sum() == 0 and not near.copies_own_picture.any()
 
 

@@ -11,29 +11,16 @@ from genlab.probes.image_judging import generate_and_judge
 from genlab.worlds.drawn import build_drawn_world
 
 
-class LookupPipeline:
-    """A "diffusers" pipeline that draws, for each caption, a fixed picture (or noise for captions it does not
-    know): a perfectly memorising model when the lookup holds training pictures."""
-
-    def __init__(self, lookup: dict[str, np.ndarray], noise_seed: int = 0):
-        self.lookup, self.rng = lookup, np.random.default_rng(noise_seed)
-
-    def __call__(self, *, prompt, output_type, num_inference_steps, guidance_scale, generator):
-        assert output_type == "np" and len(generator) == len(prompt)
-        out = [self.lookup[p] / 255.0 if p in self.lookup else self.rng.random((32, 32, 3)) for p in prompt]
-        return type("Output", (), {"images": np.stack(out)})()
-
-
 @pytest.fixture(scope="module")
 def world():
     return build_drawn_world(300, 60, seed=4, duplicates={2: 4, 8: 2})
 
 
-def test_generate_and_judge_keeps_grid_and_specs_aligned(world):
+def test_generate_and_judge_keeps_grid_and_specs_aligned(world, lookup_pipeline):
     ev = world.split("eval")
     lookup = dict(zip(ev.table.caption, ev.images, strict=True))  # draws the real picture of each caption
     specs = ev.table.drop_duplicates("caption").head(6)
-    judged = generate_and_judge(LookupPipeline(lookup), specs, seeds=[0, 1], steps=(3,), guidance=(1.0, 2.0))
+    judged = generate_and_judge(lookup_pipeline(lookup), specs, seeds=[0, 1], steps=(3,), guidance=(1.0, 2.0))
     assert judged.images.shape == (24, 32, 32, 3) and len(judged.table) == len(judged.specs) == 24
     assert list(judged.specs.caption) == list(judged.table.prompt)
     # real pictures under the learning-free checks: count, colour, position and background all right
@@ -42,13 +29,13 @@ def test_generate_and_judge_keeps_grid_and_specs_aligned(world):
     with pytest.raises(ValueError, match="no pictures with"):
         judged.attribute_table(steps=4)
     with pytest.raises(ValueError, match="caption"):
-        generate_and_judge(LookupPipeline({}), specs.drop(columns="caption"), seeds=[0])
+        generate_and_judge(lookup_pipeline({}), specs.drop(columns="caption"), seeds=[0])
 
 
-def test_where_selects_one_setting_and_renumbers_its_pictures(world):
+def test_where_selects_one_setting_and_renumbers_its_pictures(world, lookup_pipeline):
     unnamed = world.split("train").table
     unnamed = unnamed[~unnamed.colour_named].head(4)
-    judged = generate_and_judge(LookupPipeline({}), unnamed, seeds=[0, 1, 2], guidance=(1.0, 3.0))
+    judged = generate_and_judge(lookup_pipeline({}), unnamed, seeds=[0, 1, 2], guidance=(1.0, 3.0))
     part = judged.where(guidance=3.0)
     assert len(part.table) == 12 and part.table.image.tolist() == list(range(12)) and len(part.images) == 12
     assert list(part.specs.caption) == list(part.table.prompt)
