@@ -74,6 +74,24 @@ def test_same_seed_same_frame_whatever_the_batching(tiny_bundle):
     assert a.groupby(["config", "prompt_id"])["text"].nunique().gt(1).any()  # samples of a prompt differ
 
 
+def test_prompt_seeds_make_a_prompts_samples_independent_of_its_position(tiny_bundle):
+    prompts = PROMPTS[:4]
+    seeds = [101, 7, 55, 3]  # e.g. hashes of each prompt's id
+    kwargs = dict(n_samples=2, max_new_tokens=8, seed=5)
+    fwd = generate(tiny_bundle, prompts, "sample", prompt_seeds=seeds, **kwargs)
+    rev = generate(tiny_bundle, prompts[::-1], "sample", prompt_seeds=seeds[::-1], **kwargs)
+    some = generate(tiny_bundle, prompts[2:], "sample", prompt_seeds=seeds[2:], **kwargs)
+    by_text = lambda df: df.set_index(["prompt", "sample_id"])["text"].sort_index()
+    pd.testing.assert_series_equal(by_text(fwd), by_text(rev))
+    pd.testing.assert_series_equal(by_text(fwd).loc[prompts[2:]].sort_index(), by_text(some))
+    # the default is unchanged: a prompt's position is its seed, so prompt_seeds=range(n) gives the same frame
+    default = generate(tiny_bundle, prompts, "sample", **kwargs)
+    pd.testing.assert_frame_equal(default, generate(tiny_bundle, prompts, "sample", prompt_seeds=range(4), **kwargs))
+    assert (by_text(default) != by_text(fwd)).any()
+    with pytest.raises(ValueError, match="one non-negative integer per prompt"):
+        generate(tiny_bundle, prompts, "sample", prompt_seeds=[1, 2])
+
+
 def test_shards_concatenate_to_the_whole(tiny_bundle):
     whole = generate(tiny_bundle, PROMPTS, ["greedy", "sample"], n_samples=2, max_new_tokens=5, seed=3)
     parts = [

@@ -36,7 +36,7 @@ import pytest
 import genlab
 
 LAYERS = ["stats", "core", "worlds", "data", "models", "generation", "metrics", "probes", "training", "widgets",
-          "report", "recipes", "experiments"]  # fmt: skip
+          "report", "suites", "recipes", "experiments"]  # fmt: skip
 #: Imports that point up today, each with the move that removes it: {(importer, imported): the move}. None is left:
 #: the recipes measure their models with library code (genlab.probes.world_validity, genlab.probes.image_judging).
 PENDING: dict[tuple[str, str], str] = {}

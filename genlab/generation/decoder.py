@@ -362,6 +362,7 @@ def generate(
     max_new_tokens: int = 64,
     batch_size: int = 32,
     seed: int = 0,
+    prompt_seeds: Sequence[int] | None = None,
     add_bos: bool | None = None,
     shard: tuple[int, int] | Literal["auto"] | None = None,
     distributed: bool = False,
@@ -377,6 +378,11 @@ def generate(
         max_new_tokens: generation stops at EOS or after this many new tokens.
         batch_size: rows per ``model.generate`` call; prompts are grouped by length to limit padding.
         seed: the sampling seed (see the module docstring for what is reproducible).
+        prompt_seeds: one non-negative integer per prompt that takes the place of its position in the seed of its
+            rows' noise: (seed, prompt_seeds[i], sample_id). Give each prompt a number derived from the prompt
+            itself (an id from the data file, a hash of its text; ``genlab.suites`` does) and its sampled texts no
+            longer depend on where it sits in the list: reversing or filtering the list leaves them unchanged.
+            ``None`` (the default): the position, as before.
         add_bos: prefix each prompt with the tokenizer's BOS token, as genlab's models were trained;
             ``None``: yes when the tokenizer has one.
         shard: ``(rank, world_size)`` to handle only this process's contiguous block of prompts, or ``"auto"`` to
@@ -427,6 +433,14 @@ def generate(
         raise ValueError("the tokenizer has neither a pad nor an EOS token; set tokenizer.pad_token")
     if not isinstance(distributed, bool):
         raise ValueError(f"distributed must be True or False, got {distributed!r}")
+    if prompt_seeds is not None:
+        prompt_seeds = list(prompt_seeds)
+        if len(prompt_seeds) != len(prompts) or not all(_is_int(x) and x >= 0 for x in prompt_seeds):
+            raise ValueError(
+                f"prompt_seeds must hold one non-negative integer per prompt ({len(prompts)}), got "
+                f"{len(prompt_seeds)} values; or pass None to seed each prompt by its position"
+            )
+    seed_of = list(range(len(prompts))) if prompt_seeds is None else prompt_seeds
     if distributed and shard is not None:
         raise ValueError(
             f"pass shard={shard!r} (each process returns its own block of prompts) or distributed=True (every "
@@ -477,7 +491,7 @@ def generate(
                 min_new_tokens=0,
                 eos_token_id=eos,
                 pad_token_id=pad_id,
-                logits_processor=_processors(cfg, [row_seed(seed, p, s) for p, s in rows]),
+                logits_processor=_processors(cfg, [row_seed(seed, seed_of[p], s) for p, s in rows]),
                 **cfg.generate_kwargs(),
             )
             outs = []
