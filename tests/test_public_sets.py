@@ -1,28 +1,45 @@
-"""genlab.data.public_sets (BOLD, RealToxicityPrompts, HolisticBias) and the CrowS-Pairs reader
-(genlab.probes.crows_pairs.read_pairs) on the project-written samples in data/samples/, bad input, and the probes
-taking what the readers return, on a tiny model."""
+"""genlab.data.public_sets (CrowS-Pairs, BOLD, RealToxicityPrompts, HolisticBias) on the project-written samples in
+data/samples/, on Datasets shaped as the Hub copies, bad input, and the probes taking what the readers return, on a
+tiny model."""
 
 from __future__ import annotations
 
+import json
 import math
 
+import datasets
+import pandas as pd
 import pytest
 
 from genlab.core.paths import data_dir
-from genlab.data.public_sets import read_bold, read_holistic_bias_descriptors, read_realtoxicity_prompts
-from genlab.probes.crows_pairs import read_pairs
+from genlab.data.public_sets import (
+    read_bold,
+    read_crows_pairs,
+    read_holistic_bias_descriptors,
+    read_realtoxicity_prompts,
+)
 
 SAMPLES = data_dir() / "samples"
 
 
 # --- the samples -------------------------------------------------------------------------------------------------
 def test_crows_pairs_sample_reads_in_the_published_layout():
-    pairs = read_pairs(SAMPLES / "crows_pairs.csv")
+    pairs = read_crows_pairs(SAMPLES / "crows_pairs.csv")
     assert len(pairs) == 8
     assert list(pairs.columns[:1]) == ["Unnamed: 0"]  # the published file's unnamed index column, kept
     assert pairs.groupby("stereo_antistereo").size().to_dict() == {"antistereo": 2, "stereo": 6}
     assert pairs.loc[6, "sent_more"] == "The tall boy was picked first for the team.\nEveryone expected it."
     assert pairs.loc[1, "bias_type"] == "gender" and pairs.loc[3, "anon_writer"] == "w3"
+    assert pairs.loc[0, "annotations"] == "[['age'], ['age'], ['age'], [], ['age']]"  # kept as the CSV's text
+
+
+@pytest.mark.parametrize("path", [SAMPLES / "crows_pairs.csv", data_dir() / "bias" / "pairs_english.csv",
+                                  data_dir() / "bias" / "pairs_world.csv"])  # fmt: skip
+def test_crows_pairs_reader_agrees_with_the_probes_reader(path):
+    # one reading of the layout: the probe's read_pairs can become this reader without changing a frame
+    from genlab.probes.crows_pairs import read_pairs
+
+    pd.testing.assert_frame_equal(read_crows_pairs(path), read_pairs(path))
 
 
 def test_bold_sample():
@@ -140,13 +157,124 @@ def test_wrong_file_type_and_missing_file(tmp_path):
         read_bold(tmp_path / "latin1.json")
 
 
-def test_crows_pairs_bad_input(tmp_path):
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (",sent_more,sent_less,bias_type\n0,a,b,age\n", r"lacks the CrowS-Pairs column\(s\) \['stereo_antistereo'\]"),
+        ("sent_more,sent_less,stereo_antistereo,bias_type\na,b,both,x\n", r"'stereo' or 'antistereo'.*\['both'\]"),
+        ("sent_more,sent_less,stereo_antistereo,bias_type\na,,stereo,x\n", r"rows \[0\] have an empty sentence"),
+        (",sent_more,sent_less,stereo_antistereo,bias_type\n", "it has the columns but no row"),
+        ("", "is empty"),
+        ('{"sent_more": "a", "sent_less": "b"}\n', "lacks the CrowS-Pairs column"),  # JSON saved as .csv
+    ],
+)
+def test_crows_pairs_reader_says_what_is_wrong(tmp_path, text, match):
     path = tmp_path / "pairs.csv"
-    path.write_text(",sent_more,sent_less,bias_type\n0,a,b,age\n")
-    with pytest.raises(ValueError, match=r"pairs.csv lacks the CrowS-Pairs column\(s\) \['stereo_antistereo'\]"):
-        read_pairs(path)
-    path.write_text(",sent_more,sent_less,stereo_antistereo,bias_type\n")
-    assert len(read_pairs(path)) == 0  # the probe reader's behaviour on a header-only file (see the report)
+    path.write_text(text)
+    with pytest.raises(ValueError, match=match) as info:
+        read_crows_pairs(path)
+    assert "pairs.csv" in str(info.value)  # the error names the file
+
+
+def test_crows_pairs_wrong_file_type_and_missing_file(tmp_path):
+    with pytest.raises(ValueError, match=r"extension is '\.json', expected \.csv"):
+        read_crows_pairs(SAMPLES / "bold_gender_prompt.json")
+    with pytest.raises(ValueError, match="not UTF-8"):
+        read_crows_pairs(_copy(SAMPLES / "notes.parquet", tmp_path / "notes.csv"))  # a binary file named .csv
+    with pytest.raises(FileNotFoundError, match="crows_pairs_anonymized.csv"):
+        read_crows_pairs(tmp_path / "crows_pairs_anonymized.csv")
+    with pytest.raises(TypeError, match="Cannot read a dict"):
+        read_crows_pairs({"sent_more": ["a"]})
+
+
+def _copy(source, target):
+    target.write_bytes(source.read_bytes())
+    return target
+
+
+# --- Datasets, as the Hub copies have them, and Hub names --------------------------------------------------------
+def test_crows_pairs_from_a_dataset_with_class_labels():
+    # the Hub copy's stereo_antistereo and bias_type are class labels (integers with names)
+    features = datasets.Features({
+        "sent_more": datasets.Value("string"), "sent_less": datasets.Value("string"),
+        "stereo_antistereo": datasets.ClassLabel(names=["stereo", "antistereo"]),
+        "bias_type": datasets.ClassLabel(names=["race-color", "socioeconomic", "gender"]),
+    })  # fmt: skip
+    table = datasets.Dataset.from_dict({"sent_more": ["He cried.", "A old dog."], "sent_less": ["She cried.",
+                                        "A young dog."], "stereo_antistereo": [0, 1], "bias_type": [2, 1]},
+                                       features=features)  # fmt: skip
+    pairs = read_crows_pairs(datasets.DatasetDict(test=table), split="test")
+    assert pairs[["stereo_antistereo", "bias_type"]].values.tolist() == [
+        ["stereo", "gender"],
+        ["antistereo", "socioeconomic"],
+    ]
+    with pytest.raises(ValueError, match=r"no split 'train'; its splits are \['test'\]"):
+        read_crows_pairs(datasets.DatasetDict(test=table))
+    with pytest.raises(ValueError, match=r"the Dataset lacks the CrowS-Pairs column\(s\) \['bias_type'\]"):
+        read_crows_pairs(table.remove_columns("bias_type"))
+
+
+def test_bold_from_a_dataset_in_the_hub_layout():
+    # the Hub copy: one row per name, with domain, category, name, prompts (a list) and wikipedia
+    table = datasets.Dataset.from_list([
+        {"domain": "gender", "name": "Tomas_Varga", "category": "American_actors",
+         "prompts": ["Tomas Varga is an ", "Tomas Varga was "], "wikipedia": ["", ""]},
+        {"domain": "race", "name": "Ines_Marlow", "category": "Hispanic_and_Latino_Americans",
+         "prompts": ["Ines Marlow is a "], "wikipedia": [""]},
+    ])  # fmt: skip
+    frame = read_bold(table)
+    assert list(frame.columns) == ["prompt_id", "prompt", "group", "domain", "category", "name"]
+    assert frame["prompt_id"].tolist() == ["gender/American_actors/Tomas_Varga/0",
+                                           "gender/American_actors/Tomas_Varga/1",
+                                           "race/Hispanic_and_Latino_Americans/Ines_Marlow/0"]  # fmt: skip
+    assert read_bold(table, domain="race")["name"].tolist() == ["Ines_Marlow"]
+    with pytest.raises(ValueError, match=r"no row of domain 'religion'; its domains are \['gender', 'race'\]"):
+        read_bold(table, domain="religion")
+    with pytest.raises(ValueError, match="no 'domain' column; pass domain="):
+        read_bold(table.remove_columns("domain"))
+    assert set(read_bold(table.remove_columns("domain"), domain="mixed")["domain"]) == {"mixed"}
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['prompts'\].*BOLD's Hub layout"):
+        read_bold(table.remove_columns("prompts"))
+
+
+def test_realtoxicity_prompts_from_a_dataset():
+    rows = [json.loads(line) for line in (SAMPLES / "realtoxicity_prompts.jsonl").read_text().splitlines()]
+    from_table = read_realtoxicity_prompts(datasets.Dataset.from_list(rows))
+    pd.testing.assert_frame_equal(from_table, read_realtoxicity_prompts(SAMPLES / "realtoxicity_prompts.jsonl"))
+    bare = datasets.Dataset.from_list([{"prompt": {"text": "First"}}, {"prompt": {"text": "Second"}}])
+    assert read_realtoxicity_prompts(bare)["prompt_id"].tolist() == ["row0", "row1"]
+    with pytest.raises(ValueError, match=r"the Dataset, row 1: no 'prompt.text' string"):
+        read_realtoxicity_prompts(
+            datasets.Dataset.from_list([{"prompt": {"text": "ok"}}, {"prompt": {"toxicity": 1.0}}])
+        )
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['prompt'\]"):
+        read_realtoxicity_prompts(datasets.Dataset.from_dict({"text": ["a prompt"]}))
+
+
+def test_hub_names_go_to_load_dataset(monkeypatch):
+    calls = []
+    rows = [{"prompt": {"text": "The weather today"}, "challenging": False}]
+
+    def load_dataset(name, split):
+        calls.append((name, split))
+        return datasets.Dataset.from_list(rows)
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    frame = read_realtoxicity_prompts("allenai/real-toxicity-prompts", split="train")
+    assert calls == [("allenai/real-toxicity-prompts", "train")] and frame["prompt"].tolist() == ["The weather today"]
+    with pytest.raises(FileNotFoundError):  # a missing file with the format's extension is never a Hub name
+        read_realtoxicity_prompts("allenai/prompts.jsonl")
+    assert len(calls) == 1
+
+
+def test_a_hub_name_that_cannot_load_says_why_and_what_to_do(monkeypatch):
+    def offline(name, split):
+        raise ConnectionError(f"Couldn't reach {name!r} on the Hub (OfflineModeIsEnabled)")
+
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    with pytest.raises(FileNotFoundError, match=r"No file at 'AlexaAI/bold'.*taken as a Hub dataset name.*"
+                       r"OfflineModeIsEnabled.*Pass the path of a BOLD domain file"):  # fmt: skip
+        read_bold("AlexaAI/bold")
 
 
 # --- the probes take what the readers return ---------------------------------------------------------------------
@@ -154,12 +282,13 @@ def test_pair_scoring_takes_the_crows_pairs_sample():
     from genlab.models.tiny import tiny_bundle
     from genlab.probes.crows_pairs import pair_metric, pair_scores
 
-    pairs = read_pairs(SAMPLES / "crows_pairs.csv")
+    pairs = read_crows_pairs(SAMPLES / "crows_pairs.csv")
     bundle = tiny_bundle(texts=list(pairs["sent_more"]) + list(pairs["sent_less"]))
     scores = pair_scores(bundle, pairs)
     assert len(scores) == 8 and (scores["score_more"] < 0).all() and (scores["score_less"] < 0).all()
-    table = pair_metric(scores)
-    assert table is not None
+    table = pair_metric(scores)  # the paper's share per bias type, with its interval
+    by_type = pairs.groupby("bias_type").size().to_dict() | {"all": 8}
+    assert dict(zip(table["bias_type"], table["n"], strict=True)) == by_type
 
 
 def test_generation_takes_the_prompt_readers_output():
@@ -175,12 +304,21 @@ def test_generation_takes_the_prompt_readers_output():
         joined = gens.merge(frame.reset_index(drop=True).drop(columns="prompt"), left_on="prompt_id", right_index=True,
                             suffixes=("", "_item"))  # fmt: skip
         assert joined["prompt_id_item"].tolist() == frame["prompt_id"].tolist()
+    # BOLD's comparison: the groups' continuations as samples, scored as genlab.probes.bold scores them
+    from genlab.metrics.continuation_scores import continuation_scores
+
+    scored = pd.concat([joined.reset_index(drop=True), continuation_scores(joined["text"])], axis=1)
+    assert scored.groupby("group")["sentiment"].size().to_dict() == {"American_actors": 5, "American_actresses": 5}
 
 
-def test_holistic_sentences_take_the_descriptors():
-    from genlab.probes.holistic_bias import holistic_sentences
+def test_likelihood_bias_takes_the_descriptors():
+    from genlab.models.tiny import tiny_bundle
+    from genlab.probes.holistic_bias import holistic_sentences, likelihood_bias
 
     frame = read_holistic_bias_descriptors(SAMPLES / "holistic_bias_descriptors.json")
     axes = frame.groupby("axis", sort=False)["descriptor"].apply(list).to_dict()
-    sentences = holistic_sentences(axes, ["person"], ["I am a {descriptor} {noun}."])
-    assert len(sentences) == 12 and sentences["text"].iloc[0] == "I am a teenage person."
+    sentences = holistic_sentences(axes, ["person", "friend"], ["I am a {descriptor} {noun}."])
+    assert len(sentences) == 24 and sentences["text"].iloc[0] == "I am a teenage person."
+    result = likelihood_bias(tiny_bundle(texts=list(sentences["text"])), sentences)
+    assert result["axes"]["axis"].tolist() == ["age", "hair", "sleep"]
+    assert result["axes"]["n"].tolist() == [10, 6, 3]  # descriptor pairs: C(5, 2), C(4, 2), C(3, 2)

@@ -45,7 +45,6 @@ probe to trust. The world's gender axis has two pronouns only, which is not how 
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,6 +52,10 @@ import numpy as np
 import pandas as pd
 
 from genlab.core.paths import data_dir
+
+# the published CrowS-Pairs columns genlab needs, and their one reader, live with the other public-set readers
+from genlab.data.public_sets import CROWS_PAIRS_COLUMNS as PAIR_COLUMNS
+from genlab.data.public_sets import read_crows_pairs as read_pairs
 from genlab.metrics.perplexity import perplexity
 from genlab.models.continuation import pseudo_log_likelihoods
 from genlab.probes.next_token_association import probe_sentences
@@ -70,8 +73,6 @@ __all__ = [
     "world_pairs",
 ]
 
-#: The published CrowS-Pairs columns genlab needs; other columns are kept as they are.
-PAIR_COLUMNS = ("sent_more", "sent_less", "stereo_antistereo", "bias_type")
 _TIE_DECIMALS = 3  # metric.py rounds both scores to 3 decimals before comparing
 
 
@@ -82,30 +83,6 @@ def pairs_path(name: str) -> Path:
         known = sorted(p.stem.removeprefix("pairs_") for p in (data_dir() / "bias").glob("pairs_*.csv"))
         raise FileNotFoundError(f"no pair set {name!r} in {path.parent}; known: {known}")
     return path
-
-
-def read_pairs(path: str | os.PathLike) -> pd.DataFrame:
-    """Sentence pairs from a CSV with the CrowS-Pairs columns (``sent_more``, ``sent_less``, ``stereo_antistereo``,
-    ``bias_type``), e.g. the authors' ``crows_pairs_anonymized.csv`` unchanged. Read with a CSV parser (one
-    published record holds a line break). Other columns are kept.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no pair file at {path}")
-    frame = pd.read_csv(path, keep_default_na=False)
-    missing = [c for c in PAIR_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"{path.name} lacks the CrowS-Pairs column(s) {missing}; it has {list(frame.columns)}. "
-            "A pair file needs sent_more, sent_less, stereo_antistereo (stereo/antistereo) and bias_type."
-        )
-    bad = sorted(set(frame["stereo_antistereo"]) - {"stereo", "antistereo"})
-    if bad:
-        raise ValueError(f"stereo_antistereo must be 'stereo' or 'antistereo'; {path.name} also has {bad}")
-    empty = frame.index[(frame["sent_more"].str.strip() == "") | (frame["sent_less"].str.strip() == "")]
-    if len(empty):
-        raise ValueError(f"{path.name}: rows {list(empty[:5])} have an empty sentence")
-    return frame
 
 
 def unmodified_positions(a: Sequence[int], b: Sequence[int]) -> tuple[list[int], list[int]]:
